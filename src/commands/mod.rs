@@ -1,0 +1,15 @@
+//! One small file per subcommand: each wires configuration, store and domain together.
+
+pub mod createsuperuser;
+pub mod migrate;
+
+use crate::config::Settings;
+use crate::store::Db;
+
+/// The settings and an open, migrated database: what most commands start from.
+pub async fn open_database() -> anyhow::Result<(Settings, Db)> {
+    let settings = Settings::from_env()?;
+    let db = Db::connect(settings.database_url.expose()).await?;
+    db.ensure_migrated().await?;
+    Ok((settings, db))
+}

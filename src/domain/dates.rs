@@ -1,0 +1,75 @@
+//! Reading the dates and timestamps DS sends, and what derives from them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// A champ date: `YYYY-MM-DD` (DS's format) or `DD/MM/YYYY` (typed by hand in old dossiers).
+pub fn parse_date(value: &str) -> Option<NaiveDate> {
+    let value = value.trim();
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
+        .ok()
+        // chrono accepts a 1- or 5-digit year; DS never sends one.
+        .filter(|_| value.len() == 10)
+}
+
+/// A DS timestamp: RFC 3339 with any offset (v1 `…Z`, v2 `…+01:00`), stored in UTC.
+pub fn parse_timestamp(value: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// An APT has expired when its end date is unknown or before `today`.
+pub fn has_expired(date_de_fin_apt: Option<NaiveDate>, today: NaiveDate) -> bool {
+    date_de_fin_apt.is_none_or(|end| end < today)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    #[test]
+    fn reads_iso_and_french_dates() {
+        assert_eq!(parse_date("2018-03-27"), Some(date(2018, 3, 27)));
+        assert_eq!(parse_date(" 27/03/2018 "), Some(date(2018, 3, 27)));
+        assert_eq!(parse_date("2024-02-29"), Some(date(2024, 2, 29)));
+    }
+
+    #[test]
+    fn refuses_impossible_or_foreign_dates() {
+        for bad in [
+            "2023-02-30",
+            "31/04/2020",
+            "2018-3-27",
+            "27-03-2018",
+            "03/27/2018",
+            "05 mars 2024",
+            "",
+            "20180-03-27",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad:?} should not be a date");
+        }
+    }
+
+    #[test]
+    fn reads_timestamps_of_both_apis_into_utc() {
+        let v1 = parse_timestamp("2018-03-27T08:49:51.491Z").unwrap();
+        assert_eq!(v1.to_rfc3339(), "2018-03-27T08:49:51.491+00:00");
+        let v2 = parse_timestamp("2024-03-05T14:12:31+01:00").unwrap();
+        assert_eq!(v2.to_rfc3339(), "2024-03-05T13:12:31+00:00");
+        assert_eq!(parse_timestamp("2024-03-05"), None);
+    }
+
+    #[test]
+    fn an_apt_expires_the_day_after_its_end_date() {
+        let today = date(2024, 6, 15);
+        assert!(!has_expired(Some(date(2024, 6, 15)), today));
+        assert!(!has_expired(Some(date(2025, 1, 1)), today));
+        assert!(has_expired(Some(date(2024, 6, 14)), today));
+        assert!(has_expired(None, today));
+    }
+}

@@ -1,0 +1,361 @@
+//! A dossier as the back office stores it, read from either DS API (SPEC 4.1).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use super::champs::{CHAMPS, DATE_SLUGS, champ_for_label, champ_for_slug};
+use super::dates::{parse_date, parse_timestamp};
+use super::status::Status;
+
+/// A DS dossier number: 1 to 19 digits, positive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DsId(i64);
+
+impl DsId {
+    pub fn new(id: i64) -> Option<DsId> {
+        (id > 0).then_some(DsId(id))
+    }
+
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl FromStr for DsId {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.is_empty() || s.len() > 19 || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
+        s.parse().ok().and_then(DsId::new).ok_or(())
+    }
+}
+
+impl fmt::Display for DsId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Which DS API a dossier was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V1,
+    V2,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1",
+            ApiVersion::V2 => "v2",
+        }
+    }
+}
+
+impl FromStr for ApiVersion {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "v1" => Ok(ApiVersion::V1),
+            "v2" => Ok(ApiVersion::V2),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dossier {
+    pub ds_id: DsId,
+    pub procedure_id: i64,
+    pub status: Status,
+    pub created_at: Option<DateTime<Utc>>,
+    pub initiated_at: Option<DateTime<Utc>>,
+    pub received_at: Option<DateTime<Utc>>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+    pub archived: bool,
+    pub email: Option<String>,
+    pub instructeurs: Vec<String>,
+    pub siret: Option<String>,
+    /// Every slug of `CHAMPS`, `null` when the dossier does not have it.
+    pub champs: BTreeMap<String, Value>,
+    pub department: Option<String>,
+    pub nationalite: Option<String>,
+    pub nom: Option<String>,
+    pub prenom: Option<String>,
+    pub date_de_naissance: Option<NaiveDate>,
+    pub date_de_debut_apt: Option<NaiveDate>,
+    pub date_de_fin_apt: Option<NaiveDate>,
+    pub date_dexpiration_titre_sejour: Option<NaiveDate>,
+    /// What could not be read, in French, for the agents.
+    pub warnings: Vec<String>,
+    /// The document exactly as DS returned it.
+    pub raw: Value,
+    pub api_version: ApiVersion,
+}
+
+/// A DS document that cannot be read as a dossier: it is skipped, the others are kept.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("dossier {}: {reason}", ds_id.map_or("sans numéro".to_owned(), |id| id.to_string()))]
+pub struct DossierError {
+    pub ds_id: Option<i64>,
+    pub reason: String,
+}
+
+impl Dossier {
+    /// Reads a DS v1 dossier, `{"dossier": {…}}` or the inner object.
+    pub fn from_v1(procedure_id: i64, raw: Value) -> Result<Dossier, DossierError> {
+        let d = raw.get("dossier").unwrap_or(&raw);
+        let ds_id = d.get("id").and_then(Value::as_i64);
+        let fail = |reason: String| DossierError { ds_id, reason };
+        if !d.is_object() {
+            return Err(fail("le document n'est pas un objet JSON".into()));
+        }
+        let ds_id = ds_id
+            .and_then(DsId::new)
+            .ok_or_else(|| fail("numéro « id » absent ou invalide".into()))?;
+        let state = d.get("state").and_then(Value::as_str).unwrap_or_default();
+        let status =
+            Status::from_v1(state).ok_or_else(|| fail(format!("état « {state} » inconnu")))?;
+        let timestamp = |key: &str| timestamp_field(d, key).map_err(fail);
+
+        let mut labelled = Vec::new();
+        for key in ["champs", "champs_private"] {
+            for item in list_field(d, key).map_err(fail)? {
+                let label = item
+                    .pointer("/type_de_champ/libelle")
+                    .and_then(Value::as_str);
+                if let Some(label) = label {
+                    labelled.push((label, item.get("value").cloned().unwrap_or(Value::Null)));
+                }
+            }
+        }
+        let instructeurs = match d.get("instructeurs") {
+            Some(list) if !list.is_null() => list,
+            _ => d.get("accompagnateurs").unwrap_or(&Value::Null),
+        };
+
+        let dossier = Dossier {
+            ds_id,
+            procedure_id,
+            status,
+            created_at: timestamp("created_at")?,
+            initiated_at: timestamp("initiated_at")?,
+            received_at: timestamp("received_at")?,
+            processed_at: timestamp("processed_at")?,
+            updated_at: timestamp("updated_at")?,
+            archived: d.get("archived").and_then(Value::as_bool).unwrap_or(false),
+            email: d.get("email").and_then(text),
+            instructeurs: emails(instructeurs),
+            siret: d.pointer("/etablissement/siret").and_then(text),
+            champs: BTreeMap::new(),
+            department: None,
+            nationalite: None,
+            nom: None,
+            prenom: None,
+            date_de_naissance: None,
+            date_de_debut_apt: None,
+            date_de_fin_apt: None,
+            date_dexpiration_titre_sejour: None,
+            warnings: Vec::new(),
+            raw: Value::Null,
+            api_version: ApiVersion::V1,
+        };
+        Ok(dossier.with_champs(labelled, raw.clone()))
+    }
+
+    /// Reads a DS v2 (GraphQL) `Dossier` node.
+    pub fn from_v2(procedure_id: i64, raw: Value) -> Result<Dossier, DossierError> {
+        let d = &raw;
+        let ds_id = d.get("number").and_then(Value::as_i64);
+        let fail = |reason: String| DossierError { ds_id, reason };
+        if !d.is_object() {
+            return Err(fail("le document n'est pas un objet JSON".into()));
+        }
+        let ds_id = ds_id
+            .and_then(DsId::new)
+            .ok_or_else(|| fail("numéro « number » absent ou invalide".into()))?;
+        let state = d.get("state").and_then(Value::as_str).unwrap_or_default();
+        let status =
+            Status::from_v2(state).ok_or_else(|| fail(format!("état « {state} » inconnu")))?;
+        let timestamp = |key: &str| timestamp_field(d, key).map_err(fail);
+
+        let mut labelled = Vec::new();
+        for key in ["champs", "annotations"] {
+            for item in list_field(d, key).map_err(fail)? {
+                if let Some(label) = item.get("label").and_then(Value::as_str) {
+                    labelled.push((label, v2_champ_value(item)));
+                }
+            }
+        }
+        let demandeur = d.get("demandeur").unwrap_or(&Value::Null);
+        let personne_physique =
+            demandeur.get("__typename").and_then(Value::as_str) == Some("PersonnePhysique");
+        let depot = timestamp("dateDepot")?;
+
+        let mut dossier = Dossier {
+            ds_id,
+            procedure_id,
+            status,
+            created_at: depot,
+            initiated_at: depot,
+            received_at: timestamp("datePassageEnInstruction")?,
+            processed_at: timestamp("dateTraitement")?,
+            updated_at: timestamp("dateDerniereModification")?,
+            archived: d.get("archived").and_then(Value::as_bool).unwrap_or(false),
+            email: d.pointer("/usager/email").and_then(text),
+            instructeurs: emails(d.get("instructeurs").unwrap_or(&Value::Null)),
+            siret: demandeur.get("siret").and_then(text),
+            champs: BTreeMap::new(),
+            department: None,
+            nationalite: None,
+            nom: None,
+            prenom: None,
+            date_de_naissance: None,
+            date_de_debut_apt: None,
+            date_de_fin_apt: None,
+            date_dexpiration_titre_sejour: None,
+            warnings: Vec::new(),
+            raw: Value::Null,
+            api_version: ApiVersion::V2,
+        };
+        if personne_physique {
+            // The identity champs may be missing when the form relies on the account's identity.
+            for (slug, key) in [
+                ("nom", "nom"),
+                ("prenom", "prenom"),
+                ("date_de_naissance", "dateDeNaissance"),
+            ] {
+                let has_champ = labelled.iter().any(|(label, value)| {
+                    !value.is_null() && champ_for_label(label).is_some_and(|c| c.slug == slug)
+                });
+                if let (false, Some(value)) = (has_champ, demandeur.get(key)) {
+                    let label = champ_for_slug(slug).map_or(slug, |c| c.libelle);
+                    labelled.push((label, value.clone()));
+                }
+            }
+        }
+        dossier = dossier.with_champs(labelled, raw.clone());
+        Ok(dossier)
+    }
+
+    /// Fills the champs map and the typed columns from `(label, value)` pairs, in DS order: a
+    /// later pair (a private annotation) wins over an earlier one with the same label.
+    fn with_champs(mut self, labelled: Vec<(&str, Value)>, raw: Value) -> Dossier {
+        let mut champs: BTreeMap<String, Value> = CHAMPS
+            .iter()
+            .map(|c| (c.slug.to_owned(), Value::Null))
+            .collect();
+        for (label, value) in labelled {
+            if let Some(champ) = champ_for_label(label) {
+                champs.insert(champ.slug.to_owned(), value);
+            }
+        }
+
+        let mut warnings = Vec::new();
+        let mut dates = BTreeMap::new();
+        for slug in DATE_SLUGS {
+            let value = &champs[slug];
+            let date = match value {
+                Value::Null => None,
+                Value::String(s) if s.trim().is_empty() => None,
+                Value::String(s) => parse_date(s),
+                _ => None,
+            };
+            if date.is_none() && text(value).is_some() {
+                let label = champ_for_slug(slug).map_or(slug, |c| c.libelle);
+                warnings.push(format!(
+                    "« {label} » : la valeur « {} » n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA)",
+                    text(value).unwrap_or_default()
+                ));
+            }
+            dates.insert(slug, date);
+        }
+
+        self.department = text(&champs["departement_titre_de_sejour"]);
+        self.nationalite = text(&champs["nationalite"]);
+        self.nom = text(&champs["nom"]);
+        self.prenom = text(&champs["prenom"]);
+        self.date_de_naissance = dates["date_de_naissance"];
+        self.date_de_debut_apt = dates["date_de_debut_apt"];
+        self.date_de_fin_apt = dates["date_de_fin_apt"];
+        self.date_dexpiration_titre_sejour = dates["date_dexpiration_titre_sejour"];
+        self.champs = champs;
+        self.warnings = warnings;
+        self.raw = raw;
+        self
+    }
+}
+
+/// The value of a v2 champ: the ISO date of a `DateChamp`, the boolean of a checkbox
+/// (queried as `checked: value`), otherwise its `stringValue`.
+fn v2_champ_value(champ: &Value) -> Value {
+    let key = match champ.get("__typename").and_then(Value::as_str) {
+        Some("DateChamp") => "date",
+        Some("CheckboxChamp") => "checked",
+        _ => "stringValue",
+    };
+    champ.get(key).cloned().unwrap_or(Value::Null)
+}
+
+/// A non-empty trimmed text, from a JSON string or number.
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// E-mails from a list of strings (v1) or of `{"email": …}` objects (v1 and v2).
+fn emails(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.get("email").unwrap_or(item).as_str())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn timestamp_field(d: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
+    match d.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => parse_timestamp(s)
+            .map(Some)
+            .ok_or_else(|| format!("horodatage « {key} » illisible : « {s} »")),
+        Some(other) => Err(format!("horodatage « {key} » illisible : {other}")),
+    }
+}
+
+fn list_field<'a>(d: &'a Value, key: &str) -> Result<&'a [Value], String> {
+    match d.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(format!("« {key} » n'est pas une liste")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ds_ids_are_one_to_nineteen_digits() {
+        assert_eq!("44950".parse::<DsId>(), Ok(DsId(44950)));
+        assert!("0".parse::<DsId>().is_err());
+        assert!("".parse::<DsId>().is_err());
+        assert!("-3".parse::<DsId>().is_err());
+        assert!("+3".parse::<DsId>().is_err());
+        assert!("12a".parse::<DsId>().is_err());
+        assert!("9223372036854775807".parse::<DsId>().is_ok());
+        assert!("9999999999999999999".parse::<DsId>().is_err());
+        assert!("12345678901234567890".parse::<DsId>().is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! The Work in France back office. Data flows one way:
+//! DS → `domain` → `store` → exports, admin and public service.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod domain;
+pub mod store;
+pub mod telemetry;

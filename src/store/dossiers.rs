@@ -1,0 +1,257 @@
+//! The `dossiers` table: idempotent upserts from the sync, reads for exports and the admin.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+use sqlx::types::Json;
+
+use super::{Db, StoreError, with_db};
+use crate::domain::{ApiVersion, Dossier, DsId, Status};
+
+/// What an upsert did, dossier by dossier.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+/// A stored dossier and what the back office knows about it beyond DS's data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredDossier {
+    pub dossier: Dossier,
+    pub deleted_on_ds_at: Option<DateTime<Utc>>,
+    pub synced_at: DateTime<Utc>,
+}
+
+/// Stores a page of dossiers in one transaction. A dossier already stored is rewritten only
+/// when DS's `updated_at` is newer than the stored one, so running a sync twice writes nothing.
+pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, StoreError> {
+    let mut counts = UpsertCounts::default();
+    if dossiers.is_empty() {
+        return Ok(counts);
+    }
+    let now = Utc::now();
+    let stored = stored_updated_at(db, dossiers.iter().map(|d| d.ds_id.get())).await?;
+    let mut procedure_ids: Vec<i64> = dossiers.iter().map(|d| d.procedure_id).collect();
+    procedure_ids.sort_unstable();
+    procedure_ids.dedup();
+
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for procedure_id in &procedure_ids {
+            sqlx::query("INSERT INTO procedures (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+                .bind(procedure_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for d in dossiers {
+            let sql = match stored.get(&d.ds_id.get()) {
+                None => INSERT,
+                Some(Some(old)) if d.updated_at.is_none_or(|new| new <= *old) => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => UPDATE,
+            };
+            sqlx::query(sql)
+                .bind(d.ds_id.get())
+                .bind(d.procedure_id)
+                .bind(d.status.as_str())
+                .bind(d.created_at)
+                .bind(d.initiated_at)
+                .bind(d.received_at)
+                .bind(d.processed_at)
+                .bind(d.updated_at)
+                .bind(d.archived)
+                .bind(d.email.as_deref())
+                .bind(Json(&d.instructeurs))
+                .bind(d.siret.as_deref())
+                .bind(Json(&d.champs))
+                .bind(d.department.as_deref())
+                .bind(d.nationalite.as_deref())
+                .bind(d.nom.as_deref())
+                .bind(d.prenom.as_deref())
+                .bind(d.date_de_naissance)
+                .bind(d.date_de_debut_apt)
+                .bind(d.date_de_fin_apt)
+                .bind(d.date_dexpiration_titre_sejour)
+                .bind(Json(&d.warnings))
+                .bind(Json(&d.raw))
+                .bind(d.api_version.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            if sql == INSERT {
+                counts.created += 1;
+            } else {
+                counts.updated += 1;
+            }
+        }
+        tx.commit().await?;
+    });
+    Ok(counts)
+}
+
+const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, received_at, \
+    processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
+    nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
+    date_dexpiration_titre_sejour, warnings, raw, api_version, synced_at";
+
+const INSERT: &str = "INSERT INTO dossiers (ds_id, procedure_id, status, created_at, initiated_at, \
+    received_at, processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
+    nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
+    date_dexpiration_titre_sejour, warnings, raw, api_version, synced_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+    $20, $21, $22, $23, $24, $25)";
+
+// A dossier DS lists again is no longer deleted there.
+const UPDATE: &str = "UPDATE dossiers SET procedure_id = $2, status = $3, created_at = $4, \
+    initiated_at = $5, received_at = $6, processed_at = $7, updated_at = $8, archived = $9, \
+    email = $10, instructeurs = $11, siret = $12, champs = $13, department = $14, \
+    nationalite = $15, nom = $16, prenom = $17, date_de_naissance = $18, date_de_debut_apt = $19, \
+    date_de_fin_apt = $20, date_dexpiration_titre_sejour = $21, warnings = $22, raw = $23, \
+    api_version = $24, synced_at = $25, deleted_on_ds_at = NULL WHERE ds_id = $1";
+
+/// The stored `updated_at` of those of `ds_ids` that are stored.
+async fn stored_updated_at(
+    db: &Db,
+    ds_ids: impl Iterator<Item = i64>,
+) -> Result<HashMap<i64, Option<DateTime<Utc>>>, StoreError> {
+    let ids: Vec<i64> = ds_ids.collect();
+    let mut stored = HashMap::with_capacity(ids.len());
+    // Bounded IN lists keep SQLite under its parameter limit.
+    for chunk in ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT ds_id, updated_at FROM dossiers WHERE ds_id IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<(i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+            let mut query = sqlx::query_as(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            query.fetch_all(pool).await?
+        });
+        stored.extend(rows);
+    }
+    Ok(stored)
+}
+
+#[derive(sqlx::FromRow)]
+struct DossierRow {
+    ds_id: i64,
+    procedure_id: i64,
+    status: String,
+    created_at: Option<DateTime<Utc>>,
+    initiated_at: Option<DateTime<Utc>>,
+    received_at: Option<DateTime<Utc>>,
+    processed_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+    archived: bool,
+    email: Option<String>,
+    instructeurs: Json<Vec<String>>,
+    siret: Option<String>,
+    champs: Json<BTreeMap<String, Value>>,
+    department: Option<String>,
+    nationalite: Option<String>,
+    nom: Option<String>,
+    prenom: Option<String>,
+    date_de_naissance: Option<NaiveDate>,
+    date_de_debut_apt: Option<NaiveDate>,
+    date_de_fin_apt: Option<NaiveDate>,
+    date_dexpiration_titre_sejour: Option<NaiveDate>,
+    warnings: Json<Vec<String>>,
+    raw: Json<Value>,
+    api_version: String,
+    deleted_on_ds_at: Option<DateTime<Utc>>,
+    synced_at: DateTime<Utc>,
+}
+
+impl TryFrom<DossierRow> for StoredDossier {
+    type Error = StoreError;
+
+    fn try_from(row: DossierRow) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("dossier {} : {what}", row.ds_id));
+        let dossier = Dossier {
+            ds_id: DsId::new(row.ds_id).ok_or_else(|| corrupt("numéro invalide"))?,
+            procedure_id: row.procedure_id,
+            status: row
+                .status
+                .parse::<Status>()
+                .map_err(|e| corrupt(&e.to_string()))?,
+            created_at: row.created_at,
+            initiated_at: row.initiated_at,
+            received_at: row.received_at,
+            processed_at: row.processed_at,
+            updated_at: row.updated_at,
+            archived: row.archived,
+            email: row.email,
+            instructeurs: row.instructeurs.0,
+            siret: row.siret,
+            champs: row.champs.0,
+            department: row.department,
+            nationalite: row.nationalite,
+            nom: row.nom,
+            prenom: row.prenom,
+            date_de_naissance: row.date_de_naissance,
+            date_de_debut_apt: row.date_de_debut_apt,
+            date_de_fin_apt: row.date_de_fin_apt,
+            date_dexpiration_titre_sejour: row.date_dexpiration_titre_sejour,
+            warnings: row.warnings.0,
+            raw: row.raw.0,
+            api_version: row
+                .api_version
+                .parse::<ApiVersion>()
+                .map_err(|()| corrupt("version d'API inconnue"))?,
+        };
+        Ok(StoredDossier {
+            dossier,
+            deleted_on_ds_at: row.deleted_on_ds_at,
+            synced_at: row.synced_at,
+        })
+    }
+}
+
+/// One dossier by its DS number.
+pub async fn get(db: &Db, ds_id: DsId) -> Result<Option<StoredDossier>, StoreError> {
+    let sql = format!("SELECT {COLUMNS}, deleted_on_ds_at FROM dossiers WHERE ds_id = $1");
+    let row: Option<DossierRow> = with_db!(db, pool => {
+        sqlx::query_as(&sql).bind(ds_id.get()).fetch_optional(pool).await?
+    });
+    row.map(StoredDossier::try_from).transpose()
+}
+
+/// How many dossiers are stored, deleted on DS or not.
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(pool).await?
+    }))
+}
+
+/// Marks the dossiers DS no longer lists; the rows are kept. Returns how many were marked now.
+pub async fn mark_deleted_on_ds(
+    db: &Db,
+    ds_ids: &[DsId],
+    when: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let mut marked = 0;
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        for id in ds_ids {
+            marked += sqlx::query(
+                "UPDATE dossiers SET deleted_on_ds_at = $1 WHERE ds_id = $2 AND deleted_on_ds_at IS NULL",
+            )
+            .bind(when)
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+    });
+    Ok(marked)
+}
