@@ -345,6 +345,256 @@ fn list_field<'a>(d: &'a Value, key: &str) -> Result<&'a [Value], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    fn at(rfc3339: &str) -> Option<DateTime<Utc>> {
+        parse_timestamp(rfc3339)
+    }
+
+    #[test]
+    fn reads_a_v1_dossier() {
+        let raw = fixture("dossier_v1.json");
+        let d = Dossier::from_v1(1234, raw.clone()).unwrap();
+        assert_eq!(d.ds_id.get(), 44950);
+        assert_eq!(d.procedure_id, 1234);
+        assert_eq!(d.status, Status::Closed);
+        assert_eq!(d.created_at, at("2018-03-27T08:49:51.491Z"));
+        assert_eq!(d.initiated_at, at("2018-03-27T08:51:02.120Z"));
+        assert_eq!(d.received_at, at("2018-03-27T09:01:44Z"));
+        assert_eq!(d.processed_at, at("2018-03-27T09:15:10.700Z"));
+        assert_eq!(d.updated_at, at("2018-03-27T09:15:10.780Z"));
+        assert!(!d.archived);
+        assert_eq!(d.email.as_deref(), Some("emma.zhang@example.org"));
+        // Old payloads call the instructeurs `accompagnateurs`.
+        assert_eq!(
+            d.instructeurs,
+            ["agent.paris@direccte.gouv.fr", "chef.ud75@direccte.gouv.fr"]
+        );
+        assert_eq!(d.siret.as_deref(), Some("52222222222222"));
+        assert_eq!(d.department.as_deref(), Some("75 - Paris"));
+        assert_eq!(d.nationalite.as_deref(), Some("CHINE"));
+        assert_eq!(d.nom.as_deref(), Some("Zhang"));
+        assert_eq!(d.prenom.as_deref(), Some("Emma Louise"));
+        assert_eq!(d.date_de_naissance, date(1978, 12, 20));
+        assert_eq!(d.date_de_debut_apt, date(2018, 3, 27));
+        assert_eq!(d.date_de_fin_apt, date(2018, 5, 10));
+        // Typed as DD/MM/YYYY, under a label with a straight apostrophe.
+        assert_eq!(d.date_dexpiration_titre_sejour, date(2019, 9, 30));
+        assert_eq!(d.warnings, Vec::<String>::new());
+        assert_eq!(d.api_version, ApiVersion::V1);
+        assert_eq!(d.raw, raw);
+    }
+
+    #[test]
+    fn v1_champs_map_has_all_35_slugs_with_raw_values() {
+        let d = Dossier::from_v1(1234, fixture("dossier_v1.json")).unwrap();
+        assert_eq!(d.champs.len(), 35);
+        assert_eq!(d.champs["nombre_dheures"], json!(20));
+        assert_eq!(d.champs["salaire_brut"], json!("1 250,50"));
+        assert_eq!(d.champs["prenom"], json!(" Emma Louise    "));
+        assert_eq!(
+            d.champs["date_dexpiration_titre_sejour"],
+            json!("30/09/2019")
+        );
+        assert_eq!(
+            d.champs["reference_de_lancienne_autorisation_de_travail"],
+            json!("")
+        );
+        assert_eq!(d.champs["cadre_reserve_a_ladministration"], Value::Null);
+        assert_eq!(d.champs["date_de_fin_apt"], json!("2018-05-10"));
+        assert_eq!(
+            d.champs["e_mail_de_lemployeur"],
+            json!("rh@boulangerie-exemple.fr")
+        );
+        assert!(!d.champs.contains_key("piece_didentite"));
+    }
+
+    #[test]
+    fn reads_a_v2_dossier() {
+        let raw = fixture("dossier_v2.json");
+        let d = Dossier::from_v2(5678, raw.clone()).unwrap();
+        assert_eq!(d.ds_id.get(), 184023);
+        assert_eq!(d.status, Status::Closed);
+        // v2 has no creation time: the dépôt stands for it.
+        assert_eq!(d.created_at, at("2024-03-05T13:12:31Z"));
+        assert_eq!(d.initiated_at, d.created_at);
+        assert_eq!(d.received_at, at("2024-03-06T08:00:00Z"));
+        assert_eq!(d.processed_at, at("2024-03-20T15:45:10Z"));
+        assert_eq!(d.updated_at, at("2024-03-21T07:30:00Z"));
+        assert!(d.archived);
+        assert_eq!(d.email.as_deref(), Some("anh.nguyen@example.org"));
+        assert_eq!(d.instructeurs, ["instructeur.ud69@dreets.gouv.fr"]);
+        assert_eq!(d.siret.as_deref(), Some("41816609600069"));
+        assert_eq!(d.department.as_deref(), Some("69 – Rhône"));
+        assert_eq!(d.nationalite.as_deref(), Some("VIET NAM"));
+        assert_eq!(d.nom.as_deref(), Some("Nguye\u{302}\u{303}n"));
+        assert_eq!(d.prenom.as_deref(), Some("Thị Ánh"));
+        assert_eq!(d.date_de_naissance, date(2001, 7, 14));
+        assert_eq!(d.date_de_debut_apt, date(2024, 4, 1));
+        assert_eq!(d.date_de_fin_apt, date(2024, 9, 30));
+        assert_eq!(d.date_dexpiration_titre_sejour, date(2025, 1, 15));
+        assert_eq!(d.warnings, Vec::<String>::new());
+        assert_eq!(d.api_version, ApiVersion::V2);
+        assert_eq!(d.raw, raw);
+    }
+
+    #[test]
+    fn v2_values_follow_the_champ_type() {
+        let d = Dossier::from_v2(5678, fixture("dossier_v2.json")).unwrap();
+        assert_eq!(d.champs.len(), 35);
+        // A DateChamp gives its ISO date, not the localised stringValue.
+        assert_eq!(d.champs["date_de_debut"], json!("2024-04-01"));
+        assert_eq!(d.champs["date_de_naissance"], json!("2001-07-14"));
+        assert_eq!(d.champs["nombre_dheures"], json!("18"));
+        assert_eq!(d.champs["informations_sur_le_contrat"], Value::Null);
+        assert_eq!(
+            d.champs["reference_de_lancienne_autorisation_de_travail"],
+            json!("APT-2023-0042")
+        );
+        assert_eq!(d.champs["date_de_fin_apt"], json!("2024-09-30"));
+        assert_eq!(
+            v2_champ_value(
+                &json!({"__typename": "CheckboxChamp", "stringValue": "Oui", "checked": true})
+            ),
+            json!(true)
+        );
+    }
+
+    #[test]
+    fn missing_champs_give_null_and_never_fail() {
+        let v1 = json!({"dossier": {"id": 7, "state": "initiated", "champs": [], "champs_private": null}});
+        let d = Dossier::from_v1(1, v1).unwrap();
+        assert_eq!(d.champs.len(), 35);
+        assert!(d.champs.values().all(Value::is_null));
+        assert_eq!((d.nom, d.date_de_fin_apt, d.department), (None, None, None));
+        assert_eq!(d.created_at, None);
+        assert!(d.warnings.is_empty());
+
+        let v2 = json!({"number": 8, "state": "en_construction"});
+        let d = Dossier::from_v2(1, v2).unwrap();
+        assert_eq!(d.status, Status::Initiated);
+        assert!(d.champs.values().all(Value::is_null));
+    }
+
+    #[test]
+    fn invalid_dates_keep_the_raw_value_and_warn() {
+        let champ = |label: &str, value: Value| json!({"value": value, "type_de_champ": {"libelle": label}});
+        let v1 = json!({"dossier": {"id": 9, "state": "received", "champs": [
+            champ("Date de naissance", json!("31/02/2001")),
+            champ("Date d’expiration", json!("bientôt")),
+            champ("Date de début", json!(20240101)),
+            champ("Nom", json!(null)),
+        ], "champs_private": [champ("Date de fin APT", json!("2024-13-01"))]}});
+        let d = Dossier::from_v1(1, v1).unwrap();
+        assert_eq!(d.date_de_naissance, None);
+        assert_eq!(d.date_dexpiration_titre_sejour, None);
+        assert_eq!(d.date_de_fin_apt, None);
+        assert_eq!(d.champs["date_de_naissance"], json!("31/02/2001"));
+        assert_eq!(d.champs["date_dexpiration_titre_sejour"], json!("bientôt"));
+        assert_eq!(d.champs["nom"], Value::Null);
+        assert_eq!(d.warnings.len(), 4, "{:?}", d.warnings);
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("Date de naissance") && w.contains("31/02/2001"))
+        );
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("Date de fin APT") && w.contains("2024-13-01"))
+        );
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("Date de début") && w.contains("20240101"))
+        );
+    }
+
+    #[test]
+    fn a_private_annotation_wins_over_a_public_champ_of_the_same_label() {
+        let champ =
+            |label: &str, value: &str| json!({"value": value, "type_de_champ": {"libelle": label}});
+        let v1 = json!({"dossier": {"id": 10, "state": "closed",
+            "champs": [champ("Date de fin APT", "2020-01-01")],
+            "champs_private": [champ("Date de fin APT", "2021-06-30")]}});
+        let d = Dossier::from_v1(1, v1).unwrap();
+        assert_eq!(d.date_de_fin_apt, date(2021, 6, 30));
+    }
+
+    #[test]
+    fn a_personne_physique_fills_missing_identity_champs() {
+        let v2 = json!({"number": 11, "state": "en_instruction",
+            "demandeur": {"__typename": "PersonnePhysique", "civilite": "M", "nom": "Ben Saïd",
+                          "prenom": "Karim", "dateDeNaissance": "1999-02-03"},
+            "champs": [{"__typename": "TextChamp", "label": "Prénom", "stringValue": "Karim Ali"},
+                       {"__typename": "TextChamp", "label": "Nom", "stringValue": null}]});
+        let d = Dossier::from_v2(1, v2).unwrap();
+        assert_eq!(d.nom.as_deref(), Some("Ben Saïd"));
+        assert_eq!(
+            d.prenom.as_deref(),
+            Some("Karim Ali"),
+            "a present champ is kept"
+        );
+        assert_eq!(d.date_de_naissance, date(1999, 2, 3));
+        assert_eq!(d.siret, None);
+    }
+
+    #[test]
+    fn unreadable_documents_are_refused_with_their_id_and_reason() {
+        let cases = [
+            (
+                Dossier::from_v1(1, json!({"dossier": {"state": "closed"}})),
+                None,
+                "id",
+            ),
+            (
+                Dossier::from_v1(1, json!({"dossier": {"id": 3, "state": "lost"}})),
+                Some(3),
+                "lost",
+            ),
+            (
+                Dossier::from_v1(
+                    1,
+                    json!({"dossier": {"id": 4, "state": "closed", "champs": "x"}}),
+                ),
+                Some(4),
+                "champs",
+            ),
+            (
+                Dossier::from_v1(
+                    1,
+                    json!({"dossier": {"id": 5, "state": "closed", "updated_at": "hier"}}),
+                ),
+                Some(5),
+                "updated_at",
+            ),
+            (
+                Dossier::from_v2(1, json!({"number": 6, "state": "closed"})),
+                Some(6),
+                "closed",
+            ),
+            (
+                Dossier::from_v2(1, json!({"number": 7, "state": "accepte", "dateDepot": 12})),
+                Some(7),
+                "dateDepot",
+            ),
+            (Dossier::from_v2(1, json!([1, 2])), None, "objet"),
+        ];
+        for (result, id, word) in cases {
+            let error = result.unwrap_err();
+            assert_eq!(error.ds_id, id);
+            assert!(error.to_string().contains(word), "{error}");
+        }
+    }
 
     #[test]
     fn ds_ids_are_one_to_nineteen_digits() {
