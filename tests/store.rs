@@ -1,0 +1,176 @@
+//! The store on both engines: dossiers and users go in and come back unchanged.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::TestDb;
+use serde_json::Value;
+use wif::domain::{Dossier, DsId, Status};
+use wif::store::StoreError;
+use wif::store::dossiers::{self, UpsertCounts};
+use wif::store::users::{self, NewUser};
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn v1() -> Dossier {
+    Dossier::from_v1(1234, fixture("dossier_v1.json")).unwrap()
+}
+
+fn v2() -> Dossier {
+    Dossier::from_v2(5678, fixture("dossier_v2.json")).unwrap()
+}
+
+async fn stored(t: &TestDb, id: i64) -> dossiers::StoredDossier {
+    dossiers::get(&t.db, DsId::new(id).unwrap())
+        .await
+        .unwrap()
+        .expect("the dossier is stored")
+}
+
+both_engines!(
+    dossiers_come_back_exactly_as_stored,
+    a_second_upsert_writes_nothing,
+    only_a_newer_update_rewrites_a_dossier,
+    dossiers_gone_from_ds_are_marked_not_deleted,
+    usernames_are_unique,
+);
+
+async fn dossiers_come_back_exactly_as_stored(t: &TestDb) {
+    let mut with_warning = Dossier::from_v1(
+        1234,
+        serde_json::json!({"dossier": {"id": 3, "state": "draft", "champs": [
+            {"value": "32/01/2020", "type_de_champ": {"libelle": "Date de fin APT"}}
+        ]}}),
+    )
+    .unwrap();
+    with_warning.instructeurs.clear();
+    let counts = dossiers::upsert(&t.db, &[v1(), v2(), with_warning.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        UpsertCounts {
+            created: 3,
+            updated: 0,
+            unchanged: 0
+        }
+    );
+    assert_eq!(dossiers::count(&t.db).await.unwrap(), 3);
+
+    for expected in [v1(), v2(), with_warning] {
+        let got = stored(t, expected.ds_id.get()).await;
+        assert_eq!(got.dossier, expected);
+        assert_eq!(got.deleted_on_ds_at, None);
+    }
+    let d = stored(t, 184023).await.dossier;
+    assert_eq!(
+        d.created_at.unwrap().to_rfc3339(),
+        "2024-03-05T13:12:31+00:00",
+        "timestamps are kept in UTC"
+    );
+    assert!(
+        dossiers::get(&t.db, DsId::new(999).unwrap())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_second_upsert_writes_nothing(t: &TestDb) {
+    dossiers::upsert(&t.db, &[v1(), v2()]).await.unwrap();
+    let first_sync = stored(t, 44950).await.synced_at;
+
+    let again = dossiers::upsert(&t.db, &[v1(), v2()]).await.unwrap();
+    assert_eq!(
+        again,
+        UpsertCounts {
+            created: 0,
+            updated: 0,
+            unchanged: 2
+        }
+    );
+    assert_eq!(stored(t, 44950).await.synced_at, first_sync);
+    assert_eq!(dossiers::count(&t.db).await.unwrap(), 2);
+}
+
+async fn only_a_newer_update_rewrites_a_dossier(t: &TestDb) {
+    dossiers::upsert(&t.db, &[v2()]).await.unwrap();
+
+    let mut older = v2();
+    older.status = Status::Refused;
+    older.updated_at = older.updated_at.map(|u| u - Duration::seconds(1));
+    let counts = dossiers::upsert(&t.db, &[older]).await.unwrap();
+    assert_eq!(counts.unchanged, 1);
+    assert_eq!(stored(t, 184023).await.dossier.status, Status::Closed);
+
+    let mut newer = v2();
+    newer.status = Status::WithoutContinuation;
+    newer.nom = Some("Trần".into());
+    newer.updated_at = newer.updated_at.map(|u| u + Duration::seconds(1));
+    let counts = dossiers::upsert(&t.db, &[newer.clone()]).await.unwrap();
+    assert_eq!(counts.updated, 1);
+    assert_eq!(stored(t, 184023).await.dossier, newer);
+}
+
+async fn dossiers_gone_from_ds_are_marked_not_deleted(t: &TestDb) {
+    dossiers::upsert(&t.db, &[v1(), v2()]).await.unwrap();
+    let when = Utc::now();
+    let gone = [DsId::new(44950).unwrap(), DsId::new(777).unwrap()];
+
+    assert_eq!(
+        dossiers::mark_deleted_on_ds(&t.db, &gone, when)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        dossiers::mark_deleted_on_ds(&t.db, &gone, when)
+            .await
+            .unwrap(),
+        0
+    );
+    let marked = stored(t, 44950).await;
+    assert_eq!(
+        marked.deleted_on_ds_at.map(|d| d.timestamp_millis()),
+        Some(when.timestamp_millis())
+    );
+    assert_eq!(marked.dossier, v1(), "the data is kept");
+    assert_eq!(stored(t, 184023).await.deleted_on_ds_at, None);
+    assert_eq!(dossiers::count(&t.db).await.unwrap(), 2);
+
+    // Listed again with a newer update: no longer deleted.
+    let mut back = v1();
+    back.updated_at = back.updated_at.map(|u| u + Duration::days(1));
+    dossiers::upsert(&t.db, &[back]).await.unwrap();
+    assert_eq!(stored(t, 44950).await.deleted_on_ds_at, None);
+}
+
+async fn usernames_are_unique(t: &TestDb) {
+    let new = |username| NewUser {
+        username,
+        email: "marie.curie@dreets.gouv.fr",
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA",
+        is_superuser: true,
+    };
+    let id = users::create(&t.db, new("marie")).await.unwrap();
+    let user = users::find_by_username(&t.db, "marie")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.id, id);
+    assert!(user.is_superuser && user.is_active);
+    assert_eq!(user.email, "marie.curie@dreets.gouv.fr");
+    assert_eq!(user.last_login_at, None);
+
+    let taken = users::create(&t.db, new("marie")).await.unwrap_err();
+    assert!(matches!(taken, StoreError::UsernameTaken(ref name) if name == "marie"));
+    assert!(
+        users::find_by_username(&t.db, "Marie")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
