@@ -30,11 +30,12 @@ pub async fn run(args: CreateSuperuserArgs) -> anyhow::Result<()> {
         account::check_strength(&password, &username, &email)?;
         (username, email, password)
     } else {
-        let username = prompt.until_valid("Nom d'utilisateur : ", args.username, |u| {
-            account::check_username(u)
-        })?;
-        let email =
-            prompt.until_valid("Adresse e-mail : ", args.email, |e| account::check_email(e))?;
+        let username = prompt.until_valid(
+            "Nom d'utilisateur : ",
+            args.username,
+            account::check_username,
+        )?;
+        let email = prompt.until_valid("Adresse e-mail : ", args.email, account::check_email)?;
         let password = prompt.password(&username, &email)?;
         (username, email, password)
     };

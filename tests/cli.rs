@@ -1,0 +1,332 @@
+//! The `wif` binary as an operator uses it: exit codes, messages, `.env`, both engines.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::TestDb;
+use wif::domain::account;
+use wif::store::users;
+
+/// Runs `wif` in `dir` with only the given variables (no inherited `WIF_*`), feeding `stdin`.
+fn wif(dir: &Path, vars: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(dir)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A failure as the user must see it: non-zero, one line on stderr, no panic.
+fn assert_clear_failure(output: &Output, expected: &str) -> String {
+    let err = stderr(output);
+    assert!(!output.status.success(), "should fail: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("erreur : "), "{err}");
+    assert!(err.contains(expected), "{expected:?} not in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
+}
+
+const PASSWORD: &str = "correct cheval agrafe";
+
+async fn migrate_creates_the_schema_then_changes_nothing(url: &str, dir: &Path) {
+    let first = wif(dir, &[("WIF_DATABASE_URL", url)], &["migrate"], "");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("1 migration(s) appliquée(s)"),
+        "{}",
+        stdout(&first)
+    );
+
+    let second = wif(dir, &[("WIF_DATABASE_URL", url)], &["migrate"], "");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("déjà à jour"),
+        "{}",
+        stdout(&second)
+    );
+
+    let db = wif::store::Db::connect(url).await.unwrap();
+    db.ensure_migrated().await.unwrap();
+    assert_eq!(wif::store::dossiers::count(&db).await.unwrap(), 0);
+}
+
+mod migrate {
+    use super::*;
+
+    #[tokio::test]
+    async fn sqlite() {
+        let t = TestDb::sqlite(false).await;
+        migrate_creates_the_schema_then_changes_nothing(&t.url, t.dir.path()).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        if let Some(t) = TestDb::postgres(false).await {
+            migrate_creates_the_schema_then_changes_nothing(&t.url, t.dir.path()).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn migrate_with_no_configuration_creates_wif_sqlite3() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wif(dir.path(), &[], &["migrate"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("wif.sqlite3").exists());
+}
+
+#[tokio::test]
+async fn the_seeds_database_variables_reach_postgresql() {
+    let Some(t) = TestDb::postgres(false).await else {
+        return;
+    };
+    // The test URL is postgres://user@host:port/name: split it into the seed's variables.
+    let rest = t.url.split_once("://").unwrap().1;
+    let (user, rest) = rest.split_once('@').unwrap();
+    let (host_port, name) = rest.split_once('/').unwrap();
+    let (host, port) = host_port.split_once(':').unwrap_or((host_port, "5432"));
+    let vars = [
+        ("WIF_DATABASE_NAME", name),
+        ("WIF_DATABASE_USER", user),
+        ("WIF_DATABASE_HOST", host),
+        ("WIF_DATABASE_PORT", port),
+    ];
+    let output = wif(t.dir.path(), &vars, &["migrate"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    t.db.ensure_migrated().await.unwrap();
+}
+
+#[tokio::test]
+async fn settings_are_read_from_dot_env() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".env"),
+        "# comme le .env du seed\nWIF_DATABASE_URL=sqlite://depuis-dotenv.sqlite3\n",
+    )
+    .unwrap();
+    let output = wif(dir.path(), &[], &["migrate"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(dir.path().join("depuis-dotenv.sqlite3").exists());
+    assert!(!dir.path().join("wif.sqlite3").exists());
+}
+
+both_engines!(
+    createsuperuser_without_input_stores_an_argon2id_hash,
+    createsuperuser_reads_answers_from_a_pipe,
+    createsuperuser_refuses_weak_passwords_and_taken_names,
+);
+
+async fn createsuperuser_without_input_stores_an_argon2id_hash(t: &TestDb) {
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("WIF_SUPERUSER_PASSWORD", PASSWORD),
+    ];
+    let args = [
+        "createsuperuser",
+        "--username",
+        "marie",
+        "--email",
+        "marie.curie@dreets.gouv.fr",
+        "--no-input",
+    ];
+    let output = wif(t.dir.path(), &vars, &args, "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("« marie » créé"));
+    assert!(!stdout(&output).contains(PASSWORD) && !stderr(&output).contains(PASSWORD));
+
+    let user = users::find_by_username(&t.db, "marie")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.is_superuser && user.is_active);
+    assert_eq!(user.email, "marie.curie@dreets.gouv.fr");
+    assert!(user.password_hash.starts_with("$argon2id$"));
+    assert!(account::verify(PASSWORD, &user.password_hash));
+}
+
+async fn createsuperuser_reads_answers_from_a_pipe(t: &TestDb) {
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let answers = format!("paul\npaul.valery@dreets.gouv.fr\n{PASSWORD}\n{PASSWORD}\n");
+    let output = wif(t.dir.path(), &vars, &["createsuperuser"], &answers);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let user = users::find_by_username(&t.db, "paul")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(account::verify(PASSWORD, &user.password_hash));
+
+    let mismatch = format!("jean\njean@dreets.gouv.fr\n{PASSWORD}\n{PASSWORD}!\n");
+    let output = wif(t.dir.path(), &vars, &["createsuperuser"], &mismatch);
+    assert_clear_failure(&output, "ne sont pas identiques");
+    assert!(
+        users::find_by_username(&t.db, "jean")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn createsuperuser_refuses_weak_passwords_and_taken_names(t: &TestDb) {
+    let run = |username: &str, password: &str| {
+        let vars = [
+            ("WIF_DATABASE_URL", t.url.as_str()),
+            ("WIF_SUPERUSER_PASSWORD", password),
+        ];
+        let args = [
+            "createsuperuser",
+            "--username",
+            username,
+            "--email",
+            "agent@dreets.gouv.fr",
+            "--no-input",
+        ];
+        wif(t.dir.path(), &vars, &args, "")
+    };
+    assert_clear_failure(&run("alice", "court"), "trop court");
+    assert_clear_failure(&run("alice", "0123456789012"), "uniquement de chiffres");
+    assert_clear_failure(&run("alice", "alice-alice-2024"), "trop proche");
+    assert!(
+        users::find_by_username(&t.db, "alice")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(run("alice", PASSWORD).status.success());
+    assert_clear_failure(&run("alice", PASSWORD), "« alice » est déjà pris");
+
+    let missing = wif(
+        t.dir.path(),
+        &[("WIF_DATABASE_URL", t.url.as_str())],
+        &[
+            "createsuperuser",
+            "--username",
+            "bob",
+            "--email",
+            "bob@dreets.gouv.fr",
+            "--no-input",
+        ],
+        "",
+    );
+    assert_clear_failure(&missing, "WIF_SUPERUSER_PASSWORD");
+}
+
+#[tokio::test]
+async fn createsuperuser_before_migrate_says_to_migrate() {
+    let t = TestDb::sqlite(false).await;
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("WIF_SUPERUSER_PASSWORD", PASSWORD),
+    ];
+    let args = [
+        "createsuperuser",
+        "--username",
+        "a",
+        "--email",
+        "a@b.fr",
+        "--no-input",
+    ];
+    assert_clear_failure(&wif(t.dir.path(), &vars, &args, ""), "wif migrate");
+}
+
+#[test]
+fn a_bad_setting_is_one_sentence_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("WIF_BIND", "partout", "WIF_BIND"),
+        ("WIF_DEBUG", "Peut-être", "WIF_DEBUG"),
+        ("WIF_DATABASE_URL", "mysql://x/y", "WIF_DATABASE_URL"),
+        ("WIF_TIME_ZONE", "Mars/Olympus", "WIF_TIME_ZONE"),
+    ];
+    for (variable, value, expected) in cases {
+        let output = wif(dir.path(), &[(variable, value)], &["migrate"], "");
+        assert_clear_failure(&output, expected);
+    }
+}
+
+#[test]
+fn an_unreachable_database_is_one_sentence_without_the_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://wif:tres-secret@127.0.0.1:1/wif";
+    let output = wif(dir.path(), &[("WIF_DATABASE_URL", url)], &["migrate"], "");
+    let err = assert_clear_failure(&output, "WIF_DATABASE_URL");
+    assert!(err.contains("127.0.0.1:1/wif"), "{err}");
+    assert!(!err.contains("tres-secret"), "{err}");
+}
+
+#[test]
+fn every_command_of_the_spec_has_a_french_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let help = stdout(&wif(dir.path(), &[], &["--help"], ""));
+    let commands = [
+        ("migrate", "schéma"),
+        ("createsuperuser", "superutilisateur"),
+        ("sync-dossiers", "dossiers"),
+        ("export-validity-check-data", "validity_check.json"),
+        ("export-stats-data", "stats.json"),
+        ("serve", "administration"),
+        ("serve-public", "service public"),
+        ("demo", "Démonstration"),
+    ];
+    for (command, word) in commands {
+        assert!(help.contains(command), "{command} missing from --help");
+        let output = wif(dir.path(), &[], &[command, "--help"], "");
+        assert!(output.status.success(), "{command} --help");
+        assert!(
+            stdout(&output).contains(word),
+            "{command}: {}",
+            stdout(&output)
+        );
+    }
+    for alias in [
+        "sync_dossiers",
+        "export_validity_check_data",
+        "export_stats_data",
+    ] {
+        assert!(
+            wif(dir.path(), &[], &[alias, "--help"], "")
+                .status
+                .success(),
+            "{alias}"
+        );
+    }
+}
+
+#[test]
+fn a_command_not_built_yet_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wif(dir.path(), &[], &["serve"], "");
+    assert_clear_failure(&output, "pas encore disponible");
+}
+
+#[test]
+fn a_wrong_flag_is_refused_with_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wif(dir.path(), &[], &["migrate", "--force"], "");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--force"));
+}
