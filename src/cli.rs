@@ -1,5 +1,6 @@
 //! The `wif` command line: its subcommands and how each is dispatched (SPEC section 2).
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::commands;
@@ -26,12 +27,15 @@ pub enum Command {
     /// Copie les dossiers de démarches-simplifiées dans la base (pas encore disponible)
     #[command(visible_alias = "sync_dossiers")]
     SyncDossiers,
-    /// Exporte validity_check.json, les APT acceptées anonymisées (pas encore disponible)
+    /// Exporte validity_check.json, les APT acceptées anonymisées, dans WIF_MEDIA_ROOT
     #[command(visible_alias = "export_validity_check_data")]
-    ExportValidityCheckData,
-    /// Exporte stats.json, les statistiques publiques (pas encore disponible)
+    ExportValidityCheckData(ExportArgs),
+    /// Exporte stats.json, les statistiques publiques, dans WIF_MEDIA_ROOT
     #[command(visible_alias = "export_stats_data")]
-    ExportStatsData,
+    ExportStatsData(ExportArgs),
+    /// Liste les démarches connues ou change leur type (autorisation ou introduction)
+    #[command(subcommand)]
+    Procedures(ProceduresCommand),
     /// Lance l'administration web et les tâches planifiées (pas encore disponible)
     Serve,
     /// Lance le service public de vérification des APT (pas encore disponible)
@@ -54,14 +58,46 @@ pub struct CreateSuperuserArgs {
     pub no_input: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Fichier à écrire au lieu de WIF_MEDIA_ROOT/<nom> ; « - » pour la sortie standard
+    #[arg(long, value_name = "CHEMIN")]
+    pub output: Option<String>,
+    /// Date et heure de référence (RFC 3339, par exemple 2024-05-01T09:00:00+02:00), pour un résultat reproductible
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            "date et heure RFC 3339 attendues, par exemple 2024-05-01T09:00:00+02:00".to_owned()
+        })
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProceduresCommand {
+    /// Affiche les démarches connues, leur type et leur nombre de dossiers
+    List,
+    /// Fixe le type d'une démarche : « authorization » (APT) ou « introduction »
+    SetKind {
+        /// Numéro de la démarche sur DS
+        procedure: i64,
+        /// authorization ou introduction
+        kind: String,
+    },
+}
+
 /// Runs the command; the error is the one sentence shown to the user.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => commands::migrate::run().await,
         Command::Createsuperuser(args) => commands::createsuperuser::run(args).await,
         Command::SyncDossiers => not_yet("sync-dossiers"),
-        Command::ExportValidityCheckData => not_yet("export-validity-check-data"),
-        Command::ExportStatsData => not_yet("export-stats-data"),
+        Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,
+        Command::ExportStatsData(args) => commands::export::stats(args).await,
+        Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve => not_yet("serve"),
         Command::ServePublic => not_yet("serve-public"),
         Command::Demo => not_yet("demo"),

@@ -2,53 +2,11 @@
 
 mod common;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-use common::TestDb;
+use common::{TestDb, assert_clear_failure, stderr, stdout, wif};
 use wif::domain::account;
 use wif::store::users;
-
-/// Runs `wif` in `dir` with only the given variables (no inherited `WIF_*`), feeding `stdin`.
-fn wif(dir: &Path, vars: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_wif"))
-        .current_dir(dir)
-        .env_clear()
-        .envs(vars.iter().copied())
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// A failure as the user must see it: non-zero, one line on stderr, no panic.
-fn assert_clear_failure(output: &Output, expected: &str) -> String {
-    let err = stderr(output);
-    assert!(!output.status.success(), "should fail: {err}");
-    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
-    assert!(err.starts_with("erreur : "), "{err}");
-    assert!(err.contains(expected), "{expected:?} not in {err}");
-    assert!(!err.contains("panicked"), "{err}");
-    err
-}
 
 const PASSWORD: &str = "correct cheval agrafe";
 
@@ -329,4 +287,29 @@ fn a_wrong_flag_is_refused_with_usage() {
     let output = wif(dir.path(), &[], &["migrate", "--force"], "");
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("--force"));
+}
+
+both_engines!(procedures_can_be_marked_as_introductions);
+
+async fn procedures_can_be_marked_as_introductions(t: &TestDb) {
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let set = wif(
+        t.dir.path(),
+        &vars,
+        &["procedures", "set-kind", "4242", "introduction"],
+        "",
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    let list = wif(t.dir.path(), &vars, &["procedures", "list"], "");
+    assert_eq!(stdout(&list), "4242\tintroduction\t0 dossier(s)\n");
+    let stored = wif::store::procedures::list(&t.db).await.unwrap();
+    assert_eq!(stored[0].kind, wif::domain::ProcedureKind::Introduction);
+
+    let bad = wif(
+        t.dir.path(),
+        &vars,
+        &["procedures", "set-kind", "4242", "apt"],
+        "",
+    );
+    assert_clear_failure(&bad, "authorization ou introduction");
 }

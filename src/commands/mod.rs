@@ -1,7 +1,9 @@
 //! One small file per subcommand: each wires configuration, store and domain together.
 
 pub mod createsuperuser;
+pub mod export;
 pub mod migrate;
+pub mod procedures;
 
 use crate::config::Settings;
 use crate::store::Db;

@@ -4,8 +4,11 @@ pub mod account;
 pub mod champs;
 pub mod dates;
 pub mod dossier;
+pub mod procedure;
 pub mod status;
 pub mod text;
+pub mod validity;
 
 pub use dossier::{ApiVersion, Dossier, DossierError, DsId};
+pub use procedure::ProcedureKind;
 pub use status::Status;

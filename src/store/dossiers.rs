@@ -3,6 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use sqlx::types::Json;
 
@@ -254,4 +255,47 @@ pub async fn mark_deleted_on_ds(
         tx.commit().await?;
     });
     Ok(marked)
+}
+
+/// What `validity_check.json` needs of an accepted dossier.
+#[derive(Debug, sqlx::FromRow)]
+pub struct ValidityRow {
+    pub ds_id: i64,
+    pub kind: String,
+    pub siret: Option<String>,
+    pub prenom: Option<String>,
+    pub nom: Option<String>,
+    pub date_de_naissance: Option<NaiveDate>,
+    pub date_de_debut_apt: Option<NaiveDate>,
+    pub date_de_fin_apt: Option<NaiveDate>,
+    /// Only for introduction démarches, whose records carry some champs.
+    pub champs: Option<Json<BTreeMap<String, Value>>>,
+}
+
+/// Every `closed` dossier, by DS number, streamed so that memory stays bounded.
+pub fn validity_rows(db: &Db) -> BoxStream<'_, Result<ValidityRow, StoreError>> {
+    const SQL: &str = "SELECT d.ds_id, p.kind, d.siret, d.prenom, d.nom, d.date_de_naissance, \
+        d.date_de_debut_apt, d.date_de_fin_apt, \
+        CASE WHEN p.kind = 'introduction' THEN d.champs END AS champs \
+        FROM dossiers d JOIN procedures p ON p.id = d.procedure_id \
+        WHERE d.status = 'closed' ORDER BY d.ds_id";
+    with_db!(db, pool => sqlx::query_as(SQL).fetch(pool).map_err(StoreError::from).boxed())
+}
+
+/// What the statistics need of a dossier.
+#[derive(Debug, sqlx::FromRow)]
+pub struct StatsRow {
+    pub status: String,
+    pub nationalite: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub initiated_at: Option<DateTime<Utc>>,
+    pub processed_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// Every dossier not marked deleted on DS, streamed.
+pub fn stats_rows(db: &Db) -> BoxStream<'_, Result<StatsRow, StoreError>> {
+    const SQL: &str = "SELECT status, nationalite, created_at, initiated_at, processed_at, updated_at \
+        FROM dossiers WHERE deleted_on_ds_at IS NULL";
+    with_db!(db, pool => sqlx::query_as(SQL).fetch(pool).map_err(StoreError::from).boxed())
 }

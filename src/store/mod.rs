@@ -11,6 +11,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, Connection};
 
 pub mod dossiers;
+pub mod procedures;
 pub mod users;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either engine.

@@ -3,7 +3,9 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use wif::store::Db;
@@ -135,4 +137,57 @@ macro_rules! both_engines {
             }
         }
     )*};
+}
+
+/// A dossier of démarche 1 with only a number and a status; tests set what they need.
+pub fn dossier(ds_id: i64, status: wif::domain::Status) -> wif::domain::Dossier {
+    let raw = serde_json::json!({"dossier": {"id": ds_id, "state": status.as_str()}});
+    wif::domain::Dossier::from_v1(1, raw).unwrap()
+}
+
+/// An instant from RFC 3339 text.
+pub fn at(rfc3339: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .unwrap()
+        .with_timezone(&chrono::Utc)
+}
+
+/// Runs `wif` in `dir` with only the given variables (no inherited `WIF_*`), feeding `stdin`.
+pub fn wif(dir: &Path, vars: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(dir)
+        .env_clear()
+        .envs(vars.iter().copied())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A failure as the user must see it: non-zero, one line on stderr, no panic.
+pub fn assert_clear_failure(output: &Output, expected: &str) -> String {
+    let err = stderr(output);
+    assert!(!output.status.success(), "should fail: {err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "one line: {err}");
+    assert!(err.starts_with("erreur : "), "{err}");
+    assert!(err.contains(expected), "{expected:?} not in {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    err
 }

@@ -1,0 +1,38 @@
+//! What a DS démarche is for: APT requests, or introduction requests (SPEC 5.1 `type`).
+
+use std::str::FromStr;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ProcedureKind {
+    /// An *autorisation provisoire de travail*: the WIF procedure itself.
+    #[default]
+    Authorization,
+    /// An introduction request (*demande d'introduction*), exported with some of its champs.
+    Introduction,
+}
+
+impl ProcedureKind {
+    /// The stored value, also the `type` of a `validity_check.json` record.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProcedureKind::Authorization => "authorization",
+            ProcedureKind::Introduction => "introduction",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("type de démarche inconnu « {0} » (authorization ou introduction)")]
+pub struct UnknownKind(pub String);
+
+impl FromStr for ProcedureKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "authorization" => Ok(ProcedureKind::Authorization),
+            "introduction" => Ok(ProcedureKind::Introduction),
+            other => Err(UnknownKind(other.to_owned())),
+        }
+    }
+}
