@@ -33,6 +33,9 @@ pub enum Command {
     /// Exporte stats.json, les statistiques publiques, dans WIF_MEDIA_ROOT
     #[command(visible_alias = "export_stats_data")]
     ExportStatsData(ExportArgs),
+    /// Outils de développement (données synthétiques pour les mesures de performance)
+    #[command(subcommand)]
+    Dev(DevCommand),
     /// Liste les démarches connues ou change leur type (autorisation ou introduction)
     #[command(subcommand)]
     Procedures(ProceduresCommand),
@@ -77,6 +80,22 @@ fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Ajoute des dossiers synthétiques déterministes à la base (jamais en production)
+    Generate {
+        /// Nombre de dossiers
+        #[arg(long, default_value_t = 10_000)]
+        dossiers: u64,
+        /// Graine du jeu de données : la même graine donne les mêmes dossiers
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Numéro de la démarche des dossiers
+        #[arg(long, default_value_t = 1)]
+        procedure: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ProceduresCommand {
     /// Affiche les démarches connues, leur type et leur nombre de dossiers
     List,
@@ -97,6 +116,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SyncDossiers => not_yet("sync-dossiers"),
         Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,
         Command::ExportStatsData(args) => commands::export::stats(args).await,
+        Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve => not_yet("serve"),
         Command::ServePublic => not_yet("serve-public"),

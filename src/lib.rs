@@ -7,4 +7,5 @@ pub mod config;
 pub mod domain;
 pub mod export;
 pub mod store;
+pub mod synthetic;
 pub mod telemetry;

@@ -248,7 +248,7 @@ impl Dossier {
 
     /// Fills the champs map and the typed columns from `(label, value)` pairs, in DS order: a
     /// later pair (a private annotation) wins over an earlier one with the same label.
-    fn with_champs(mut self, labelled: Vec<(&str, Value)>, raw: Value) -> Dossier {
+    pub(crate) fn with_champs(mut self, labelled: Vec<(&str, Value)>, raw: Value) -> Dossier {
         let mut champs: BTreeMap<String, Value> = CHAMPS
             .iter()
             .map(|c| (c.slug.to_owned(), Value::Null))

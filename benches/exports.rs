@@ -1,0 +1,68 @@
+//! Benchmark of both exports over a large database (issue: 1,000,000 dossiers).
+//!
+//! `cargo bench --bench exports` fills the database named by `WIF_BENCH_DATABASE_URL` (default: an
+//! SQLite file under `target/`) with `WIF_BENCH_DOSSIERS` synthetic dossiers (default 1,000,000)
+//! if it has fewer, then runs each export three times through the `wif` binary and prints the
+//! median wall time and the peak resident memory (from `/usr/bin/time`).
+
+use std::process::Command;
+
+const RUNS: usize = 3;
+
+fn main() {
+    let wif = env!("CARGO_BIN_EXE_wif");
+    let url = std::env::var("WIF_BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        format!(
+            "sqlite://{}/target/bench-exports.sqlite3",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    let dossiers: u64 = std::env::var("WIF_BENCH_DOSSIERS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1_000_000);
+    let run = |args: &[&str]| {
+        let output = Command::new("/usr/bin/time")
+            .args(["-f", "%e %M"])
+            .arg(wif)
+            .args(args)
+            .env("WIF_DATABASE_URL", &url)
+            .output()
+            .expect("/usr/bin/time runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "wif {args:?} failed: {stderr}");
+        let last = stderr.lines().last().unwrap_or_default().to_owned();
+        let mut fields = last.split_whitespace();
+        let seconds: f64 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+        let peak_kib: u64 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
+        (seconds, peak_kib)
+    };
+
+    run(&["migrate"]);
+    println!("database: {}", wif::store::describe(&url));
+    let (seconds, _) = run(&[
+        "dev",
+        "generate",
+        "--dossiers",
+        &dossiers.to_string(),
+    ]);
+    println!("generate {dossiers} dossiers (or check they exist): {seconds:.1} s");
+
+    let out = std::env::temp_dir().join("wif-bench-export.json");
+    let out = out.to_str().unwrap();
+    for command in ["export-validity-check-data", "export-stats-data"] {
+        let mut times = Vec::new();
+        let mut peak = 0;
+        for _ in 0..RUNS {
+            let (seconds, kib) = run(&[command, "--output", out]);
+            times.push(seconds);
+            peak = peak.max(kib);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{command}: median {:.2} s (runs: {times:?}), peak memory {:.0} MiB",
+            times[RUNS / 2],
+            peak as f64 / 1024.0
+        );
+    }
+}

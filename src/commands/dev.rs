@@ -1,0 +1,43 @@
+//! `wif dev`: developer tools, such as filling a database for benchmarks.
+
+use std::time::Instant;
+
+use chrono::Utc;
+
+use super::open_database;
+use crate::cli::DevCommand;
+use crate::store::dossiers;
+use crate::synthetic;
+
+const BATCH: u64 = 1000;
+
+pub async fn run(command: DevCommand) -> anyhow::Result<()> {
+    match command {
+        DevCommand::Generate {
+            dossiers: count,
+            seed,
+            procedure,
+        } => {
+            let (_settings, db) = open_database().await?;
+            let now = Utc::now();
+            let started = Instant::now();
+            let mut created = 0;
+            for first in (0..count).step_by(BATCH as usize) {
+                let batch: Vec<_> = (first..(first + BATCH).min(count))
+                    .map(|i| synthetic::dossier(seed, i, procedure, now))
+                    .collect();
+                created += dossiers::upsert(&db, &batch).await?.created;
+                let done = first + batch.len() as u64;
+                if done % 50_000 == 0 || done == count {
+                    eprintln!("{done}/{count} dossiers générés");
+                }
+            }
+            db.close().await;
+            println!(
+                "{created} dossiers créés en {:.1} s (les dossiers déjà présents sont inchangés).",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+    }
+}
