@@ -1,5 +1,8 @@
 //! The WIF champs: which DS label (*libellé*) each slug is read from.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use unicode_normalization::UnicodeNormalization;
 
 pub struct ChampDef {
@@ -109,8 +112,14 @@ pub fn normalize_label(label: &str) -> String {
 
 /// The champ a DS label stands for, if it is one of ours.
 pub fn champ_for_label(label: &str) -> Option<&'static ChampDef> {
-    let label = normalize_label(label);
-    CHAMPS.iter().find(|c| normalize_label(c.libelle) == label)
+    // Normalised once: every champ of every synced dossier is looked up here.
+    static BY_LABEL: LazyLock<HashMap<String, &'static ChampDef>> = LazyLock::new(|| {
+        CHAMPS
+            .iter()
+            .map(|c| (normalize_label(c.libelle), c))
+            .collect()
+    });
+    BY_LABEL.get(&normalize_label(label)).copied()
 }
 
 /// The champ of a slug.
