@@ -33,19 +33,17 @@ fn main() {
         assert!(output.status.success(), "wif {args:?} failed: {stderr}");
         let last = stderr.lines().last().unwrap_or_default().to_owned();
         let mut fields = last.split_whitespace();
-        let seconds: f64 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(f64::NAN);
+        let seconds: f64 = fields
+            .next()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(f64::NAN);
         let peak_kib: u64 = fields.next().and_then(|s| s.parse().ok()).unwrap_or(0);
         (seconds, peak_kib)
     };
 
     run(&["migrate"]);
     println!("database: {}", wif::store::describe(&url));
-    let (seconds, _) = run(&[
-        "dev",
-        "generate",
-        "--dossiers",
-        &dossiers.to_string(),
-    ]);
+    let (seconds, _) = run(&["dev", "generate", "--dossiers", &dossiers.to_string()]);
     println!("generate {dossiers} dossiers (or check they exist): {seconds:.1} s");
 
     let out = std::env::temp_dir().join("wif-bench-export.json");

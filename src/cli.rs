@@ -41,7 +41,7 @@ pub enum Command {
     Procedures(ProceduresCommand),
     /// Lance l'administration web et les tâches planifiées (pas encore disponible)
     Serve,
-    /// Lance le service public de vérification des APT (pas encore disponible)
+    /// Lance le service public : vérification des APT et statistiques, depuis les fichiers exportés
     #[command(visible_alias = "serve_public")]
     ServePublic,
     /// Démonstration sans configuration : base embarquée, DS simulé, admin et service public (pas encore disponible)
@@ -119,7 +119,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve => not_yet("serve"),
-        Command::ServePublic => not_yet("serve-public"),
+        Command::ServePublic => commands::serve_public::run().await,
         Command::Demo => not_yet("demo"),
     }
 }

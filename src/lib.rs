@@ -6,6 +6,30 @@ pub mod commands;
 pub mod config;
 pub mod domain;
 pub mod export;
+pub mod public;
 pub mod store;
 pub mod synthetic;
 pub mod telemetry;
+
+/// Resolves on Ctrl-C or SIGTERM, for a clean stop of the servers.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("arrêt demandé");
+}

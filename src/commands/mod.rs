@@ -5,6 +5,7 @@ pub mod dev;
 pub mod export;
 pub mod migrate;
 pub mod procedures;
+pub mod serve_public;
 
 use crate::config::Settings;
 use crate::store::Db;

@@ -5,11 +5,28 @@ use chrono::{DateTime, NaiveDate, Utc};
 /// A champ date: `YYYY-MM-DD` (DS's format) or `DD/MM/YYYY` (typed by hand in old dossiers).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
     let value = value.trim();
-    NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(value, "%d/%m/%Y"))
-        .ok()
-        // chrono accepts a 1- or 5-digit year; DS never sends one.
-        .filter(|_| value.len() == 10)
+    parse_iso_date(value).or_else(|| {
+        shaped(value, b"00/00/0000")
+            .then(|| NaiveDate::parse_from_str(value, "%d/%m/%Y").ok())
+            .flatten()
+    })
+}
+
+/// Exactly `YYYY-MM-DD`, a real calendar date.
+pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
+    shaped(value, b"0000-00-00")
+        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
+        .flatten()
+}
+
+/// Whether `value` has the shape of `pattern`, where `0` stands for any ASCII digit: chrono
+/// alone would accept signs, short fields and other years than four digits.
+fn shaped(value: &str, pattern: &[u8]) -> bool {
+    value.len() == pattern.len()
+        && value.bytes().zip(pattern).all(|(c, p)| match p {
+            b'0' => c.is_ascii_digit(),
+            _ => c == *p,
+        })
 }
 
 /// A DS timestamp: RFC 3339 with any offset (v1 `…Z`, v2 `…+01:00`), stored in UTC.
@@ -50,6 +67,9 @@ mod tests {
             "05 mars 2024",
             "",
             "20180-03-27",
+            "+1978-12-2",
+            "1978-12-2 ",
+            "1/03/2018",
         ] {
             assert_eq!(parse_date(bad), None, "{bad:?} should not be a date");
         }

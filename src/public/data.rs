@@ -1,0 +1,183 @@
+//! The exported files as the public service holds them: parsed whole before they replace the
+//! previous data, so that no request is ever answered from half a file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use chrono::NaiveDate;
+
+use crate::domain::validity::ValidityRecord;
+use crate::export::{stats, validity_check};
+
+/// The accepted APTs, sorted by DS number for binary search.
+#[derive(Debug, Default)]
+pub struct ValidityData {
+    records: Vec<ValidityRecord>,
+}
+
+impl ValidityData {
+    /// Parses a whole `validity_check.json`; any defect refuses the file.
+    pub fn parse(bytes: &[u8]) -> Result<ValidityData, serde_json::Error> {
+        let mut records: Vec<ValidityRecord> = serde_json::from_slice(bytes)?;
+        records.sort_by_key(|r| r.ds_id);
+        Ok(ValidityData { records })
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// The records of `ds_id` with that birth date.
+    pub fn find(&self, ds_id: i64, birth_date: NaiveDate) -> impl Iterator<Item = &ValidityRecord> {
+        let start = self.records.partition_point(|r| r.ds_id < ds_id);
+        self.records[start..]
+            .iter()
+            .take_while(move |r| r.ds_id == ds_id)
+            .filter(move |r| r.date_de_naissance == Some(birth_date))
+    }
+}
+
+/// What the service currently serves; each part is replaced whole.
+#[derive(Default)]
+pub struct PublicData {
+    validity: RwLock<Arc<ValidityData>>,
+    stats: RwLock<Option<Arc<[u8]>>>,
+}
+
+impl PublicData {
+    pub fn validity(&self) -> Arc<ValidityData> {
+        self.validity.read().expect("lock never poisoned").clone()
+    }
+
+    pub fn stats(&self) -> Option<Arc<[u8]>> {
+        self.stats.read().expect("lock never poisoned").clone()
+    }
+
+    fn set_validity(&self, data: ValidityData) {
+        *self.validity.write().expect("lock never poisoned") = Arc::new(data);
+    }
+
+    fn set_stats(&self, bytes: Vec<u8>) {
+        *self.stats.write().expect("lock never poisoned") = Some(bytes.into());
+    }
+}
+
+/// What identifies a version of a file: exports replace it by renaming a new file over it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Signature {
+    len: u64,
+    modified: Option<SystemTime>,
+    inode: u64,
+}
+
+fn signature(path: &Path) -> Option<Signature> {
+    let meta = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(Signature {
+        len: meta.len(),
+        modified: meta.modified().ok(),
+        inode,
+    })
+}
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Validity,
+    Stats,
+}
+
+struct Watched {
+    path: PathBuf,
+    kind: Kind,
+    /// The version last looked at, loaded or refused, so that a bad file is reported once.
+    seen: Option<Signature>,
+}
+
+impl Watched {
+    /// Loads the file if it changed since last time; logs what happened.
+    async fn refresh(&mut self, data: &Arc<PublicData>) {
+        let current = signature(&self.path);
+        if current.is_none() || current == self.seen {
+            return;
+        }
+        self.seen = current;
+        let (path, kind, data) = (self.path.clone(), self.kind, data.clone());
+        let outcome = tokio::task::spawn_blocking(move || load(&path, kind, &data)).await;
+        match outcome {
+            Ok(Ok(count)) => {
+                tracing::info!(file = %self.path.display(), records = count, "fichier chargé")
+            }
+            Ok(Err(error)) => tracing::error!(
+                file = %self.path.display(),
+                %error,
+                "fichier refusé, les données précédentes restent servies"
+            ),
+            Err(error) => tracing::error!(%error, "chargement interrompu"),
+        }
+    }
+}
+
+fn load(path: &Path, kind: Kind, data: &PublicData) -> Result<usize, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    match kind {
+        Kind::Validity => {
+            let parsed = ValidityData::parse(&bytes).map_err(|e| e.to_string())?;
+            let count = parsed.len();
+            data.set_validity(parsed);
+            Ok(count)
+        }
+        Kind::Stats => {
+            // Checked whole, then served byte for byte as the export wrote it.
+            serde_json::from_slice::<stats::StatsFile>(&bytes).map_err(|e| e.to_string())?;
+            data.set_stats(bytes);
+            Ok(1)
+        }
+    }
+}
+
+/// Watches the media root: loads both files now, then again whenever one is replaced.
+pub struct Watcher {
+    files: Vec<Watched>,
+    data: Arc<PublicData>,
+}
+
+impl Watcher {
+    pub fn new(media_root: &Path, data: Arc<PublicData>) -> Watcher {
+        let watched = |name: &str, kind| Watched {
+            path: media_root.join(name),
+            kind,
+            seen: None,
+        };
+        Watcher {
+            files: vec![
+                watched(validity_check::FILE_NAME, Kind::Validity),
+                watched(stats::FILE_NAME, Kind::Stats),
+            ],
+            data,
+        }
+    }
+
+    pub async fn refresh(&mut self) {
+        for file in &mut self.files {
+            file.refresh(&self.data).await;
+        }
+    }
+
+    /// Checks the files every `interval`, forever.
+    pub async fn run(mut self, interval: Duration) {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            self.refresh().await;
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The public service (`wif serve-public`, SPEC section 7): the validity-check API and the
+//! public statistics, answered from the exported files only, never from the database.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use chrono_tz::Tz;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::config::Settings;
+use crate::domain::dates::{has_expired, parse_iso_date};
+use crate::domain::{DsId, ProcedureKind};
+
+pub mod data;
+pub mod rate_limit;
+
+use data::{PublicData, Watcher};
+use rate_limit::RateLimiter;
+
+/// What the public service needs of the settings.
+#[derive(Debug, Clone)]
+pub struct PublicConfig {
+    pub media_root: PathBuf,
+    pub time_zone: Tz,
+    pub cors_origins: Vec<String>,
+    pub rate_limit_per_minute: u32,
+    pub trust_proxy: bool,
+    /// How often the files are checked for a new version.
+    pub reload_interval: Duration,
+}
+
+impl PublicConfig {
+    pub fn from_settings(settings: &Settings) -> PublicConfig {
+        PublicConfig {
+            media_root: settings.media_root.clone(),
+            time_zone: settings.time_zone,
+            cors_origins: settings.cors_origins.clone(),
+            rate_limit_per_minute: settings.public_rate_limit_per_minute,
+            trust_proxy: settings.trust_proxy,
+            reload_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+struct AppState {
+    data: Arc<PublicData>,
+    limiter: RateLimiter,
+    time_zone: Tz,
+    trust_proxy: bool,
+}
+
+/// Loads the files once, then returns the router and the watcher that keeps them fresh.
+pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
+    let data = Arc::new(PublicData::default());
+    let mut watcher = Watcher::new(&config.media_root, data.clone());
+    watcher.refresh().await;
+    if data.validity().is_empty() {
+        tracing::warn!(
+            media_root = %config.media_root.display(),
+            "aucune APT chargée : les vérifications répondront « invalid » jusqu'au premier export"
+        );
+    }
+    let state = Arc::new(AppState {
+        data,
+        limiter: RateLimiter::new(config.rate_limit_per_minute),
+        time_zone: config.time_zone,
+        trust_proxy: config.trust_proxy,
+    });
+    let origins: Vec<HeaderValue> = config
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
+
+    let validity = Router::new()
+        .route(
+            "/api/v1/apt_validity_check/{ds_id}/{date}",
+            get(validity_check),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let router = Router::new()
+        .merge(validity)
+        .route("/static/stats.json", get(stats_json))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "Adresse inconnue.") })
+        .layer(cors)
+        .layer(middleware::from_fn(access_log))
+        .with_state(state);
+    (router, watcher)
+}
+
+/// `wif serve-public`: serves on `WIF_PUBLIC_BIND` until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(settings.public_bind)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "WIF_PUBLIC_BIND : impossible d'écouter sur {} ({e})",
+                settings.public_bind
+            )
+        })?;
+    println!("Service public : http://{}/", settings.public_bind);
+    let config = PublicConfig::from_settings(settings);
+    serve_on(listener, &config, crate::shutdown_signal()).await
+}
+
+/// Serves on `listener`, reloading the files as they change, until `shutdown` resolves.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    config: &PublicConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (router, watcher) = app(config).await;
+    let reload = tokio::spawn(watcher.run(config.reload_interval));
+    tracing::info!(address = ?listener.local_addr().ok(), "service public démarré");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    reload.abort();
+    Ok(())
+}
+
+/// A JSON answer with the charset the existing clients expect.
+fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    json_response(status, &json!({"status": "error", "message": message}))
+}
+
+async fn validity_check(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    let Ok(Path((ds_id, date))) = path else {
+        return error(StatusCode::BAD_REQUEST, "Adresse invalide.");
+    };
+    let Ok(ds_id) = ds_id.parse::<DsId>() else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "Le numéro de dossier doit comporter de 1 à 19 chiffres.",
+        );
+    };
+    let Some(birth_date) = parse_iso_date(&date) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "La date de naissance doit être une date réelle au format AAAA-MM-JJ.",
+        );
+    };
+    let today = Utc::now().with_timezone(&state.time_zone).date_naive();
+    let validity = state.data.validity();
+    let valid: Vec<_> = validity
+        .find(ds_id.get(), birth_date)
+        .filter(|r| {
+            r.kind != ProcedureKind::Authorization.as_str()
+                || r.date_de_fin_apt.is_some_and(|end| end >= today)
+        })
+        .map(|r| {
+            let mut record = r.clone();
+            record.has_expired = has_expired(r.date_de_fin_apt, today);
+            record
+        })
+        .collect();
+    let status = if valid.is_empty() { "invalid" } else { "valid" };
+    json_response(StatusCode::OK, &json!({"status": status, "data": valid}))
+}
+
+async fn stats_json(State(state): State<Arc<AppState>>) -> Response {
+    match state.data.stats() {
+        Some(bytes) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from(bytes.to_vec()),
+        )
+            .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            "Les statistiques ne sont pas encore disponibles.",
+        ),
+    }
+}
+
+async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    let records = state.data.validity().len();
+    json_response(
+        StatusCode::OK,
+        &json!({"status": "ready", "records": records}),
+    )
+}
+
+/// The client address: the peer, or behind a trusted reverse proxy the address it appended
+/// last to `X-Forwarded-For` (earlier entries are whatever the client sent).
+fn client_address(peer: IpAddr, headers: &HeaderMap, trust_proxy: bool) -> IpAddr {
+    if !trust_proxy {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+        .next_back()
+        .unwrap_or(peer)
+}
+
+async fn rate_limit(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let client = client_address(peer.ip(), request.headers(), state.trust_proxy);
+    match state.limiter.check(client, Instant::now()) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let mut response = error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Trop de requêtes : réessayez dans quelques secondes.",
+            );
+            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
+    }
+}
+
+/// One line per request with the route's pattern, never the path itself: it holds a birth date.
+async fn access_log(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("(inconnue)".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    tracing::info!(
+        %method,
+        route,
+        status = response.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "requête"
+    );
+    response
+}

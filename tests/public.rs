@@ -1,0 +1,529 @@
+//! The public service over HTTP, started on a random port with files written by the test.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{Days, Utc};
+use chrono_tz::Europe::Paris;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use wif::public::{PublicConfig, serve_on};
+
+struct Service {
+    base: String,
+    media: tempfile::TempDir,
+    client: reqwest::Client,
+}
+
+fn config(media: &Path, per_minute: u32, trust_proxy: bool) -> PublicConfig {
+    PublicConfig {
+        media_root: media.to_owned(),
+        time_zone: Paris,
+        cors_origins: vec!["https://workinfrance.beta.gouv.fr".into()],
+        rate_limit_per_minute: per_minute,
+        trust_proxy,
+        reload_interval: Duration::from_millis(50),
+    }
+}
+
+async fn start_with(media: tempfile::TempDir, per_minute: u32, trust_proxy: bool) -> Service {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    let config = config(media.path(), per_minute, trust_proxy);
+    tokio::spawn(async move {
+        serve_on(listener, &config, std::future::pending())
+            .await
+            .unwrap()
+    });
+    Service {
+        base: format!("http://{addr}"),
+        media,
+        client: reqwest::Client::new(),
+    }
+}
+
+/// A service with a generous rate limit, serving `records`.
+async fn start(records: &Value) -> Service {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &records.to_string(),
+    );
+    start_with(media, 100_000, false).await
+}
+
+/// Replaces a file the way the exports do: a whole new file renamed over the old one.
+fn write_atomically(path: &Path, content: &str) {
+    let temp = path.with_extension("tmp");
+    std::fs::write(&temp, content).unwrap();
+    std::fs::rename(&temp, path).unwrap();
+}
+
+impl Service {
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn check(&self, ds_id: &str, date: &str) -> (StatusCode, Value) {
+        self.get(&format!("/api/v1/apt_validity_check/{ds_id}/{date}"))
+            .await
+    }
+
+    /// Waits until `probe` holds, for at most five seconds.
+    async fn eventually(&self, ds_id: &str, date: &str, expected: &str) {
+        for _ in 0..100 {
+            if self.check(ds_id, date).await.1["status"] == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{ds_id}/{date} never became {expected}");
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&Paris).date_naive()
+}
+
+fn record(ds_id: i64, kind: &str, birth: &str, fin: Option<chrono::NaiveDate>) -> Value {
+    json!({"ds_id": ds_id, "type": kind, "siret": "52222222222222", "prenom": "*m**", "nom": "*o*",
+           "date_de_naissance": birth, "has_expired": true, "date_de_debut_apt": "2018-03-27",
+           "date_de_fin_apt": fin.map(|d| d.to_string())})
+}
+
+fn sample() -> Value {
+    let yesterday = today() - Days::new(1);
+    json!([
+        record(44950, "authorization", "1978-12-20", Some(today())),
+        record(44951, "authorization", "1990-01-01", Some(yesterday)),
+        record(44952, "introduction", "1991-02-03", Some(yesterday)),
+        record(44953, "authorization", "1992-03-04", None),
+    ])
+}
+
+#[tokio::test]
+async fn a_valid_apt_is_confirmed_with_its_record() {
+    let service = start(&sample()).await;
+    let response = service
+        .client
+        .get(format!(
+            "{}/api/v1/apt_validity_check/44950/1978-12-20",
+            service.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/json; charset=utf-8"
+    );
+    let body: Value = response.json().await.unwrap();
+    let mut expected = record(44950, "authorization", "1978-12-20", Some(today()));
+    expected["has_expired"] = json!(false); // recomputed for today, whatever the file said
+    assert_eq!(body, json!({"status": "valid", "data": [expected]}));
+}
+
+#[tokio::test]
+async fn expired_unknown_or_mismatched_apts_are_invalid() {
+    let service = start(&sample()).await;
+    let invalid = json!({"status": "invalid", "data": []});
+    for (id, date) in [
+        ("44951", "1990-01-01"), // ended yesterday
+        ("44953", "1992-03-04"), // no end date
+        ("44950", "1978-12-21"), // another birth date
+        ("99999", "1978-12-20"), // unknown
+    ] {
+        assert_eq!(
+            service.check(id, date).await,
+            (StatusCode::OK, invalid.clone()),
+            "{id}"
+        );
+    }
+    // An introduction is not judged on the APT's end date.
+    let (status, body) = service.check("44952", "1991-02-03").await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("valid")));
+    assert_eq!(body["data"][0]["has_expired"], true);
+}
+
+#[tokio::test]
+async fn malformed_ids_and_dates_get_a_french_400() {
+    let service = start(&sample()).await;
+    for (id, date, word) in [
+        ("abc", "1978-12-20", "numéro"),
+        ("0", "1978-12-20", "numéro"),
+        ("12345678901234567890", "1978-12-20", "numéro"),
+        ("-5", "1978-12-20", "numéro"),
+        ("44950", "2023-02-30", "date"),
+        ("44950", "20-12-1978", "date"),
+        ("44950", "1978-12-20x", "date"),
+        ("44950", "+1978-12-2", "date"),
+    ] {
+        let (status, body) = service.check(id, date).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{id}/{date}");
+        assert_eq!(body["status"], "error");
+        assert!(body["message"].as_str().unwrap().contains(word), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn stats_are_served_once_exported() {
+    let service = start(&sample()).await;
+    let (status, body) = service.get("/static/stats.json").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["status"], "error");
+
+    // A real export, so that the file is exactly what the admin side writes.
+    let t = common::TestDb::sqlite(true).await;
+    let path = service.media.path().join("stats.json");
+    let now = common::at("2024-05-01T10:00:00+02:00");
+    wif::export::stats::export(&t.db, &wif::export::Output::File(path.clone()), now, Paris)
+        .await
+        .unwrap();
+    let expected = std::fs::read(&path).unwrap();
+    for _ in 0..100 {
+        let response = service
+            .client
+            .get(format!("{}/static/stats.json", service.base))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == StatusCode::OK {
+            assert_eq!(response.headers()["content-type"], "application/json");
+            assert_eq!(
+                response.bytes().await.unwrap().as_ref(),
+                expected.as_slice()
+            );
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stats.json never served");
+}
+
+#[tokio::test]
+async fn a_new_file_is_picked_up_and_a_broken_one_refused() {
+    let service = start(&sample()).await;
+    let file = service.media.path().join("validity_check.json");
+    assert_eq!(
+        service.check("50000", "2000-01-01").await.1["status"],
+        "invalid"
+    );
+
+    let mut updated = sample();
+    updated.as_array_mut().unwrap().push(record(
+        50000,
+        "authorization",
+        "2000-01-01",
+        Some(today()),
+    ));
+    write_atomically(&file, &updated.to_string());
+    service.eventually("50000", "2000-01-01", "valid").await;
+
+    // Truncated, then not JSON at all: both refused, the previous data stays.
+    let text = sample().to_string();
+    write_atomically(&file, &text[..text.len() / 2]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        service.check("50000", "2000-01-01").await.1["status"],
+        "valid"
+    );
+    write_atomically(&file, "<html>oups</html>");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        service.check("50000", "2000-01-01").await.1["status"],
+        "valid"
+    );
+    let (_, ready) = service.get("/readyz").await;
+    assert_eq!(ready["records"], 5);
+}
+
+#[tokio::test]
+async fn reloads_under_load_never_serve_half_a_file() {
+    let many = |birth: &str| -> Value {
+        Value::Array(
+            (1..=20_000)
+                .map(|id| record(id, "authorization", birth, Some(today())))
+                .collect(),
+        )
+    };
+    let (a, b) = (
+        many("2001-01-01").to_string(),
+        many("2002-02-02").to_string(),
+    );
+    let service = start(&serde_json::from_str(&a).unwrap()).await;
+    let file = service.media.path().join("validity_check.json");
+
+    let base = service.base.clone();
+    let load = tokio::spawn(async move {
+        let client = reqwest::Client::new();
+        let mut answers = 0;
+        for _ in 0..300 {
+            let url = format!("{base}/readyz");
+            let ready: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            assert_eq!(ready["records"], 20_000, "a partial data set was served");
+            let url = format!("{base}/api/v1/apt_validity_check/20000/2001-01-01");
+            let body: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            let url = format!("{base}/api/v1/apt_validity_check/20000/2002-02-02");
+            let other: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+            // Exactly one of the two versions answers, unless a swap fell between the calls.
+            assert!(
+                body["status"] == "valid"
+                    || other["status"] == "valid"
+                    || body["status"] == "invalid"
+            );
+            answers += 1;
+        }
+        answers
+    });
+    for i in 0..20 {
+        write_atomically(&file, if i % 2 == 0 { &b } else { &a });
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    assert_eq!(load.await.unwrap(), 300);
+}
+
+#[tokio::test]
+async fn cors_is_granted_to_listed_origins_only() {
+    let service = start(&sample()).await;
+    let url = format!(
+        "{}/api/v1/apt_validity_check/44950/1978-12-20",
+        service.base
+    );
+    let allowed = service
+        .client
+        .get(&url)
+        .header("Origin", "https://workinfrance.beta.gouv.fr")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://workinfrance.beta.gouv.fr"
+    );
+    let refused = service
+        .client
+        .get(&url)
+        .header("Origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let preflight = |origin: &'static str| {
+        service
+            .client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "GET")
+            .send()
+    };
+    let ok = preflight("https://workinfrance.beta.gouv.fr")
+        .await
+        .unwrap();
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "https://workinfrance.beta.gouv.fr"
+    );
+    assert!(
+        ok.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("GET")
+    );
+    let ko = preflight("https://evil.example").await.unwrap();
+    assert!(ko.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn the_rate_limit_answers_429_with_retry_after() {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &sample().to_string(),
+    );
+    let service = start_with(media, 60, false).await;
+    let url = format!(
+        "{}/api/v1/apt_validity_check/44950/1978-12-20",
+        service.base
+    );
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        // Without WIF_TRUST_PROXY a forged header changes nothing.
+        let response = service
+            .client
+            .get(&url)
+            .header("X-Forwarded-For", format!("203.0.113.{i}"))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(response.status());
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            let retry: u64 = response.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=60).contains(&retry));
+            let body: Value = response.json().await.unwrap();
+            assert_eq!(body["status"], "error");
+        }
+    }
+    assert_eq!(&statuses[..6], &[StatusCode::OK; 6]);
+    assert_eq!(&statuses[6..], &[StatusCode::TOO_MANY_REQUESTS; 2]);
+    let (health, _) = service.get("/healthz").await;
+    assert_eq!(health, StatusCode::OK, "only the validity check is limited");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &sample().to_string(),
+    );
+    let service = start_with(media, 60, true).await;
+    let url = format!(
+        "{}/api/v1/apt_validity_check/44950/1978-12-20",
+        service.base
+    );
+    let get = |client_ip: String| {
+        service
+            .client
+            .get(&url)
+            .header("X-Forwarded-For", format!("198.51.100.7, {client_ip}"))
+            .send()
+    };
+    for _ in 0..6 {
+        assert_eq!(
+            get("203.0.113.1".into()).await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        get("203.0.113.1".into()).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        get("203.0.113.2".into()).await.unwrap().status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_thousand_malformed_requests_never_get_a_5xx() {
+    let service = start(&sample()).await;
+    let mut seed: u64 = 0x5EED;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let fixed = [
+        "/api/v1/apt_validity_check/../../etc/passwd/1978-12-20".to_owned(),
+        "/api/v1/apt_validity_check/%2e%2e%2f%2e%2e/1978-12-20".to_owned(),
+        "/api/v1/apt_validity_check/44950/%00".to_owned(),
+        "/api/v1/apt_validity_check/44950/1978-12-20/extra".to_owned(),
+        "/api/v1/apt_validity_check/44950".to_owned(),
+        "/api/v1/apt_validity_check//1978-12-20".to_owned(),
+        "/api/v1/apt_validity_check/%FF%FE/1978-12-20".to_owned(),
+        format!("/api/v1/apt_validity_check/{}/1978-12-20", "9".repeat(5000)),
+        "/static/../Cargo.toml".to_owned(),
+        "/static/%2e%2e/%2e%2e/etc/passwd".to_owned(),
+    ];
+    let mut paths: Vec<String> = fixed.to_vec();
+    while paths.len() < 1200 {
+        let len = (next() % 40) as usize + 1;
+        let junk: String = (0..len)
+            .map(|_| match next() % 4 {
+                0 => format!("%{:02X}", next() % 256),
+                1 => ((b'!' + (next() % 94) as u8) as char)
+                    .to_string()
+                    .replace(['#', '?', '/'], "x"),
+                2 => "é".to_owned(),
+                _ => ((b'0' + (next() % 10) as u8) as char).to_string(),
+            })
+            .collect();
+        // The junk in the id, in the date, or elsewhere: never both well formed.
+        let path = match next() % 3 {
+            0 => format!("/api/v1/apt_validity_check/{junk}x/1978-12-20"),
+            1 => format!("/api/v1/apt_validity_check/44950/{junk}x"),
+            _ => format!("/{junk}"),
+        };
+        paths.push(path);
+    }
+    let mut client_errors = 0;
+    for path in &paths {
+        let response = service
+            .client
+            .get(format!("{}{path}", service.base))
+            .send()
+            .await;
+        let status = response.unwrap().status();
+        assert!(status.is_client_error(), "{path} gave {status}");
+        client_errors += 1;
+    }
+    assert!(client_errors >= 1000);
+}
+
+#[tokio::test]
+async fn serve_public_runs_without_any_database() {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &sample().to_string(),
+    );
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let bind = format!("127.0.0.1:{port}");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+        .arg("serve-public")
+        .current_dir(media.path())
+        .env_clear()
+        .env(
+            "WIF_DATABASE_URL",
+            "postgres://nobody:secret@127.0.0.1:1/none",
+        )
+        .env("WIF_MEDIA_ROOT", media.path())
+        .env("WIF_PUBLIC_BIND", &bind)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let url = format!("http://{bind}/api/v1/apt_validity_check/44950/1978-12-20");
+    let mut body = Value::Null;
+    for _ in 0..100 {
+        if let Ok(response) = client.get(&url).send().await {
+            body = response.json().await.unwrap();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(body["status"], "valid");
+    assert!(!media.path().join("wif.sqlite3").exists());
+}
