@@ -28,7 +28,7 @@ pub async fn run(command: DevCommand) -> anyhow::Result<()> {
                     .collect();
                 created += dossiers::upsert(&db, &batch).await?.created;
                 let done = first + batch.len() as u64;
-                if done % 50_000 == 0 || done == count {
+                if done.is_multiple_of(50_000) || done == count {
                     eprintln!("{done}/{count} dossiers générés");
                 }
             }
