@@ -14,7 +14,7 @@ async fn migrate_creates_the_schema_then_changes_nothing(url: &str, dir: &Path) 
     let first = wif(dir, &[("WIF_DATABASE_URL", url)], &["migrate"], "");
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stdout(&first).contains("1 migration(s) appliquée(s)"),
+        stdout(&first).contains(" migration(s) appliquée(s)") && !stdout(&first).starts_with("0 "),
         "{}",
         stdout(&first)
     );
