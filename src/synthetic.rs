@@ -230,10 +230,7 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
 
     // A small stand-in for DS's document: the benchmarks measure our columns, not its size.
     let raw = json!({"number": ds_id.get(), "state": status.as_str(), "synthetic": true});
-    let mut dossier = Dossier {
-        ds_id,
-        procedure_id,
-        status,
+    let dossier = Dossier {
         created_at: Some(created),
         initiated_at: (status != Status::Draft).then_some(created),
         received_at: in_instruction.then_some(received),
@@ -249,18 +246,7 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
             "{:014}",
             10_000_000_000_000 + rng.below(89_999_999_999_999)
         )),
-        champs: Default::default(),
-        department: None,
-        nationalite: None,
-        nom: None,
-        prenom: None,
-        date_de_naissance: None,
-        date_de_debut_apt: None,
-        date_de_fin_apt: None,
-        date_dexpiration_titre_sejour: None,
-        warnings: Vec::new(),
-        raw: Value::Null,
-        api_version: ApiVersion::V2,
+        ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V2)
     };
     let labelled = champs
         .into_iter()
@@ -268,8 +254,7 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
             crate::domain::champs::champ_for_slug(slug).map(|c| (c.libelle, value))
         })
         .collect();
-    dossier = dossier.with_champs(labelled, raw);
-    dossier
+    dossier.with_champs(labelled, raw)
 }
 
 #[cfg(test)]

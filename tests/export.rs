@@ -172,14 +172,7 @@ async fn days_are_counted_in_paris_time(t: &TestDb) {
         (4, "2024-03-30T23:30:00Z"), // 00:30 on 31 March (winter time)
         (5, "2024-03-30T22:59:00Z"), // 23:59 on 30 March
     ];
-    let list: Vec<_> = created
-        .iter()
-        .map(|(id, when)| {
-            let mut d = dossier(*id, Status::Initiated);
-            d.created_at = Some(at(when));
-            d
-        })
-        .collect();
+    let list = common::created(Status::Initiated, &created);
     dossiers::upsert(&t.db, &list).await.unwrap();
 
     let s = export_stats(t, "2024-04-20T12:00:00+02:00").await;
@@ -199,14 +192,7 @@ async fn days_are_counted_in_paris_time(t: &TestDb) {
         (9, "2024-10-27T22:59:00Z"),  // 23:59 on 27 October
         (10, "2024-10-27T23:00:00Z"), // 00:00 on 28 October
     ];
-    let list: Vec<_> = autumn
-        .iter()
-        .map(|(id, when)| {
-            let mut d = dossier(*id, Status::Initiated);
-            d.created_at = Some(at(when));
-            d
-        })
-        .collect();
+    let list = common::created(Status::Initiated, &autumn);
     dossiers::upsert(&t.db, &list).await.unwrap();
     let s = export_stats(t, "2024-11-01T12:00:00+01:00").await;
     let days = &s.data_num_dossiers_day;
@@ -223,14 +209,7 @@ async fn windows_include_their_first_day_and_month(t: &TestDb) {
         (4, "2023-04-30T23:59:00+02:00"), // the month before: out of the months
         (5, "2024-05-01T09:59:00+02:00"), // today, before now
     ];
-    let list: Vec<_> = created
-        .iter()
-        .map(|(id, when)| {
-            let mut d = dossier(*id, Status::Received);
-            d.created_at = Some(at(when));
-            d
-        })
-        .collect();
+    let list = common::created(Status::Received, &created);
     dossiers::upsert(&t.db, &list).await.unwrap();
 
     let s = export_stats(t, "2024-05-01T10:00:00+02:00").await;

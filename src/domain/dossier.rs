@@ -110,6 +110,36 @@ pub struct DossierError {
 }
 
 impl Dossier {
+    /// A dossier with nothing known but its identity: no dates, no champs, no raw document.
+    pub fn new(ds_id: DsId, procedure_id: i64, status: Status, api_version: ApiVersion) -> Dossier {
+        Dossier {
+            ds_id,
+            procedure_id,
+            status,
+            created_at: None,
+            initiated_at: None,
+            received_at: None,
+            processed_at: None,
+            updated_at: None,
+            archived: false,
+            email: None,
+            instructeurs: Vec::new(),
+            siret: None,
+            champs: BTreeMap::new(),
+            department: None,
+            nationalite: None,
+            nom: None,
+            prenom: None,
+            date_de_naissance: None,
+            date_de_debut_apt: None,
+            date_de_fin_apt: None,
+            date_dexpiration_titre_sejour: None,
+            warnings: Vec::new(),
+            raw: Value::Null,
+            api_version,
+        }
+    }
+
     /// Reads a DS v1 dossier, `{"dossier": {…}}` or the inner object.
     pub fn from_v1(procedure_id: i64, raw: Value) -> Result<Dossier, DossierError> {
         let d = raw.get("dossier").unwrap_or(&raw);
@@ -155,18 +185,7 @@ impl Dossier {
             email: d.get("email").and_then(text),
             instructeurs: emails(instructeurs),
             siret: d.pointer("/etablissement/siret").and_then(text),
-            champs: BTreeMap::new(),
-            department: None,
-            nationalite: None,
-            nom: None,
-            prenom: None,
-            date_de_naissance: None,
-            date_de_debut_apt: None,
-            date_de_fin_apt: None,
-            date_dexpiration_titre_sejour: None,
-            warnings: Vec::new(),
-            raw: Value::Null,
-            api_version: ApiVersion::V1,
+            ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V1)
         };
         Ok(dossier.with_champs(labelled, raw.clone()))
     }
@@ -213,18 +232,7 @@ impl Dossier {
             email: d.pointer("/usager/email").and_then(text),
             instructeurs: emails(d.get("instructeurs").unwrap_or(&Value::Null)),
             siret: demandeur.get("siret").and_then(text),
-            champs: BTreeMap::new(),
-            department: None,
-            nationalite: None,
-            nom: None,
-            prenom: None,
-            date_de_naissance: None,
-            date_de_debut_apt: None,
-            date_de_fin_apt: None,
-            date_dexpiration_titre_sejour: None,
-            warnings: Vec::new(),
-            raw: Value::Null,
-            api_version: ApiVersion::V2,
+            ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V2)
         };
         if personne_physique {
             // The identity champs may be missing when the form relies on the account's identity.

@@ -141,8 +141,21 @@ macro_rules! both_engines {
 
 /// A dossier of démarche 1 with only a number and a status; tests set what they need.
 pub fn dossier(ds_id: i64, status: wif::domain::Status) -> wif::domain::Dossier {
-    let raw = serde_json::json!({"dossier": {"id": ds_id, "state": status.as_str()}});
-    wif::domain::Dossier::from_v1(1, raw).unwrap()
+    let ds_id = wif::domain::DsId::new(ds_id).unwrap();
+    let mut d = wif::domain::Dossier::new(ds_id, 1, status, wif::domain::ApiVersion::V1);
+    d.raw = serde_json::json!({"dossier": {"id": ds_id.get(), "state": status.as_str()}});
+    d
+}
+
+/// Dossiers of a status created at the given instants, numbered as given.
+pub fn created(status: wif::domain::Status, list: &[(i64, &str)]) -> Vec<wif::domain::Dossier> {
+    list.iter()
+        .map(|(id, when)| {
+            let mut d = dossier(*id, status);
+            d.created_at = Some(at(when));
+            d
+        })
+        .collect()
 }
 
 /// An instant from RFC 3339 text.
