@@ -30,7 +30,7 @@ WIF_MEDIA_ROOT=$work WIF_PUBLIC_BIND=127.0.0.1:18337 WIF_PUBLIC_RATE_LIMIT=10000
     RUST_LOG=warn,wif::public::data=info target/release/wif serve-public > "$work/server.log" 2>&1 &
 server=$!
 until curl -sf http://127.0.0.1:18337/healthz > /dev/null; do sleep 0.2; done
-grep -o 'duration_ms=[0-9]*' "$work/server.log" | head -1 | sed 's/^/initial load: /'
+grep -o "duration_ms=[0-9]*" "$work/server.log" | head -1 | sed "s/^/initial load: /" || cat "$work/server.log"
 echo "resident memory after load: $(grep VmRSS /proc/$server/status | awk '{print $2/1024 " MiB"}')"
 
 cat > "$work/random.lua" <<LUA

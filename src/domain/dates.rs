@@ -12,11 +12,18 @@ pub fn parse_date(value: &str) -> Option<NaiveDate> {
     })
 }
 
-/// Exactly `YYYY-MM-DD`, a real calendar date.
+/// Exactly `YYYY-MM-DD`, a real calendar date. Read by hand: the public API parses one per
+/// request.
 pub fn parse_iso_date(value: &str) -> Option<NaiveDate> {
-    shaped(value, b"0000-00-00")
-        .then(|| NaiveDate::parse_from_str(value, "%Y-%m-%d").ok())
-        .flatten()
+    if !shaped(value, b"0000-00-00") {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| {
+        value.as_bytes()[range]
+            .iter()
+            .fold(0u32, |n, digit| n * 10 + u32::from(digit - b'0'))
+    };
+    NaiveDate::from_ymd_opt(number(0..4) as i32, number(5..7), number(8..10))
 }
 
 /// Whether `value` has the shape of `pattern`, where `0` stands for any ASCII digit: chrono

@@ -18,7 +18,7 @@ pub const INTRODUCTION_CHAMPS: [&str; 3] = ["type_de_contrat", "emploi_occupe", 
 pub struct ValidityRecord {
     pub ds_id: i64,
     #[serde(rename = "type")]
-    pub kind: String,
+    pub kind: ProcedureKind,
     pub siret: Option<String>,
     pub prenom: String,
     pub nom: String,
@@ -74,7 +74,7 @@ impl ValidityRecord {
         });
         ValidityRecord {
             ds_id: dossier.ds_id,
-            kind: dossier.kind.as_str().to_owned(),
+            kind: dossier.kind,
             siret: dossier.siret,
             prenom: obfuscate(dossier.prenom.unwrap_or_default()),
             nom: obfuscate(dossier.nom.unwrap_or_default()),

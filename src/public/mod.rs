@@ -21,6 +21,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::config::Settings;
 use crate::domain::dates::{has_expired, parse_iso_date};
+use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
 
 pub mod data;
@@ -87,12 +88,10 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::HEAD, Method::OPTIONS]);
 
-    let validity = Router::new()
-        .route(
-            "/api/v1/apt_validity_check/{ds_id}/{date}",
-            get(validity_check),
-        )
-        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit));
+    let validity = Router::new().route(
+        "/api/v1/apt_validity_check/{ds_id}/{date}",
+        get(validity_check),
+    );
     let router = Router::new()
         .merge(validity)
         .route("/static/stats.json", get(stats_json))
@@ -143,7 +142,7 @@ pub async fn serve_on(
 fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        [(header::CONTENT_TYPE, JSON_UTF8)],
         body.to_string(),
     )
         .into_response()
@@ -155,8 +154,14 @@ fn error(status: StatusCode, message: &str) -> Response {
 
 async fn validity_check(
     State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Response {
+    // Limited before anything else, malformed requests included: they also probe.
+    if let Some(refused) = over_rate_limit(&state, peer, &headers) {
+        return refused;
+    }
     let Ok(Path((ds_id, date))) = path else {
         return error(StatusCode::BAD_REQUEST, "Adresse invalide.");
     };
@@ -174,20 +179,32 @@ async fn validity_check(
     };
     let today = Utc::now().with_timezone(&state.time_zone).date_naive();
     let validity = state.data.validity();
-    let valid: Vec<_> = validity
+    let data: Vec<ValidityRecord> = validity
         .find(ds_id.get(), birth_date)
         .filter(|r| {
-            r.kind != ProcedureKind::Authorization.as_str()
+            r.kind != ProcedureKind::Authorization
                 || r.date_de_fin_apt.is_some_and(|end| end >= today)
         })
-        .map(|r| {
-            let mut record = r.clone();
-            record.has_expired = has_expired(r.date_de_fin_apt, today);
-            record
+        .map(|record| ValidityRecord {
+            has_expired: has_expired(record.date_de_fin_apt, today),
+            ..record.clone()
         })
         .collect();
-    let status = if valid.is_empty() { "invalid" } else { "valid" };
-    json_response(StatusCode::OK, &json!({"status": status, "data": valid}))
+    let answer = Answer {
+        status: if data.is_empty() { "invalid" } else { "valid" },
+        data,
+    };
+    let body = serde_json::to_vec(&answer).expect("serialising plain values cannot fail");
+    ([(header::CONTENT_TYPE, JSON_UTF8)], body).into_response()
+}
+
+const JSON_UTF8: &str = "application/json; charset=utf-8";
+
+#[derive(serde::Serialize)]
+struct Answer {
+    status: &'static str,
+    /// The records as answered today: `has_expired` recomputed, the rest as exported.
+    data: Vec<ValidityRecord>,
 }
 
 async fn stats_json(State(state): State<Arc<AppState>>) -> Response {
@@ -228,27 +245,19 @@ fn client_address(peer: IpAddr, headers: &HeaderMap, trust_proxy: bool) -> IpAdd
         .unwrap_or(peer)
 }
 
-async fn rate_limit(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let client = client_address(peer.ip(), request.headers(), state.trust_proxy);
-    match state.limiter.check(client, Instant::now()) {
-        Ok(()) => next.run(request).await,
-        Err(wait) => {
-            let mut response = error(
-                StatusCode::TOO_MANY_REQUESTS,
-                "Trop de requêtes : réessayez dans quelques secondes.",
-            );
-            let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
-    }
+/// Takes one request from the client's allowance; beyond it, the 429 answer with `Retry-After`.
+fn over_rate_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    let client = client_address(peer.ip(), headers, state.trust_proxy);
+    let wait = state.limiter.check(client, Instant::now()).err()?;
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Trop de requêtes : réessayez dans quelques secondes.",
+    );
+    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    Some(response)
 }
 
 /// One line per request with the route's pattern, never the path itself: it holds a birth date.
