@@ -24,9 +24,9 @@ pub enum Command {
     Migrate,
     /// Crée un compte superutilisateur (interactif, ou --no-input avec WIF_SUPERUSER_PASSWORD)
     Createsuperuser(CreateSuperuserArgs),
-    /// Copie les dossiers de démarches-simplifiées dans la base (pas encore disponible)
+    /// Copie les dossiers de démarches-simplifiées dans la base (seuls les changements, sauf --full)
     #[command(visible_alias = "sync_dossiers")]
-    SyncDossiers,
+    SyncDossiers(SyncArgs),
     /// Exporte validity_check.json, les APT acceptées anonymisées, dans WIF_MEDIA_ROOT
     #[command(visible_alias = "export_validity_check_data")]
     ExportValidityCheckData(ExportArgs),
@@ -36,6 +36,8 @@ pub enum Command {
     /// Outils de développement (données synthétiques pour les mesures de performance)
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Lance un démarches-simplifiées simulé (données synthétiques), pour les essais et les tests
+    FakeDs(FakeDsArgs),
     /// Liste les démarches connues ou change leur type (autorisation ou introduction)
     #[command(subcommand)]
     Procedures(ProceduresCommand),
@@ -59,6 +61,35 @@ pub struct CreateSuperuserArgs {
     /// Ne rien demander : le mot de passe est lu dans WIF_SUPERUSER_PASSWORD
     #[arg(long)]
     pub no_input: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Relit tous les dossiers au lieu des seuls dossiers modifiés
+    #[arg(long)]
+    pub full: bool,
+    /// Ne synchronise que cette démarche
+    #[arg(long, value_name = "NUMERO")]
+    pub procedure: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct FakeDsArgs {
+    /// Nombre de dossiers synthétiques
+    #[arg(long, default_value_t = 2000)]
+    pub dossiers: u64,
+    /// Graine du jeu de données
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Numéro de la démarche simulée
+    #[arg(long, default_value_t = 1)]
+    pub procedure: i64,
+    /// Port d'écoute sur 127.0.0.1
+    #[arg(long, default_value_t = 8089)]
+    pub port: u16,
+    /// Jeton attendu
+    #[arg(long, default_value = "jeton-de-demonstration")]
+    pub token: String,
 }
 
 #[derive(Debug, Args)]
@@ -113,7 +144,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => commands::migrate::run().await,
         Command::Createsuperuser(args) => commands::createsuperuser::run(args).await,
-        Command::SyncDossiers => not_yet("sync-dossiers"),
+        Command::SyncDossiers(args) => commands::sync::run(args).await,
+        Command::FakeDs(args) => commands::fake_ds::run(args).await,
         Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,
         Command::ExportStatsData(args) => commands::export::stats(args).await,
         Command::Dev(command) => commands::dev::run(command).await,

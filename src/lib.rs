@@ -5,9 +5,12 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod domain;
+pub mod ds;
 pub mod export;
+pub mod fake_ds;
 pub mod public;
 pub mod store;
+pub mod sync;
 pub mod synthetic;
 pub mod telemetry;
 

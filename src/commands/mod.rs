@@ -3,9 +3,11 @@
 pub mod createsuperuser;
 pub mod dev;
 pub mod export;
+pub mod fake_ds;
 pub mod migrate;
 pub mod procedures;
 pub mod serve_public;
+pub mod sync;
 
 use crate::config::Settings;
 use crate::store::Db;

@@ -299,3 +299,27 @@ pub fn stats_rows(db: &Db) -> BoxStream<'_, Result<StatsRow, StoreError>> {
         FROM dossiers WHERE deleted_on_ds_at IS NULL";
     with_db!(db, pool => sqlx::query_as(SQL).fetch(pool).map_err(StoreError::from).boxed())
 }
+
+/// The stored `updated_at` of every dossier of a démarche, marked deleted or not.
+pub async fn updated_at_by_ds_id(
+    db: &Db,
+    procedure_id: i64,
+) -> Result<HashMap<i64, Option<DateTime<Utc>>>, StoreError> {
+    let rows: Vec<(i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT ds_id, updated_at FROM dossiers WHERE procedure_id = $1")
+            .bind(procedure_id)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows.into_iter().collect())
+}
+
+/// The DS numbers of a démarche's dossiers not marked deleted.
+pub async fn present_ds_ids(db: &Db, procedure_id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_scalar("SELECT ds_id FROM dossiers WHERE procedure_id = $1 AND deleted_on_ds_at IS NULL")
+            .bind(procedure_id)
+            .fetch_all(pool)
+            .await?
+    }))
+}

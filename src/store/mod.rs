@@ -11,7 +11,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, Connection};
 
 pub mod dossiers;
+pub mod locks;
 pub mod procedures;
+pub mod sync_runs;
 pub mod users;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either engine.

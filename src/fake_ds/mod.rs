@@ -1,0 +1,290 @@
+//! A simulated démarches-simplifiées: a real HTTP server speaking DS's protocol, serving a
+//! deterministic synthetic data set, with faults to inject. Used by the tests, the demo and the
+//! benchmarks (`wif fake-ds`); never by production.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration as Span, SubsecRound, Utc};
+
+use crate::domain::{Dossier, Status};
+use crate::synthetic;
+
+pub mod v1;
+
+/// Faults the server injects, for tests of the client's patience.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Requests allowed per window before answering 429 with `RateLimit-Reset`.
+    pub rate_limit: Option<u32>,
+    /// The window of the rate limit (DS: one minute).
+    pub rate_window: Duration,
+    /// Share of requests answered 503, in percent.
+    pub error_percent: u64,
+    /// Share of successful answers whose body is cut in the middle, in percent.
+    pub truncate_percent: u64,
+    /// Added to every answer.
+    pub delay: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimDossier {
+    pub dossier: Dossier,
+    /// Deleted on DS: no longer listed.
+    pub deleted: bool,
+}
+
+struct Data {
+    procedure: i64,
+    token: String,
+    seed: u64,
+    now: DateTime<Utc>,
+    next_index: u64,
+    dossiers: BTreeMap<i64, SimDossier>,
+    faults: Faults,
+    requests: u64,
+    window: (DateTime<Utc>, u32),
+}
+
+/// The simulator; clones share the same data.
+#[derive(Clone)]
+pub struct FakeDs {
+    state: Arc<Mutex<Data>>,
+}
+
+impl FakeDs {
+    /// `count` dossiers of démarche `procedure`, generated from `seed`, reachable with `token`.
+    pub fn new(count: u64, seed: u64, procedure: i64, token: &str) -> FakeDs {
+        // Whole seconds, so that every API's timestamp format carries them exactly.
+        let now = Utc::now().trunc_subsecs(0);
+        let dossiers = (0..count)
+            .map(|i| synthetic::dossier(seed, i, procedure, now))
+            .map(|d| {
+                (
+                    d.ds_id.get(),
+                    SimDossier {
+                        dossier: d,
+                        deleted: false,
+                    },
+                )
+            })
+            .collect();
+        FakeDs {
+            state: Arc::new(Mutex::new(Data {
+                procedure,
+                token: token.to_owned(),
+                seed,
+                now,
+                next_index: count,
+                dossiers,
+                faults: Faults::default(),
+                requests: 0,
+                window: (now, 0),
+            })),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Data) -> T) -> T {
+        f(&mut self.state.lock().expect("lock never poisoned"))
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.with(|s| s.faults = faults);
+    }
+
+    /// How many requests the server has answered, faults included.
+    pub fn requests(&self) -> u64 {
+        self.with(|s| s.requests)
+    }
+
+    /// The dossiers DS shows now (not deleted).
+    pub fn dossiers(&self) -> Vec<Dossier> {
+        self.with(|s| {
+            s.dossiers
+                .values()
+                .filter(|d| !d.deleted)
+                .map(|d| d.dossier.clone())
+                .collect()
+        })
+    }
+
+    /// Moves `n` dossiers forward: a new status and a later `updated_at`. Returns their numbers.
+    pub fn modify(&self, n: usize) -> Vec<i64> {
+        self.with(|s| {
+            s.now += Span::hours(1);
+            let now = s.now;
+            let ids: Vec<i64> = s
+                .dossiers
+                .values()
+                .filter(|d| !d.deleted && d.dossier.status != Status::Draft)
+                .step_by(7)
+                .take(n)
+                .map(|d| d.dossier.ds_id.get())
+                .collect();
+            for id in &ids {
+                let d = &mut s.dossiers.get_mut(id).expect("listed above").dossier;
+                d.status = match d.status {
+                    Status::Initiated => Status::Received,
+                    Status::Received => Status::Closed,
+                    _ => Status::WithoutContinuation,
+                };
+                d.updated_at = Some(now);
+                d.instructeurs
+                    .push("nouvel.instructeur@dreets.gouv.fr".into());
+            }
+            ids
+        })
+    }
+
+    /// Adds `n` new dossiers. Returns their numbers.
+    pub fn add(&self, n: u64) -> Vec<i64> {
+        self.with(|s| {
+            s.now += Span::hours(1);
+            (0..n)
+                .map(|_| {
+                    let mut d = synthetic::dossier(s.seed, s.next_index, s.procedure, s.now);
+                    if d.status == Status::Draft {
+                        d.status = Status::Initiated;
+                        d.initiated_at = d.created_at;
+                    }
+                    s.next_index += 1;
+                    let id = d.ds_id.get();
+                    s.dossiers.insert(
+                        id,
+                        SimDossier {
+                            dossier: d,
+                            deleted: false,
+                        },
+                    );
+                    id
+                })
+                .collect()
+        })
+    }
+
+    /// Deletes `n` dossiers on DS, from the last ones (`modify` starts from the first). Returns
+    /// their numbers.
+    pub fn delete(&self, n: usize) -> Vec<i64> {
+        self.with(|s| {
+            let ids: Vec<i64> = s
+                .dossiers
+                .values()
+                .rev()
+                .filter(|d| !d.deleted && d.dossier.status != Status::Draft)
+                .skip(3)
+                .step_by(11)
+                .take(n)
+                .map(|d| d.dossier.ds_id.get())
+                .collect();
+            for id in &ids {
+                s.dossiers.get_mut(id).expect("listed above").deleted = true;
+            }
+            ids
+        })
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .merge(v1::router())
+            .layer(middleware::from_fn_with_state(
+                self.clone(),
+                faults_and_token,
+            ))
+            .with_state(self.clone())
+    }
+
+    /// Serves on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+
+    /// The dossier `id` of `procedure`, as DS shows it now.
+    fn visible(&self, procedure: i64, id: i64) -> Option<Dossier> {
+        self.with(|s| {
+            (s.procedure == procedure)
+                .then(|| s.dossiers.get(&id))
+                .flatten()
+                .filter(|d| !d.deleted)
+                .map(|d| d.dossier.clone())
+        })
+    }
+
+    /// Every dossier of `procedure` DS lists now, in number order; `None` for another démarche.
+    fn listed(&self, procedure: i64) -> Option<Vec<Dossier>> {
+        (self.with(|s| s.procedure) == procedure).then(|| self.dossiers())
+    }
+}
+
+/// Deterministic "randomness" for faults: the n-th request always meets the same fate.
+fn roll(n: u64, salt: u64) -> u64 {
+    let mut z = n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt;
+    z = (z ^ (z >> 31)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    (z ^ (z >> 29)) % 100
+}
+
+async fn faults_and_token(State(ds): State<FakeDs>, request: Request, next: Next) -> Response {
+    let token_ok = {
+        let expected = ds.with(|s| format!("Bearer {}", s.token));
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            == Some(&expected)
+    };
+    let (n, faults, limited) = ds.with(|s| {
+        s.requests += 1;
+        let now = Utc::now();
+        let window = Span::from_std(s.faults.rate_window).unwrap_or(Span::minutes(1));
+        if now >= s.window.0 + window {
+            s.window = (now, 0);
+        }
+        s.window.1 += 1;
+        let limited = s
+            .faults
+            .rate_limit
+            .filter(|limit| s.window.1 > *limit)
+            .map(|_| (s.window.0 + window).timestamp() + 1);
+        (s.requests, s.faults.clone(), limited)
+    });
+    if !faults.delay.is_zero() {
+        tokio::time::sleep(faults.delay).await;
+    }
+    if let Some(reset) = limited {
+        let mut response = (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests").into_response();
+        let headers = response.headers_mut();
+        headers.insert("ratelimit-remaining", HeaderValue::from(0));
+        headers.insert("ratelimit-reset", HeaderValue::from(reset));
+        return response;
+    }
+    if roll(n, 1) < faults.error_percent {
+        return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
+    }
+    if !token_ok {
+        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({}))).into_response();
+    }
+    let response = next.run(request).await;
+    if response.status().is_success() && roll(n, 2) < faults.truncate_percent {
+        let (parts, body) = response.into_parts();
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .unwrap_or_default();
+        let cut = bytes.slice(..bytes.len() / 2);
+        let mut truncated = Response::from_parts(parts, axum::body::Body::from(cut));
+        truncated.headers_mut().remove(header::CONTENT_LENGTH);
+        return truncated;
+    }
+    response
+}
+
+/// A timestamp as DS v1 writes it: UTC, milliseconds, `Z`.
+fn v1_time(t: Option<DateTime<Utc>>) -> serde_json::Value {
+    t.map_or(serde_json::Value::Null, |t| {
+        t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string().into()
+    })
+}

@@ -1,0 +1,294 @@
+//! The sync engine (SPEC section 4): DS -> `domain` -> `store`, one démarche at a time, under a
+//! lock that keeps two syncs from running at once, even from two processes.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::{StreamExt, stream};
+use indicatif::ProgressBar;
+
+use crate::config::DsSettings;
+use crate::domain::{ApiVersion, Dossier, DsId};
+use crate::ds::{DsClient, DsError, RetryPolicy, v1};
+use crate::store::sync_runs::{self, Counters};
+use crate::store::{Db, StoreError, dossiers, locks};
+
+const LOCK: &str = "sync";
+/// A crashed sync's lock is free again after this; a live one renews it well before.
+const LOCK_TTL: Duration = Duration::from_secs(120);
+/// v1 details fetched at once.
+const CONCURRENCY: usize = 8;
+/// Dossiers stored per transaction.
+const BATCH: usize = 100;
+
+#[derive(Debug, Clone, Default)]
+pub struct SyncOptions {
+    /// Re-read everything, ignoring what is stored.
+    pub full: bool,
+    /// Only this démarche, instead of every configured one.
+    pub procedure: Option<i64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("DEMARCHES_SIMPLIFIEES_API_TOKEN est vide : indiquez le jeton de l'API de DS")]
+    MissingToken,
+    #[error(
+        "aucune démarche à synchroniser : indiquez son numéro dans DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT"
+    )]
+    NoProcedure,
+    #[error("une synchronisation est déjà en cours ({holder}) : réessayez après {until}")]
+    AlreadyRunning { holder: String, until: String },
+    #[error(transparent)]
+    Ds(#[from] DsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a whole sync did, démarche by démarche.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub procedures: Vec<(i64, Counters)>,
+    pub duration: Duration,
+}
+
+impl Report {
+    /// The counters of every démarche added up.
+    pub fn total(&self) -> Counters {
+        let mut total = Counters::default();
+        for (_, c) in &self.procedures {
+            total.requests += c.requests;
+            total.pages += c.pages;
+            total.seen += c.seen;
+            total.created += c.created;
+            total.updated += c.updated;
+            total.unchanged += c.unchanged;
+            total.skipped += c.skipped;
+            total.marked_deleted += c.marked_deleted;
+            total
+                .skipped_details
+                .extend(c.skipped_details.iter().cloned());
+        }
+        total
+    }
+}
+
+/// Holds the sync lock. A finished or failed sync gives it back with `release`; a cancelled one
+/// (its future dropped) gives it back from `Drop`. A killed process cannot: its lock expires after
+/// `LOCK_TTL`.
+struct LockGuard {
+    db: Db,
+    /// Empty once released.
+    holder: String,
+    heartbeat: tokio::task::JoinHandle<()>,
+}
+
+impl LockGuard {
+    async fn acquire(db: &Db) -> Result<LockGuard, SyncError> {
+        static RUNS: AtomicU64 = AtomicU64::new(0);
+        let holder = format!(
+            "processus {}, synchronisation {}",
+            std::process::id(),
+            RUNS.fetch_add(1, Ordering::Relaxed) + 1
+        );
+        if !locks::try_acquire(db, LOCK, &holder, lock_ttl(), Utc::now()).await? {
+            let (holder, until) = locks::holder(db, LOCK)
+                .await?
+                .unwrap_or_else(|| ("?".into(), Utc::now()));
+            return Err(SyncError::AlreadyRunning {
+                holder,
+                until: until.format("%d/%m/%Y %H:%M:%S UTC").to_string(),
+            });
+        }
+        let heartbeat = tokio::spawn(renew_lock(db.clone(), holder.clone()));
+        Ok(LockGuard {
+            db: db.clone(),
+            holder,
+            heartbeat,
+        })
+    }
+
+    async fn release(mut self) -> Result<(), SyncError> {
+        self.heartbeat.abort();
+        let holder = std::mem::take(&mut self.holder);
+        locks::release(&self.db, LOCK, &holder).await?;
+        Ok(())
+    }
+}
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        self.heartbeat.abort();
+        let (db, holder) = (self.db.clone(), std::mem::take(&mut self.holder));
+        if holder.is_empty() {
+            return;
+        }
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(error) = locks::release(&db, LOCK, &holder).await {
+                    tracing::warn!(%error, "libération du verrou de synchronisation impossible");
+                }
+            });
+        }
+    }
+}
+
+/// Syncs every configured démarche (or `options.procedure`). Each démarche's run is recorded in
+/// `sync_runs`; what was stored before a failure stays stored.
+pub async fn run(
+    db: &Db,
+    settings: &DsSettings,
+    retry: RetryPolicy,
+    options: &SyncOptions,
+    progress: &ProgressBar,
+) -> Result<Report, SyncError> {
+    let token = settings.token.clone().ok_or(SyncError::MissingToken)?;
+    let procedures = match options.procedure {
+        Some(id) => vec![id],
+        None => settings.procedure_ids.clone(),
+    };
+    if procedures.is_empty() {
+        return Err(SyncError::NoProcedure);
+    }
+    let lock = LockGuard::acquire(db).await?;
+    let client = DsClient::new(settings, token, retry);
+    let report = run_locked(db, settings, client, &procedures, options, progress).await;
+    lock.release().await?;
+    report
+}
+
+fn lock_ttl() -> chrono::Duration {
+    chrono::Duration::from_std(LOCK_TTL).expect("a short duration")
+}
+
+async fn renew_lock(db: Db, holder: String) {
+    loop {
+        tokio::time::sleep(LOCK_TTL / 4).await;
+        if let Err(error) = locks::try_acquire(&db, LOCK, &holder, lock_ttl(), Utc::now()).await {
+            tracing::warn!(%error, "renouvellement du verrou de synchronisation impossible");
+        }
+    }
+}
+
+async fn run_locked(
+    db: &Db,
+    settings: &DsSettings,
+    client: DsClient,
+    procedures: &[i64],
+    options: &SyncOptions,
+    progress: &ProgressBar,
+) -> Result<Report, SyncError> {
+    let started = Instant::now();
+    sync_runs::mark_interrupted(db).await?;
+    let mut report = Report::default();
+    for &procedure in procedures {
+        let run_id = sync_runs::start(db, procedure, settings.api_version).await?;
+        let mut counters = Counters::default();
+        let requests_before = client.requests();
+        progress.set_message(format!("démarche {procedure}"));
+        let outcome = match settings.api_version {
+            ApiVersion::V1 => sync_v1(db, &client, procedure, options.full, progress, &mut counters).await,
+            ApiVersion::V2 => Err(SyncError::Ds(DsError::Invalid(
+                "l'API v2 n'est pas encore prise en charge : utilisez DEMARCHES_SIMPLIFIEES_API_VERSION=v1".into(),
+            ))),
+        };
+        counters.requests = client.requests() - requests_before;
+        let error = outcome.as_ref().err().map(ToString::to_string);
+        sync_runs::finish(db, run_id, &counters, error.as_deref()).await?;
+        report.procedures.push((procedure, counters));
+        outcome?;
+    }
+    report.duration = started.elapsed();
+    Ok(report)
+}
+
+/// v1: the whole list, then the detail of each dossier new or updated since it was stored.
+async fn sync_v1(
+    db: &Db,
+    client: &DsClient,
+    procedure: i64,
+    full: bool,
+    progress: &ProgressBar,
+    counters: &mut Counters,
+) -> Result<(), SyncError> {
+    let mut listed = Vec::new();
+    let mut page = 1;
+    loop {
+        let (items, pages) = v1::list_page(client, procedure, page).await?;
+        counters.pages += 1;
+        let last = items.is_empty() || page >= pages;
+        listed.extend(items);
+        progress.set_message(format!("démarche {procedure} : liste, page {page}/{pages}"));
+        if last {
+            break;
+        }
+        page += 1;
+    }
+    counters.seen = listed.len() as u64;
+
+    let stored = dossiers::updated_at_by_ds_id(db, procedure).await?;
+    let to_fetch: Vec<i64> = listed
+        .iter()
+        .filter(|l| {
+            full || match stored.get(&l.id) {
+                None => true,
+                Some(old) => l.updated_at.is_none() || l.updated_at > *old,
+            }
+        })
+        .map(|l| l.id)
+        .collect();
+    counters.unchanged += (listed.len() - to_fetch.len()) as u64;
+    progress.set_length(to_fetch.len() as u64);
+    progress.set_position(0);
+    progress.set_message(format!("démarche {procedure} : dossiers"));
+
+    for chunk in to_fetch.chunks(BATCH) {
+        let fetched: Vec<(i64, Result<Option<serde_json::Value>, DsError>)> = stream::iter(chunk)
+            .map(|&id| async move { (id, v1::dossier(client, procedure, id).await) })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut batch = Vec::with_capacity(fetched.len());
+        for (_, result) in fetched {
+            // A dossier removed between the list and its detail is simply not stored.
+            if let Some(raw) = result? {
+                match Dossier::from_v1(procedure, raw) {
+                    Ok(dossier) => batch.push(dossier),
+                    Err(error) => skip(counters, &error.to_string()),
+                }
+            }
+        }
+        let done = dossiers::upsert(db, &batch).await?;
+        counters.created += done.created;
+        counters.updated += done.updated;
+        counters.unchanged += done.unchanged;
+        progress.inc(chunk.len() as u64);
+        if progress.is_hidden() {
+            tracing::info!(
+                procedure,
+                done = progress.position(),
+                total = to_fetch.len(),
+                "dossiers lus"
+            );
+        }
+    }
+
+    // The list was read to its end: what it no longer shows is gone from DS.
+    let listed_ids: HashSet<i64> = listed.iter().map(|l| l.id).collect();
+    let gone: Vec<DsId> = dossiers::present_ds_ids(db, procedure)
+        .await?
+        .into_iter()
+        .filter(|id| !listed_ids.contains(id))
+        .filter_map(DsId::new)
+        .collect();
+    counters.marked_deleted += dossiers::mark_deleted_on_ds(db, &gone, Utc::now()).await?;
+    Ok(())
+}
+
+fn skip(counters: &mut Counters, reason: &str) {
+    tracing::warn!(%reason, "dossier ignoré");
+    counters.skipped += 1;
+    counters.skipped_details.push(reason.to_owned());
+}

@@ -1,0 +1,315 @@
+//! The sync against the DS simulator, a real HTTP server, on both database engines: full and
+//! incremental runs, faults, interruptions and the errors a user must understand.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestDb;
+use indicatif::ProgressBar;
+use wif::config::{DsSettings, Secret};
+use wif::domain::{ApiVersion, Dossier, DsId, Status};
+use wif::ds::RetryPolicy;
+use wif::fake_ds::{FakeDs, Faults};
+use wif::store::{dossiers, locks, sync_runs};
+use wif::sync::{self, Report, SyncError, SyncOptions};
+
+const PROCEDURE: i64 = 4242;
+const TOKEN: &str = "jeton-de-test";
+
+/// A simulator with `count` dossiers, listening on a free port, and the settings to reach it.
+async fn start(count: u64, api: ApiVersion) -> (FakeDs, DsSettings) {
+    let ds = FakeDs::new(count, 7, PROCEDURE, TOKEN);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(ds.clone().serve(listener));
+    let settings = DsSettings {
+        token: Some(Secret::new(TOKEN.into())),
+        procedure_ids: vec![PROCEDURE],
+        api_url: format!("http://{address}"),
+        api_version: api,
+        rate_limit_per_minute: 100_000,
+    };
+    (ds, settings)
+}
+
+/// Patient enough for the injected faults, quick enough for a test.
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        attempts: 8,
+        first_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(50),
+        timeout: Duration::from_secs(10),
+    }
+}
+
+async fn sync_with(t: &TestDb, settings: &DsSettings, full: bool) -> Result<Report, SyncError> {
+    let options = SyncOptions {
+        full,
+        procedure: None,
+    };
+    sync::run(
+        &t.db,
+        settings,
+        fast_retry(),
+        &options,
+        &ProgressBar::hidden(),
+    )
+    .await
+}
+
+/// What DS shows, as the API `api` lists it (v1 hides drafts).
+fn expected(ds: &FakeDs, api: ApiVersion) -> Vec<Dossier> {
+    ds.dossiers()
+        .into_iter()
+        .filter(|d| api == ApiVersion::V2 || d.status != Status::Draft)
+        .collect()
+}
+
+/// Every dossier DS shows is stored with every field equal (the raw document aside, which
+/// differs by API), and every other stored dossier is marked deleted on DS.
+async fn assert_same_as_ds(t: &TestDb, ds: &FakeDs, api: ApiVersion) {
+    let expected = expected(ds, api);
+    assert!(!expected.is_empty());
+    for want in &expected {
+        let stored = dossiers::get(&t.db, want.ds_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("dossier {} not stored", want.ds_id.get()));
+        assert_eq!(stored.deleted_on_ds_at, None, "{}", want.ds_id.get());
+        assert_eq!(stored.dossier.api_version, api);
+        let mut got = stored.dossier;
+        got.raw = want.raw.clone();
+        got.api_version = want.api_version;
+        assert_eq!(&got, want);
+    }
+    let present = dossiers::present_ds_ids(&t.db, PROCEDURE).await.unwrap();
+    assert_eq!(present.len(), expected.len(), "no dossier left unmarked");
+}
+
+async fn assert_marked_deleted(t: &TestDb, ids: &[i64]) {
+    for &id in ids {
+        let stored = dossiers::get(&t.db, DsId::new(id).unwrap())
+            .await
+            .unwrap()
+            .expect("a deleted dossier keeps its row");
+        assert!(stored.deleted_on_ds_at.is_some(), "{id} marked deleted");
+    }
+}
+
+async fn full_then_incremental(t: &TestDb, api: ApiVersion) {
+    let (ds, settings) = start(250, api).await;
+    let count = expected(&ds, api).len() as u64;
+
+    let first = sync_with(t, &settings, false).await.unwrap().total();
+    assert_eq!(first.created, count);
+    assert_eq!(first.seen, count);
+    assert_eq!(first.requests, ds.requests());
+    assert_same_as_ds(t, &ds, api).await;
+
+    // Nothing changed: the second run only reads the list, and rewrites nothing.
+    let before = ds.requests();
+    let second = sync_with(t, &settings, false).await.unwrap().total();
+    let asked = ds.requests() - before;
+    assert_eq!(second.created + second.updated, 0);
+    match api {
+        ApiVersion::V1 => assert_eq!(asked, 1, "one list page of 1000"),
+        // One empty page of changes, then the deleted and pending-deleted lists.
+        ApiVersion::V2 => assert!(asked <= 3, "{asked} requests"),
+    }
+
+    let deleted = ds.delete(4);
+    let modified = ds.modify(5);
+    let added = ds.add(3);
+    let before = ds.requests();
+    let third = sync_with(t, &settings, false).await.unwrap().total();
+    assert_eq!(third.created, 3, "{added:?}");
+    assert_eq!(third.updated, 5, "{modified:?}");
+    assert_eq!(third.marked_deleted, 4, "{deleted:?}");
+    if api == ApiVersion::V1 {
+        // The list, then the detail of the 8 new or changed dossiers only.
+        assert_eq!(ds.requests() - before, 1 + 8);
+    }
+    assert_same_as_ds(t, &ds, api).await;
+    assert_marked_deleted(t, &deleted).await;
+
+    // --full re-reads everything and finds it unchanged.
+    let full = sync_with(t, &settings, true).await.unwrap().total();
+    assert_eq!(full.created + full.updated, 0);
+    assert_eq!(full.unchanged, count + 3 - 4);
+
+    let runs = sync_runs::latest(&t.db, 10).await.unwrap();
+    assert_eq!(runs.len(), 4);
+    assert!(
+        runs.iter()
+            .all(|r| r.outcome == "success" && r.error.is_none())
+    );
+    assert_eq!(runs[1].created, 3);
+    assert_eq!(runs[1].api_version, api.as_str());
+}
+
+async fn v1_full_then_incremental(t: &TestDb) {
+    full_then_incremental(t, ApiVersion::V1).await;
+}
+
+/// 429 with `RateLimit-Reset`, 503 and cut bodies: the same database as without faults.
+async fn v1_converges_under_faults(t: &TestDb) {
+    let (ds, settings) = start(200, ApiVersion::V1).await;
+    ds.set_faults(Faults {
+        rate_limit: Some(60),
+        rate_window: Duration::from_secs(1),
+        error_percent: 15,
+        truncate_percent: 10,
+        delay: Duration::ZERO,
+    });
+    let report = sync_with(t, &settings, false).await.unwrap().total();
+    assert!(report.requests > report.seen + 1, "faults cost retries");
+    assert_eq!(report.created, expected(&ds, ApiVersion::V1).len() as u64);
+    assert_same_as_ds(t, &ds, ApiVersion::V1).await;
+    assert_eq!(
+        dossiers::count(&t.db).await.unwrap() as usize,
+        expected(&ds, ApiVersion::V1).len(),
+        "nothing duplicated"
+    );
+}
+
+/// A sync dropped in the middle keeps what it stored; the next run completes the database.
+async fn v1_interrupted_then_rerun(t: &TestDb) {
+    let (ds, settings) = start(300, ApiVersion::V1).await;
+    ds.set_faults(Faults {
+        delay: Duration::from_millis(10),
+        ..Faults::default()
+    });
+    let interrupted =
+        tokio::time::timeout(Duration::from_millis(400), sync_with(t, &settings, false)).await;
+    assert!(interrupted.is_err(), "the sync was still running");
+    let stored = dossiers::count(&t.db).await.unwrap() as usize;
+    assert!(stored < expected(&ds, ApiVersion::V1).len(), "{stored}");
+
+    ds.set_faults(Faults::default());
+    // The dropped sync gives its lock back from a spawned task: let it run.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let report = sync_with(t, &settings, false).await.unwrap().total();
+    assert_eq!(
+        report.created as usize + stored,
+        expected(&ds, ApiVersion::V1).len()
+    );
+    assert_same_as_ds(t, &ds, ApiVersion::V1).await;
+    let runs = sync_runs::latest(&t.db, 10).await.unwrap();
+    assert_eq!(runs[1].outcome, "failure", "the dropped run is closed");
+}
+
+async fn clear_errors(t: &TestDb) {
+    let (_ds, settings) = start(10, ApiVersion::V1).await;
+
+    let no_token = DsSettings {
+        token: None,
+        ..settings.clone()
+    };
+    let error = sync_with(t, &no_token, false).await.unwrap_err();
+    assert!(matches!(error, SyncError::MissingToken), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("DEMARCHES_SIMPLIFIEES_API_TOKEN")
+    );
+
+    let bad_token = DsSettings {
+        token: Some(Secret::new("mauvais".into())),
+        ..settings.clone()
+    };
+    let error = sync_with(t, &bad_token, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("refuse le jeton (HTTP 401)"), "{error}");
+
+    let unknown = DsSettings {
+        procedure_ids: vec![999],
+        ..settings.clone()
+    };
+    let error = sync_with(t, &unknown, false).await.unwrap_err().to_string();
+    assert!(error.contains("démarche 999 inconnue"), "{error}");
+
+    let down = DsSettings {
+        api_url: "http://127.0.0.1:9".into(),
+        ..settings.clone()
+    };
+    let error = sync_with(t, &down, false).await.unwrap_err().to_string();
+    assert!(error.contains("après 8 essais"), "{error}");
+    assert!(error.contains("connexion impossible"), "{error}");
+
+    let runs = sync_runs::latest(&t.db, 10).await.unwrap();
+    assert_eq!(runs.len(), 3, "a run is recorded once the token is there");
+    assert!(runs.iter().all(|r| r.outcome == "failure"));
+    assert!(
+        runs[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("connexion impossible")
+    );
+}
+
+/// Another instance holds the lock: the sync says so and stores nothing.
+async fn one_sync_at_a_time(t: &TestDb) {
+    let (ds, settings) = start(20, ApiVersion::V1).await;
+    let now = chrono::Utc::now();
+    assert!(
+        locks::try_acquire(
+            &t.db,
+            "sync",
+            "autre instance",
+            chrono::Duration::minutes(2),
+            now
+        )
+        .await
+        .unwrap()
+    );
+    let error = sync_with(t, &settings, false)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("déjà en cours (autre instance)"), "{error}");
+    assert_eq!(ds.requests(), 0);
+    assert_eq!(dossiers::count(&t.db).await.unwrap(), 0);
+
+    // A crashed holder's lock expires.
+    let later = now + chrono::Duration::minutes(3);
+    assert!(
+        locks::try_acquire(
+            &t.db,
+            "sync",
+            "nouvelle instance",
+            chrono::Duration::minutes(2),
+            later
+        )
+        .await
+        .unwrap()
+    );
+    locks::release(&t.db, "sync", "nouvelle instance")
+        .await
+        .unwrap();
+
+    // Two syncs started together: one runs, the other is refused.
+    let (a, b) = tokio::join!(
+        sync_with(t, &settings, false),
+        sync_with(t, &settings, false)
+    );
+    let refused = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(SyncError::AlreadyRunning { .. })))
+        .count();
+    assert_eq!(refused, 1, "{a:?} {b:?}");
+    assert_same_as_ds(t, &ds, ApiVersion::V1).await;
+    // The lock was given back: a third sync runs.
+    sync_with(t, &settings, false).await.unwrap();
+}
+
+both_engines!(
+    v1_full_then_incremental,
+    v1_converges_under_faults,
+    v1_interrupted_then_rerun,
+    clear_errors,
+    one_sync_at_a_time,
+);
