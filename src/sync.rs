@@ -10,9 +10,10 @@ use futures_util::{StreamExt, stream};
 use indicatif::ProgressBar;
 
 use crate::config::DsSettings;
-use crate::domain::{ApiVersion, Dossier, DsId};
-use crate::ds::{DsClient, DsError, RetryPolicy, v1};
+use crate::domain::{ApiVersion, Dossier, DossierError, DsId};
+use crate::ds::{DsClient, DsError, RetryPolicy, v1, v2};
 use crate::store::sync_runs::{self, Counters};
+use crate::store::sync_state::{self, Pass};
 use crate::store::{Db, StoreError, dossiers, locks};
 
 const LOCK: &str = "sync";
@@ -20,6 +21,9 @@ const LOCK: &str = "sync";
 const LOCK_TTL: Duration = Duration::from_secs(120);
 /// v1 details fetched at once.
 const CONCURRENCY: usize = 8;
+/// v2 asks for what changed since the last pass began, less this margin, in case DS's clock and
+/// ours differ a little: a dossier read twice is simply found unchanged.
+const SINCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
 /// Dossiers stored per transaction.
 const BATCH: usize = 100;
 
@@ -189,10 +193,28 @@ async fn run_locked(
         let requests_before = client.requests();
         progress.set_message(format!("démarche {procedure}"));
         let outcome = match settings.api_version {
-            ApiVersion::V1 => sync_v1(db, &client, procedure, options.full, progress, &mut counters).await,
-            ApiVersion::V2 => Err(SyncError::Ds(DsError::Invalid(
-                "l'API v2 n'est pas encore prise en charge : utilisez DEMARCHES_SIMPLIFIEES_API_VERSION=v1".into(),
-            ))),
+            ApiVersion::V1 => {
+                sync_v1(
+                    db,
+                    &client,
+                    procedure,
+                    options.full,
+                    progress,
+                    &mut counters,
+                )
+                .await
+            }
+            ApiVersion::V2 => {
+                sync_v2(
+                    db,
+                    &client,
+                    procedure,
+                    options.full,
+                    progress,
+                    &mut counters,
+                )
+                .await
+            }
         };
         counters.requests = client.requests() - requests_before;
         let error = outcome.as_ref().err().map(ToString::to_string);
@@ -250,29 +272,14 @@ async fn sync_v1(
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
-        let mut batch = Vec::with_capacity(fetched.len());
+        let mut documents = Vec::with_capacity(fetched.len());
         for (_, result) in fetched {
             // A dossier removed between the list and its detail is simply not stored.
-            if let Some(raw) = result? {
-                match Dossier::from_v1(procedure, raw) {
-                    Ok(dossier) => batch.push(dossier),
-                    Err(error) => skip(counters, &error.to_string()),
-                }
-            }
+            documents.extend(result?);
         }
-        let done = dossiers::upsert(db, &batch).await?;
-        counters.created += done.created;
-        counters.updated += done.updated;
-        counters.unchanged += done.unchanged;
+        store(db, procedure, documents, Dossier::from_v1, counters).await?;
         progress.inc(chunk.len() as u64);
-        if progress.is_hidden() {
-            tracing::info!(
-                procedure,
-                done = progress.position(),
-                total = to_fetch.len(),
-                "dossiers lus"
-            );
-        }
+        log_progress(progress, procedure);
     }
 
     // The list was read to its end: what it no longer shows is gone from DS.
@@ -287,8 +294,102 @@ async fn sync_v1(
     Ok(())
 }
 
-fn skip(counters: &mut Counters, reason: &str) {
-    tracing::warn!(%reason, "dossier ignoré");
-    counters.skipped += 1;
-    counters.skipped_details.push(reason.to_owned());
+/// v2: the dossiers updated since the last complete pass, page by page, the cursor saved after
+/// each stored page; then the dossiers DS deleted meanwhile.
+async fn sync_v2(
+    db: &Db,
+    client: &DsClient,
+    procedure: i64,
+    full: bool,
+    progress: &ProgressBar,
+    counters: &mut Counters,
+) -> Result<(), SyncError> {
+    let now = Utc::now();
+    let pass = match sync_state::unfinished(db, procedure).await? {
+        Some(pass) if !full => {
+            tracing::info!(procedure, "reprise de la synchronisation interrompue");
+            pass
+        }
+        _ => {
+            let since = match full {
+                true => None,
+                false => sync_state::last_success(db, procedure)
+                    .await?
+                    .map(|t| t - SINCE_MARGIN),
+            };
+            sync_state::begin(db, procedure, since, now).await?;
+            Pass {
+                since,
+                cursor: None,
+            }
+        }
+    };
+    progress.set_position(0);
+    let mut cursor = pass.cursor;
+    loop {
+        let page = v2::dossiers_page(client, procedure, pass.since, cursor.as_deref()).await?;
+        counters.pages += 1;
+        counters.seen += page.nodes.len() as u64;
+        progress.inc_length(page.nodes.len() as u64);
+        progress.inc(page.nodes.len() as u64);
+        progress.set_message(format!("démarche {procedure} : page {}", counters.pages));
+        store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
+        log_progress(progress, procedure);
+        if let Some(end) = page.end_cursor {
+            sync_state::save_cursor(db, procedure, &end).await?;
+            cursor = Some(end);
+        }
+        if !page.has_next_page {
+            break;
+        }
+    }
+
+    let gone: Vec<DsId> = v2::deleted_numbers(client, procedure, pass.since)
+        .await?
+        .into_iter()
+        .filter_map(DsId::new)
+        .collect();
+    counters.marked_deleted += dossiers::mark_deleted_on_ds(db, &gone, now).await?;
+    sync_state::complete(db, procedure).await?;
+    Ok(())
+}
+
+/// Reads DS documents as dossiers and stores them in one transaction; a document that cannot be
+/// read is skipped and reported, the others are stored.
+async fn store(
+    db: &Db,
+    procedure: i64,
+    documents: Vec<serde_json::Value>,
+    read: fn(i64, serde_json::Value) -> Result<Dossier, DossierError>,
+    counters: &mut Counters,
+) -> Result<(), SyncError> {
+    let mut batch = Vec::with_capacity(documents.len());
+    for document in documents {
+        match read(procedure, document) {
+            Ok(dossier) => batch.push(dossier),
+            Err(error) => {
+                let reason = error.to_string();
+                tracing::warn!(%reason, "dossier ignoré");
+                counters.skipped += 1;
+                counters.skipped_details.push(reason);
+            }
+        }
+    }
+    let done = dossiers::upsert(db, &batch).await?;
+    counters.created += done.created;
+    counters.updated += done.updated;
+    counters.unchanged += done.unchanged;
+    Ok(())
+}
+
+/// Off a terminal the bar is hidden: progress goes to the log instead.
+fn log_progress(progress: &ProgressBar, procedure: i64) {
+    if progress.is_hidden() {
+        tracing::info!(
+            procedure,
+            done = progress.position(),
+            total = progress.length(),
+            "dossiers lus"
+        );
+    }
 }

@@ -130,12 +130,13 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
         .map_or(Status::Closed, |(status, _)| *status);
 
     let created = now - Duration::seconds(rng.below(730 * 86_400) as i64 + 3_600);
-    let received = created + Duration::seconds(rng.below(5 * 86_400) as i64);
-    let processed = received + Duration::seconds(rng.below(20 * 86_400) as i64 + 3_600);
+    let received = (created + Duration::seconds(rng.below(5 * 86_400) as i64)).min(now);
+    // Nothing happens after `now`: recent dossiers are decided at the latest now.
+    let processed = (received + Duration::seconds(rng.below(20 * 86_400) as i64 + 3_600)).min(now);
     let completed = status.is_completed();
     let in_instruction = completed || status == Status::Received;
     let last_event = if completed { processed } else { received };
-    let updated = last_event.min(now) + Duration::seconds(rng.below(3_600) as i64);
+    let updated = (last_event + Duration::seconds(rng.below(3_600) as i64)).min(now);
 
     let today = now.date_naive();
     let debut_apt = created.date_naive() + Days::new(rng.below(30) + 15);

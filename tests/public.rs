@@ -41,7 +41,7 @@ async fn start_with(media: tempfile::TempDir, per_minute: u32, trust_proxy: bool
     Service {
         base: format!("http://{addr}"),
         media,
-        client: reqwest::Client::new(),
+        client: wif::ds::http_client().build().unwrap(),
     }
 }
 
@@ -270,7 +270,7 @@ async fn reloads_under_load_never_serve_half_a_file() {
 
     let base = service.base.clone();
     let load = tokio::spawn(async move {
-        let client = reqwest::Client::new();
+        let client = wif::ds::http_client().build().unwrap();
         let mut answers = 0;
         for _ in 0..300 {
             let url = format!("{base}/readyz");
@@ -512,7 +512,7 @@ async fn serve_public_runs_without_any_database() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
+    let client = wif::ds::http_client().build().unwrap();
     let url = format!("http://{bind}/api/v1/apt_validity_check/44950/1978-12-20");
     let mut body = Value::Null;
     for _ in 0..100 {

@@ -58,18 +58,18 @@ async fn sync_with(t: &TestDb, settings: &DsSettings, full: bool) -> Result<Repo
     .await
 }
 
-/// What DS shows, as the API `api` lists it (v1 hides drafts).
-fn expected(ds: &FakeDs, api: ApiVersion) -> Vec<Dossier> {
+/// What DS shows through its APIs: drafts are never listed.
+fn expected(ds: &FakeDs) -> Vec<Dossier> {
     ds.dossiers()
         .into_iter()
-        .filter(|d| api == ApiVersion::V2 || d.status != Status::Draft)
+        .filter(|d| d.status != Status::Draft)
         .collect()
 }
 
 /// Every dossier DS shows is stored with every field equal (the raw document aside, which
 /// differs by API), and every other stored dossier is marked deleted on DS.
 async fn assert_same_as_ds(t: &TestDb, ds: &FakeDs, api: ApiVersion) {
-    let expected = expected(ds, api);
+    let expected = expected(ds);
     assert!(!expected.is_empty());
     for want in &expected {
         let stored = dossiers::get(&t.db, want.ds_id)
@@ -99,7 +99,7 @@ async fn assert_marked_deleted(t: &TestDb, ids: &[i64]) {
 
 async fn full_then_incremental(t: &TestDb, api: ApiVersion) {
     let (ds, settings) = start(250, api).await;
-    let count = expected(&ds, api).len() as u64;
+    let count = expected(&ds).len() as u64;
 
     let first = sync_with(t, &settings, false).await.unwrap().total();
     assert_eq!(first.created, count);
@@ -152,51 +152,77 @@ async fn v1_full_then_incremental(t: &TestDb) {
     full_then_incremental(t, ApiVersion::V1).await;
 }
 
-/// 429 with `RateLimit-Reset`, 503 and cut bodies: the same database as without faults.
-async fn v1_converges_under_faults(t: &TestDb) {
-    let (ds, settings) = start(200, ApiVersion::V1).await;
+async fn v2_full_then_incremental(t: &TestDb) {
+    full_then_incremental(t, ApiVersion::V2).await;
+}
+
+/// 429 with `RateLimit-Reset`, 503, cut bodies and GraphQL timeouts: the same database as
+/// without faults.
+async fn converges_under_faults(t: &TestDb, api: ApiVersion) {
+    let (ds, settings) = start(200, api).await;
     ds.set_faults(Faults {
-        rate_limit: Some(60),
+        rate_limit: Some(50),
         rate_window: Duration::from_secs(1),
         error_percent: 15,
         truncate_percent: 10,
+        graphql_timeout_percent: 10,
         delay: Duration::ZERO,
     });
     let report = sync_with(t, &settings, false).await.unwrap().total();
-    assert!(report.requests > report.seen + 1, "faults cost retries");
-    assert_eq!(report.created, expected(&ds, ApiVersion::V1).len() as u64);
-    assert_same_as_ds(t, &ds, ApiVersion::V1).await;
+    assert!(report.requests > report.pages + 1, "faults cost retries");
+    assert_eq!(report.created, expected(&ds).len() as u64);
+    assert_same_as_ds(t, &ds, api).await;
     assert_eq!(
         dossiers::count(&t.db).await.unwrap() as usize,
-        expected(&ds, ApiVersion::V1).len(),
+        expected(&ds).len(),
         "nothing duplicated"
     );
 }
 
-/// A sync dropped in the middle keeps what it stored; the next run completes the database.
-async fn v1_interrupted_then_rerun(t: &TestDb) {
-    let (ds, settings) = start(300, ApiVersion::V1).await;
+async fn v1_converges_under_faults(t: &TestDb) {
+    converges_under_faults(t, ApiVersion::V1).await;
+}
+
+async fn v2_converges_under_faults(t: &TestDb) {
+    converges_under_faults(t, ApiVersion::V2).await;
+}
+
+/// A sync dropped in the middle keeps what it stored; the next run completes the database
+/// (v2: from the saved cursor, without reading again the pages already stored).
+async fn interrupted_then_rerun(t: &TestDb, api: ApiVersion) {
+    let (ds, settings) = start(450, api).await;
     ds.set_faults(Faults {
-        delay: Duration::from_millis(10),
+        delay: Duration::from_millis(match api {
+            ApiVersion::V1 => 10,
+            ApiVersion::V2 => 150,
+        }),
         ..Faults::default()
     });
     let interrupted =
         tokio::time::timeout(Duration::from_millis(400), sync_with(t, &settings, false)).await;
     assert!(interrupted.is_err(), "the sync was still running");
     let stored = dossiers::count(&t.db).await.unwrap() as usize;
-    assert!(stored < expected(&ds, ApiVersion::V1).len(), "{stored}");
+    assert!(stored > 0 && stored < expected(&ds).len(), "{stored}");
 
     ds.set_faults(Faults::default());
     // The dropped sync gives its lock back from a spawned task: let it run.
     tokio::time::sleep(Duration::from_millis(200)).await;
     let report = sync_with(t, &settings, false).await.unwrap().total();
-    assert_eq!(
-        report.created as usize + stored,
-        expected(&ds, ApiVersion::V1).len()
-    );
-    assert_same_as_ds(t, &ds, ApiVersion::V1).await;
+    if api == ApiVersion::V2 {
+        assert_eq!(report.unchanged, 0, "resumed after the pages stored");
+    }
+    assert_eq!(report.created as usize + stored, expected(&ds).len());
+    assert_same_as_ds(t, &ds, api).await;
     let runs = sync_runs::latest(&t.db, 10).await.unwrap();
     assert_eq!(runs[1].outcome, "failure", "the dropped run is closed");
+}
+
+async fn v1_interrupted_then_rerun(t: &TestDb) {
+    interrupted_then_rerun(t, ApiVersion::V1).await;
+}
+
+async fn v2_interrupted_then_rerun(t: &TestDb) {
+    interrupted_then_rerun(t, ApiVersion::V2).await;
 }
 
 async fn clear_errors(t: &TestDb) {
@@ -308,8 +334,11 @@ async fn one_sync_at_a_time(t: &TestDb) {
 
 both_engines!(
     v1_full_then_incremental,
+    v2_full_then_incremental,
     v1_converges_under_faults,
+    v2_converges_under_faults,
     v1_interrupted_then_rerun,
+    v2_interrupted_then_rerun,
     clear_errors,
     one_sync_at_a_time,
 );

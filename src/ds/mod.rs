@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 use crate::config::{DsSettings, Secret};
 
 pub mod v1;
+pub mod v2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DsError {
@@ -28,6 +29,9 @@ pub enum DsError {
     #[error("réponse de DS illisible : {0}")]
     Invalid(String),
 }
+
+/// GraphQL error codes that say "try again later" rather than "this query is wrong".
+const TRANSIENT_GRAPHQL_CODES: [&str; 2] = ["timeout", "internal_server_error"];
 
 /// How often, and how patiently, a failed request is tried again.
 #[derive(Debug, Clone, Copy)]
@@ -97,10 +101,7 @@ enum Failure {
 
 impl DsClient {
     pub fn new(settings: &DsSettings, token: Secret, retry: RetryPolicy) -> DsClient {
-        // rustls needs one process-wide crypto provider; a second install is a no-op error.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("wif/", env!("CARGO_PKG_VERSION")))
+        let http = http_client()
             .timeout(retry.timeout)
             .build()
             .expect("the HTTP client has a valid configuration");
@@ -213,6 +214,14 @@ impl DsClient {
         // A truncated body does not parse: the page is asked again, never stored in part.
         let value: Value = serde_json::from_slice(&bytes)
             .map_err(|e| Failure::Transient(format!("réponse incomplète ou illisible ({e})")))?;
+        // GraphQL: DS gave up on the query (its 30 s limit) or failed inside; worth another try.
+        if let Some(code) = value
+            .pointer("/errors/0/extensions/code")
+            .and_then(Value::as_str)
+            .filter(|c| TRANSIENT_GRAPHQL_CODES.contains(c))
+        {
+            return Err(Failure::Transient(format!("erreur GraphQL « {code} »")));
+        }
         if status == StatusCode::BAD_REQUEST {
             return Err(Failure::Final(DsError::Invalid(format!(
                 "requête refusée : {value}"
@@ -230,6 +239,13 @@ impl DsClient {
             .min(self.retry.max_delay);
         ceiling.mul_f64(0.5 + jitter() * 0.5)
     }
+}
+
+/// An HTTP client builder with TLS ready and our user agent: DS is reached over HTTPS.
+pub fn http_client() -> reqwest::ClientBuilder {
+    // rustls needs one process-wide crypto provider; a second install is a harmless error.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder().user_agent(concat!("wif/", env!("CARGO_PKG_VERSION")))
 }
 
 /// A number in [0, 1) that differs between calls and processes.

@@ -17,6 +17,7 @@ use crate::domain::{Dossier, Status};
 use crate::synthetic;
 
 pub mod v1;
+pub mod v2;
 
 /// Faults the server injects, for tests of the client's patience.
 #[derive(Debug, Clone, Default)]
@@ -29,6 +30,8 @@ pub struct Faults {
     pub error_percent: u64,
     /// Share of successful answers whose body is cut in the middle, in percent.
     pub truncate_percent: u64,
+    /// Share of GraphQL answers replaced by DS's query-timeout error (HTTP 200), in percent.
+    pub graphql_timeout_percent: u64,
     /// Added to every answer.
     pub delay: Duration,
 }
@@ -36,14 +39,16 @@ pub struct Faults {
 #[derive(Debug, Clone)]
 pub struct SimDossier {
     pub dossier: Dossier,
-    /// Deleted on DS: no longer listed.
-    pub deleted: bool,
+    /// When DS deleted it: no longer listed. Even numbers are only hidden
+    /// (`pendingDeletedDossiers`), odd ones purged (`deletedDossiers`).
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 struct Data {
     procedure: i64,
     token: String,
     seed: u64,
+    /// The simulator's clock: the last instant it gave a change, never behind the real clock.
     now: DateTime<Utc>,
     next_index: u64,
     dossiers: BTreeMap<i64, SimDossier>,
@@ -61,8 +66,9 @@ pub struct FakeDs {
 impl FakeDs {
     /// `count` dossiers of démarche `procedure`, generated from `seed`, reachable with `token`.
     pub fn new(count: u64, seed: u64, procedure: i64, token: &str) -> FakeDs {
-        // Whole seconds, so that every API's timestamp format carries them exactly.
-        let now = Utc::now().trunc_subsecs(0);
+        // Whole seconds, so that every API's timestamp format carries them exactly; a little in
+        // the past, so that the data set is older than any sync started after it.
+        let now = Utc::now().trunc_subsecs(0) - Span::minutes(10);
         let dossiers = (0..count)
             .map(|i| synthetic::dossier(seed, i, procedure, now))
             .map(|d| {
@@ -70,7 +76,7 @@ impl FakeDs {
                     d.ds_id.get(),
                     SimDossier {
                         dossier: d,
-                        deleted: false,
+                        deleted_at: None,
                     },
                 )
             })
@@ -88,6 +94,11 @@ impl FakeDs {
                 window: (now, 0),
             })),
         }
+    }
+
+    /// The démarche it serves.
+    pub fn procedure(&self) -> i64 {
+        self.with(|s| s.procedure)
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Data) -> T) -> T {
@@ -108,7 +119,7 @@ impl FakeDs {
         self.with(|s| {
             s.dossiers
                 .values()
-                .filter(|d| !d.deleted)
+                .filter(|d| d.deleted_at.is_none())
                 .map(|d| d.dossier.clone())
                 .collect()
         })
@@ -117,12 +128,11 @@ impl FakeDs {
     /// Moves `n` dossiers forward: a new status and a later `updated_at`. Returns their numbers.
     pub fn modify(&self, n: usize) -> Vec<i64> {
         self.with(|s| {
-            s.now += Span::hours(1);
-            let now = s.now;
+            let now = s.tick();
             let ids: Vec<i64> = s
                 .dossiers
                 .values()
-                .filter(|d| !d.deleted && d.dossier.status != Status::Draft)
+                .filter(|d| d.deleted_at.is_none() && d.dossier.status != Status::Draft)
                 .step_by(7)
                 .take(n)
                 .map(|d| d.dossier.ds_id.get())
@@ -145,21 +155,22 @@ impl FakeDs {
     /// Adds `n` new dossiers. Returns their numbers.
     pub fn add(&self, n: u64) -> Vec<i64> {
         self.with(|s| {
-            s.now += Span::hours(1);
+            let now = s.tick();
             (0..n)
                 .map(|_| {
-                    let mut d = synthetic::dossier(s.seed, s.next_index, s.procedure, s.now);
-                    if d.status == Status::Draft {
-                        d.status = Status::Initiated;
-                        d.initiated_at = d.created_at;
-                    }
+                    // Deposited just now: its champs from the data set, its dates from the clock.
+                    let mut d = synthetic::dossier(s.seed, s.next_index, s.procedure, now);
+                    d.status = Status::Initiated;
+                    (d.received_at, d.processed_at) = (None, None);
+                    (d.created_at, d.initiated_at, d.updated_at) =
+                        (Some(now), Some(now), Some(now));
                     s.next_index += 1;
                     let id = d.ds_id.get();
                     s.dossiers.insert(
                         id,
                         SimDossier {
                             dossier: d,
-                            deleted: false,
+                            deleted_at: None,
                         },
                     );
                     id
@@ -176,14 +187,15 @@ impl FakeDs {
                 .dossiers
                 .values()
                 .rev()
-                .filter(|d| !d.deleted && d.dossier.status != Status::Draft)
+                .filter(|d| d.deleted_at.is_none() && d.dossier.status != Status::Draft)
                 .skip(3)
                 .step_by(11)
                 .take(n)
                 .map(|d| d.dossier.ds_id.get())
                 .collect();
+            let now = s.tick();
             for id in &ids {
-                s.dossiers.get_mut(id).expect("listed above").deleted = true;
+                s.dossiers.get_mut(id).expect("listed above").deleted_at = Some(now);
             }
             ids
         })
@@ -192,6 +204,7 @@ impl FakeDs {
     pub fn router(&self) -> Router {
         Router::new()
             .merge(v1::router())
+            .merge(v2::router(self.clone()))
             .layer(middleware::from_fn_with_state(
                 self.clone(),
                 faults_and_token,
@@ -204,13 +217,18 @@ impl FakeDs {
         axum::serve(listener, self.router()).await
     }
 
+    /// Every dossier of the démarche, deleted ones included, in number order.
+    fn with_dossiers<T>(&self, f: impl FnOnce(&BTreeMap<i64, SimDossier>) -> T) -> T {
+        self.with(|s| f(&s.dossiers))
+    }
+
     /// The dossier `id` of `procedure`, as DS shows it now.
     fn visible(&self, procedure: i64, id: i64) -> Option<Dossier> {
         self.with(|s| {
             (s.procedure == procedure)
                 .then(|| s.dossiers.get(&id))
                 .flatten()
-                .filter(|d| !d.deleted)
+                .filter(|d| d.deleted_at.is_none())
                 .map(|d| d.dossier.clone())
         })
     }
@@ -218,6 +236,14 @@ impl FakeDs {
     /// Every dossier of `procedure` DS lists now, in number order; `None` for another démarche.
     fn listed(&self, procedure: i64) -> Option<Vec<Dossier>> {
         (self.with(|s| s.procedure) == procedure).then(|| self.dossiers())
+    }
+}
+
+impl Data {
+    /// A new instant for a change: after the previous one, and not behind the real clock.
+    fn tick(&mut self) -> DateTime<Utc> {
+        self.now = (self.now + Span::seconds(1)).max(Utc::now().trunc_subsecs(0));
+        self.now
     }
 }
 
@@ -265,8 +291,20 @@ async fn faults_and_token(State(ds): State<FakeDs>, request: Request, next: Next
     if roll(n, 1) < faults.error_percent {
         return (StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response();
     }
+    let graphql = request.uri().path().starts_with("/api/v2/");
     if !token_ok {
-        return (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({}))).into_response();
+        // v2 answers a bad or missing token with 403 and an `errors` list, v1 with 401 `{}`.
+        return match graphql {
+            true => (
+                StatusCode::FORBIDDEN,
+                v2::error_body("forbidden", "Invalid token"),
+            )
+                .into_response(),
+            false => (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({}))).into_response(),
+        };
+    }
+    if graphql && roll(n, 3) < faults.graphql_timeout_percent {
+        return v2::error_body("timeout", "Timeout on demarche.dossiers").into_response();
     }
     let response = next.run(request).await;
     if response.status().is_success() && roll(n, 2) < faults.truncate_percent {

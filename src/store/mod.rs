@@ -14,6 +14,7 @@ pub mod dossiers;
 pub mod locks;
 pub mod procedures;
 pub mod sync_runs;
+pub mod sync_state;
 pub mod users;
 
 /// Runs `$body` with `$pool` bound to the concrete pool of either engine.
