@@ -17,8 +17,8 @@ use crate::store::sync_state::{self, Pass};
 use crate::store::{Db, StoreError, dossiers, locks};
 
 const LOCK: &str = "sync";
-/// A crashed sync's lock is free again after this; a live one renews it well before.
-const LOCK_TTL: Duration = Duration::from_secs(120);
+/// A killed sync's lock is free again after this; a live one renews it well before.
+const LOCK_TTL: Duration = Duration::from_secs(60);
 /// v1 details fetched at once.
 const CONCURRENCY: usize = 8;
 /// v2 asks for what changed since the last pass began, less this margin, in case DS's clock and
@@ -45,6 +45,10 @@ pub enum SyncError {
     NoProcedure,
     #[error("une synchronisation est déjà en cours ({holder}) : réessayez après {until}")]
     AlreadyRunning { holder: String, until: String },
+    #[error(
+        "synchronisation interrompue : les dossiers déjà lus sont enregistrés, la prochaine reprendra la suite"
+    )]
+    Interrupted,
     #[error(transparent)]
     Ds(#[from] DsError),
     #[error(transparent)]
@@ -139,14 +143,16 @@ impl Drop for LockGuard {
     }
 }
 
-/// Syncs every configured démarche (or `options.procedure`). Each démarche's run is recorded in
-/// `sync_runs`; what was stored before a failure stays stored.
+/// Syncs every configured démarche (or `options.procedure`), until done or until `stop`
+/// completes. Each démarche's run is recorded in `sync_runs`; what was stored before a failure
+/// or a stop stays stored.
 pub async fn run(
     db: &Db,
     settings: &DsSettings,
     retry: RetryPolicy,
     options: &SyncOptions,
     progress: &ProgressBar,
+    stop: impl Future<Output = ()>,
 ) -> Result<Report, SyncError> {
     let token = settings.token.clone().ok_or(SyncError::MissingToken)?;
     let procedures = match options.procedure {
@@ -158,7 +164,14 @@ pub async fn run(
     }
     let lock = LockGuard::acquire(db).await?;
     let client = DsClient::new(settings, token, retry);
-    let report = run_locked(db, settings, client, &procedures, options, progress).await;
+    let report = tokio::select! {
+        report = run_locked(db, settings, client, &procedures, options, progress) => report,
+        () = stop => {
+            // What was stored stays stored; the run is closed as interrupted.
+            sync_runs::mark_interrupted(db).await?;
+            Err(SyncError::Interrupted)
+        }
+    };
     lock.release().await?;
     report
 }
@@ -279,7 +292,7 @@ async fn sync_v1(
         }
         store(db, procedure, documents, Dossier::from_v1, counters).await?;
         progress.inc(chunk.len() as u64);
-        log_progress(progress, procedure);
+        log_progress(progress, procedure, chunk.len() as u64);
     }
 
     // The list was read to its end: what it no longer shows is gone from DS.
@@ -330,11 +343,13 @@ async fn sync_v2(
         let page = v2::dossiers_page(client, procedure, pass.since, cursor.as_deref()).await?;
         counters.pages += 1;
         counters.seen += page.nodes.len() as u64;
-        progress.inc_length(page.nodes.len() as u64);
-        progress.inc(page.nodes.len() as u64);
-        progress.set_message(format!("démarche {procedure} : page {}", counters.pages));
+        let read = page.nodes.len() as u64;
         store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
-        log_progress(progress, procedure);
+        // DS does not say how many dossiers will come: the bar grows with each page.
+        progress.inc_length(read);
+        progress.inc(read);
+        progress.set_message(format!("démarche {procedure} : page {}", counters.pages));
+        log_progress(progress, procedure, read);
         if let Some(end) = page.end_cursor {
             sync_state::save_cursor(db, procedure, &end).await?;
             cursor = Some(end);
@@ -382,14 +397,12 @@ async fn store(
     Ok(())
 }
 
-/// Off a terminal the bar is hidden: progress goes to the log instead.
-fn log_progress(progress: &ProgressBar, procedure: i64) {
-    if progress.is_hidden() {
-        tracing::info!(
-            procedure,
-            done = progress.position(),
-            total = progress.length(),
-            "dossiers lus"
-        );
+/// Off a terminal the bar is hidden: progress goes to the log instead, every thousand dossiers
+/// and at the end.
+fn log_progress(progress: &ProgressBar, procedure: i64, added: u64) {
+    let (done, total) = (progress.position(), progress.length());
+    let thousands_crossed = done / 1000 != done.saturating_sub(added) / 1000;
+    if progress.is_hidden() && (thousands_crossed || Some(done) == total) {
+        tracing::info!(procedure, done, total, "dossiers lus");
     }
 }

@@ -54,6 +54,7 @@ async fn sync_with(t: &TestDb, settings: &DsSettings, full: bool) -> Result<Repo
         fast_retry(),
         &options,
         &ProgressBar::hidden(),
+        std::future::pending(),
     )
     .await
 }
@@ -225,8 +226,10 @@ async fn v2_interrupted_then_rerun(t: &TestDb) {
     interrupted_then_rerun(t, ApiVersion::V2).await;
 }
 
-async fn clear_errors(t: &TestDb) {
-    let (_ds, settings) = start(10, ApiVersion::V1).await;
+/// A missing or refused token, an unknown démarche, DS out of reach: one clear sentence, no
+/// retry loop, and the failed runs recorded.
+async fn clear_errors(t: &TestDb, api: ApiVersion) {
+    let (_ds, settings) = start(10, api).await;
 
     let no_token = DsSettings {
         token: None,
@@ -248,7 +251,15 @@ async fn clear_errors(t: &TestDb) {
         .await
         .unwrap_err()
         .to_string();
-    assert!(error.contains("refuse le jeton (HTTP 401)"), "{error}");
+    // v1 answers 401, v2 403 with a `forbidden` error.
+    let status = match api {
+        ApiVersion::V1 => 401,
+        ApiVersion::V2 => 403,
+    };
+    assert!(
+        error.contains(&format!("refuse le jeton (HTTP {status})")),
+        "{error}"
+    );
 
     let unknown = DsSettings {
         procedure_ids: vec![999],
@@ -275,6 +286,37 @@ async fn clear_errors(t: &TestDb) {
             .unwrap()
             .contains("connexion impossible")
     );
+}
+
+async fn v1_clear_errors(t: &TestDb) {
+    clear_errors(t, ApiVersion::V1).await;
+}
+
+async fn v2_clear_errors(t: &TestDb) {
+    clear_errors(t, ApiVersion::V2).await;
+}
+
+/// A dossier DS sends that cannot be read is skipped, named in the run; the others are stored.
+async fn unreadable_dossier_is_skipped(t: &TestDb) {
+    let (ds, settings) = start(30, ApiVersion::V1).await;
+    let broken = expected(&ds)[4].ds_id.get();
+    ds.make_unreadable(broken);
+    let report = sync_with(t, &settings, false).await.unwrap().total();
+    assert_eq!(report.skipped, 1);
+    assert_eq!(report.created as usize, expected(&ds).len() - 1);
+    let runs = sync_runs::latest(&t.db, 1).await.unwrap();
+    assert_eq!(runs[0].outcome, "success");
+    assert_eq!(runs[0].skipped, 1);
+    let detail = &runs[0].skipped_details.0[0];
+    assert!(
+        detail.starts_with(&format!("dossier {broken}:")),
+        "{detail}"
+    );
+    assert!(detail.contains("inconnu"), "{detail}");
+    let missing = dossiers::get(&t.db, DsId::new(broken).unwrap())
+        .await
+        .unwrap();
+    assert!(missing.is_none());
 }
 
 /// Another instance holds the lock: the sync says so and stores nothing.
@@ -339,6 +381,125 @@ both_engines!(
     v2_converges_under_faults,
     v1_interrupted_then_rerun,
     v2_interrupted_then_rerun,
-    clear_errors,
+    v1_clear_errors,
+    v2_clear_errors,
+    unreadable_dossier_is_skipped,
     one_sync_at_a_time,
 );
+
+/// The command as an operator runs it: a second process is refused while the first syncs, and
+/// the first prints the seed's counters and the new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_dossiers_command_runs_alone_and_prints_the_summary() {
+    let t = TestDb::sqlite(true).await;
+    let (ds, settings) = start(120, ApiVersion::V2).await;
+    let count = expected(&ds).len();
+    let procedure = PROCEDURE.to_string();
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("DEMARCHES_SIMPLIFIEES_API_URL", settings.api_url.as_str()),
+        ("DEMARCHES_SIMPLIFIEES_API_TOKEN", TOKEN),
+        ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", procedure.as_str()),
+    ];
+    ds.set_faults(Faults {
+        delay: Duration::from_millis(300),
+        ..Faults::default()
+    });
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(t.dir.path())
+        .env_clear()
+        .envs(vars)
+        .arg("sync-dossiers")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while locks::holder(&t.db, "sync").await.unwrap().is_none() {
+        assert!(waited < 200, "the first sync never took the lock");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let second = common::wif(t.dir.path(), &vars, &["sync_dossiers"], "");
+    common::assert_clear_failure(&second, "une synchronisation est déjà en cours");
+
+    let first = first.wait_with_output().unwrap();
+    let out = common::stdout(&first);
+    assert!(first.status.success(), "{}", common::stderr(&first));
+    assert!(
+        out.contains(&format!("{count} - number of dossiers checked\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(" - number of HTTP queries performed\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{count} - number of dossiers processed\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{count} créés, 0 mis à jour")),
+        "{out}"
+    );
+    assert!(!out.contains(TOKEN) && !common::stderr(&first).contains(TOKEN));
+
+    ds.set_faults(Faults::default());
+    let again = common::wif(t.dir.path(), &vars, &["sync-dossiers"], "");
+    assert!(common::stdout(&again).contains("0 - number of dossiers processed"));
+}
+
+/// Ctrl-C (SIGINT) in the middle: the command says what happened, gives the lock back at once,
+/// and the next run completes the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
+    let t = TestDb::sqlite(true).await;
+    let (ds, settings) = start(400, ApiVersion::V2).await;
+    let procedure = PROCEDURE.to_string();
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("DEMARCHES_SIMPLIFIEES_API_URL", settings.api_url.as_str()),
+        ("DEMARCHES_SIMPLIFIEES_API_TOKEN", TOKEN),
+        ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", procedure.as_str()),
+    ];
+    ds.set_faults(Faults {
+        delay: Duration::from_millis(200),
+        ..Faults::default()
+    });
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(t.dir.path())
+        .env_clear()
+        .envs(vars)
+        .arg("sync-dossiers")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut waited = 0;
+    while dossiers::count(&t.db).await.unwrap() == 0 {
+        assert!(waited < 200, "the sync never stored a page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let stopped = child.wait_with_output().unwrap();
+    let err = common::stderr(&stopped);
+    assert!(!stopped.status.success());
+    let last = err.trim_end().lines().last().unwrap();
+    assert!(last.starts_with("erreur : synchronisation interrompue"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(locks::holder(&t.db, "sync").await.unwrap(), None);
+    let runs = sync_runs::latest(&t.db, 1).await.unwrap();
+    assert_eq!(runs[0].outcome, "failure");
+    let stored = dossiers::count(&t.db).await.unwrap() as usize;
+    assert!(stored < expected(&ds).len());
+
+    ds.set_faults(Faults::default());
+    let again = common::wif(t.dir.path(), &vars, &["sync-dossiers"], "");
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    assert_same_as_ds(&t, &ds, ApiVersion::V2).await;
+}

@@ -19,7 +19,7 @@ pub async fn run(args: FakeDsArgs) -> anyhow::Result<()> {
         "  DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT={}",
         args.procedure
     );
-    println!("  DEMARCHES_SIMPLIFIEES_API_VERSION=v1");
+    println!("  DEMARCHES_SIMPLIFIEES_API_VERSION=v2   (ou v1 pour l'API REST historique)");
     tokio::select! {
         result = ds.serve(listener) => result?,
         () = crate::shutdown_signal() => {}

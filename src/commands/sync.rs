@@ -30,6 +30,7 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
         RetryPolicy::default(),
         &options,
         &progress,
+        crate::shutdown_signal(),
     )
     .await;
     progress.finish_and_clear();

@@ -39,6 +39,8 @@ pub struct Faults {
 #[derive(Debug, Clone)]
 pub struct SimDossier {
     pub dossier: Dossier,
+    /// Sent with a state no client knows, as a damaged document would be (v1).
+    pub unreadable: bool,
     /// When DS deleted it: no longer listed. Even numbers are only hidden
     /// (`pendingDeletedDossiers`), odd ones purged (`deletedDossiers`).
     pub deleted_at: Option<DateTime<Utc>>,
@@ -77,6 +79,7 @@ impl FakeDs {
                     SimDossier {
                         dossier: d,
                         deleted_at: None,
+                        unreadable: false,
                     },
                 )
             })
@@ -171,6 +174,7 @@ impl FakeDs {
                         SimDossier {
                             dossier: d,
                             deleted_at: None,
+                            unreadable: false,
                         },
                     );
                     id
@@ -201,6 +205,15 @@ impl FakeDs {
         })
     }
 
+    /// Damages dossier `id`: the v1 API sends it with an unknown state.
+    pub fn make_unreadable(&self, id: i64) {
+        self.with(|s| {
+            if let Some(d) = s.dossiers.get_mut(&id) {
+                d.unreadable = true;
+            }
+        });
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
             .merge(v1::router())
@@ -223,13 +236,13 @@ impl FakeDs {
     }
 
     /// The dossier `id` of `procedure`, as DS shows it now.
-    fn visible(&self, procedure: i64, id: i64) -> Option<Dossier> {
+    fn visible(&self, procedure: i64, id: i64) -> Option<SimDossier> {
         self.with(|s| {
             (s.procedure == procedure)
                 .then(|| s.dossiers.get(&id))
                 .flatten()
                 .filter(|d| d.deleted_at.is_none())
-                .map(|d| d.dossier.clone())
+                .cloned()
         })
     }
 

@@ -60,7 +60,13 @@ async fn list(
 
 async fn detail(State(ds): State<FakeDs>, Path((procedure, ds_id)): Path<(i64, i64)>) -> Response {
     match ds.visible(procedure, ds_id) {
-        Some(d) if d.status != Status::Draft => Json(render(&d)).into_response(),
+        Some(sim) if sim.dossier.status != Status::Draft => {
+            let mut body = render(&sim.dossier);
+            if sim.unreadable {
+                body["dossier"]["state"] = "en_attente_de_rien".into();
+            }
+            Json(body).into_response()
+        }
         _ => not_found(),
     }
 }

@@ -694,3 +694,102 @@ fn french_date(date: NaiveDate) -> String {
         date.year()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::ds::v2::{DELETED_LISTS, DOSSIERS_QUERY, deleted_query};
+
+    async fn run(ds: &FakeDs, query: &str, variables: Value) -> (Value, Vec<String>) {
+        let request = async_graphql::Request::new(query)
+            .variables(async_graphql::Variables::from_json(variables));
+        let response = schema(ds.clone()).execute(request).await;
+        let errors = response.errors.iter().map(|e| e.message.clone()).collect();
+        (response.data.into_json().unwrap(), errors)
+    }
+
+    fn ds() -> FakeDs {
+        FakeDs::new(150, 3, 42, "jeton")
+    }
+
+    #[tokio::test]
+    async fn the_clients_queries_validate_against_the_schema() {
+        let ds = ds();
+        let variables = json!({"demarcheNumber": 42, "first": 100, "after": null,
+                               "updatedSince": "2020-01-01T00:00:00Z"});
+        let (data, errors) = run(&ds, DOSSIERS_QUERY, variables).await;
+        assert_eq!(errors, Vec::<String>::new());
+        let nodes = data["demarche"]["dossiers"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), 100, "a full page");
+        assert!(nodes[0]["champs"].as_array().is_some_and(|c| !c.is_empty()));
+        for list in DELETED_LISTS {
+            let variables = json!({"demarcheNumber": 42, "first": 100, "deletedSince": null});
+            let (data, errors) = run(&ds, &deleted_query(list), variables).await;
+            assert_eq!(errors, Vec::<String>::new(), "{list}");
+            assert!(data["demarche"][list]["nodes"].is_array());
+        }
+    }
+
+    #[tokio::test]
+    async fn queries_ds_would_reject_are_rejected() {
+        let ds = ds();
+        for query in [
+            // `nom` belongs to the demandeur, not to the dossier.
+            "{ demarche(number: 42) { dossiers { nodes { nom } } } }",
+            // `number` is required.
+            "{ demarche { number } }",
+            // `first` is an Int.
+            r#"{ demarche(number: 42) { dossiers(first: "cent") { nodes { id } } } }"#,
+            // Not an ISO 8601 date-time.
+            r#"{ demarche(number: 42) { dossiers(updatedSince: "hier") { nodes { id } } } }"#,
+            // `date` exists on DateChamp only.
+            "{ demarche(number: 42) { dossiers { nodes { champs { label date } } } } }",
+            // Enum values are DS's, not v1's.
+            "{ demarche(number: 42) { dossiers(state: closed) { nodes { id } } } }",
+        ] {
+            let (_, errors) = run(&ds, query, json!({})).await;
+            assert!(!errors.is_empty(), "accepted: {query}");
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_follow_the_cursor_and_never_exceed_100() {
+        let ds = ds();
+        let query = "query($after: String) { demarche(number: 42) { dossiers(first: 500, after: $after) { \
+                     pageInfo { hasNextPage endCursor } nodes { number } } } }";
+        let (first, _) = run(&ds, query, json!({})).await;
+        let page = &first["demarche"]["dossiers"];
+        assert_eq!(page["nodes"].as_array().unwrap().len(), 100);
+        assert_eq!(page["pageInfo"]["hasNextPage"], true);
+        let (second, _) = run(&ds, query, json!({"after": page["pageInfo"]["endCursor"]})).await;
+        let rest = &second["demarche"]["dossiers"];
+        assert_eq!(rest["pageInfo"]["hasNextPage"], false);
+        let numbers = |page: &Value| -> Vec<i64> {
+            page["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["number"].as_i64().unwrap())
+                .collect()
+        };
+        let (a, b) = (numbers(page), numbers(rest));
+        assert!(a.last() < b.first(), "keyset order, no overlap");
+        let non_drafts = ds
+            .dossiers()
+            .iter()
+            .filter(|d| d.status != Status::Draft)
+            .count();
+        assert_eq!(a.len() + b.len(), non_drafts);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_demarche_is_not_found_with_null_data() {
+        let request = async_graphql::Request::new("{ demarche(number: 7) { number } }");
+        let response = schema(ds()).execute(request).await;
+        let body = serde_json::to_value(&response).unwrap();
+        assert_eq!(body["data"], Value::Null);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "not_found");
+    }
+}
