@@ -490,7 +490,10 @@ async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
     let err = common::stderr(&stopped);
     assert!(!stopped.status.success());
     let last = err.trim_end().lines().last().unwrap();
-    assert!(last.starts_with("erreur : synchronisation interrompue"), "{err}");
+    assert!(
+        last.starts_with("erreur : synchronisation interrompue"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(locks::holder(&t.db, "sync").await.unwrap(), None);
     let runs = sync_runs::latest(&t.db, 1).await.unwrap();

@@ -33,6 +33,9 @@ pub enum DsError {
 /// GraphQL error codes that say "try again later" rather than "this query is wrong".
 const TRANSIENT_GRAPHQL_CODES: [&str; 2] = ["timeout", "internal_server_error"];
 
+/// A request still refused for its rate after this many waits is given up.
+const MAX_RATE_LIMIT_WAITS: u32 = 20;
+
 /// How often, and how patiently, a failed request is tried again.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -142,8 +145,8 @@ impl DsClient {
 
     async fn send(&self, build: impl Fn() -> RequestBuilder) -> Result<Option<Value>, DsError> {
         let mut last = String::new();
-        let mut attempt = 0;
-        while attempt < self.retry.attempts {
+        let (mut attempt, mut waits) = (0, 0);
+        while attempt < self.retry.attempts && waits < MAX_RATE_LIMIT_WAITS {
             self.limit.acquire().await;
             self.requests.fetch_add(1, Ordering::Relaxed);
             match self.attempt(build()).await {
@@ -156,6 +159,7 @@ impl DsClient {
                         "DS : limite de débit atteinte, attente"
                     );
                     tokio::time::sleep(wait).await;
+                    waits += 1;
                     last = "limite de débit (HTTP 429)".into();
                 }
                 Err(Failure::Transient(reason)) => {
@@ -170,7 +174,7 @@ impl DsClient {
             }
         }
         Err(DsError::Unavailable {
-            attempts: self.retry.attempts,
+            attempts: attempt + waits,
             last,
         })
     }
