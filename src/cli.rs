@@ -41,7 +41,7 @@ pub enum Command {
     /// Liste les démarches connues ou change leur type (autorisation ou introduction)
     #[command(subcommand)]
     Procedures(ProceduresCommand),
-    /// Lance l'administration web et les tâches planifiées (pas encore disponible)
+    /// Lance l'administration web (WIF_BIND, 127.0.0.1:8000 par défaut)
     Serve,
     /// Lance le service public : vérification des APT et statistiques, depuis les fichiers exportés
     #[command(visible_alias = "serve_public")]
@@ -150,7 +150,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportStatsData(args) => commands::export::stats(args).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
-        Command::Serve => not_yet("serve"),
+        Command::Serve => commands::serve::run().await,
         Command::ServePublic => commands::serve_public::run().await,
         Command::Demo => not_yet("demo"),
     }

@@ -1,6 +1,7 @@
 //! The Work in France back office. Data flows one way:
 //! DS → `domain` → `store` → exports, admin and public service.
 
+pub mod admin;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -8,6 +9,7 @@ pub mod domain;
 pub mod ds;
 pub mod export;
 pub mod fake_ds;
+pub mod http;
 pub mod public;
 pub mod store;
 pub mod sync;

@@ -277,8 +277,21 @@ fn every_command_of_the_spec_has_a_french_help() {
 #[test]
 fn a_command_not_built_yet_says_so() {
     let dir = tempfile::tempdir().unwrap();
-    let output = wif(dir.path(), &[], &["serve"], "");
+    let output = wif(dir.path(), &[], &["demo"], "");
     assert_clear_failure(&output, "pas encore disponible");
+}
+
+#[test]
+fn serve_without_a_secret_key_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(wif(dir.path(), &[], &["migrate"], "").status.success());
+    let output = wif(dir.path(), &[], &["serve"], "");
+    assert_clear_failure(
+        &output,
+        "WIF_SECRET_KEY : la clé secrète est obligatoire hors WIF_DEBUG",
+    );
+    let short = wif(dir.path(), &[("WIF_SECRET_KEY", "court")], &["serve"], "");
+    assert_clear_failure(&short, "au moins 32 caractères");
 }
 
 #[test]

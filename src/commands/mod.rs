@@ -6,6 +6,7 @@ pub mod export;
 pub mod fake_ds;
 pub mod migrate;
 pub mod procedures;
+pub mod serve;
 pub mod serve_public;
 pub mod sync;
 

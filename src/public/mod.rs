@@ -1,7 +1,7 @@
 //! The public service (`wif serve-public`, SPEC section 7): the validity-check API and the
 //! public statistics, answered from the exported files only, never from the database.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, MatchedPath, Path, Request, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::Utc;
@@ -23,6 +23,7 @@ use crate::config::Settings;
 use crate::domain::dates::{has_expired, parse_iso_date};
 use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
+use crate::http::{access_log, client_address};
 
 pub mod data;
 pub mod rate_limit;
@@ -229,22 +230,6 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
-/// The client address: the peer, or behind a trusted reverse proxy the address it appended
-/// last to `X-Forwarded-For` (earlier entries are whatever the client sent).
-fn client_address(peer: IpAddr, headers: &HeaderMap, trust_proxy: bool) -> IpAddr {
-    if !trust_proxy {
-        return peer;
-    }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .next_back()
-        .unwrap_or(peer)
-}
-
 /// Takes one request from the client's allowance; beyond it, the 429 answer with `Retry-After`.
 fn over_rate_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
     let client = client_address(peer.ip(), headers, state.trust_proxy);
@@ -258,23 +243,4 @@ fn over_rate_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> O
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     Some(response)
-}
-
-/// One line per request with the route's pattern, never the path itself: it holds a birth date.
-async fn access_log(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("(inconnue)".to_owned(), |p| p.as_str().to_owned());
-    let response = next.run(request).await;
-    tracing::info!(
-        %method,
-        route,
-        status = response.status().as_u16(),
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "requête"
-    );
-    response
 }

@@ -10,9 +10,13 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions, Connection};
 
+pub mod access_log;
+pub mod dossier_lists;
 pub mod dossiers;
 pub mod locks;
+pub mod login_failures;
 pub mod procedures;
+pub mod sessions;
 pub mod sync_runs;
 pub mod sync_state;
 pub mod users;

@@ -48,9 +48,56 @@ pub async fn create(db: &Db, user: NewUser<'_>) -> Result<i64, StoreError> {
 
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
     Ok(with_db!(db, pool => {
-        sqlx::query_as("SELECT id, username, email, password_hash, is_superuser, is_active, created_at, last_login_at FROM users WHERE username = $1")
+        sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
             .bind(username)
             .fetch_optional(pool)
             .await?
     }))
+}
+
+const USER_COLUMNS: &str =
+    "id, username, email, password_hash, is_superuser, is_active, created_at, last_login_at";
+
+/// Every account, by username.
+pub async fn all(db: &Db) -> Result<Vec<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY username");
+    Ok(with_db!(db, pool => { sqlx::query_as(&sql).fetch_all(pool).await? }))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<Option<User>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    Ok(with_db!(db, pool => { sqlx::query_as(&sql).bind(id).fetch_optional(pool).await? }))
+}
+
+pub async fn set_active(db: &Db, id: i64, active: bool) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET is_active = $2 WHERE id = $1")
+            .bind(id)
+            .bind(active)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_password_hash(db: &Db, id: i64, hash: &str) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(id)
+            .bind(hash)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+pub async fn set_last_login(db: &Db, id: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET last_login_at = $2 WHERE id = $1")
+            .bind(id)
+            .bind(at)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
 }

@@ -1,0 +1,401 @@
+//! Signing in and out, sessions, CSRF and the throttling of failed sign-ins.
+//!
+//! The session cookie carries 32 random bytes; the database keeps only a hash of them, peppered
+//! with `WIF_SECRET_KEY`. Each session has its CSRF token, checked on every POST by
+//! `require_session`; the login form, which has no session yet, uses a double-submit cookie.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::body::{Body, to_bytes};
+use axum::extract::{ConnectInfo, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Duration, Utc};
+use maud::html;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::layout::{alert, page};
+use super::{AppState, PageError};
+use crate::domain::account;
+use crate::http::client_address;
+use crate::store::access_log::{self, Action, NewEntry};
+use crate::store::sessions::{self, Session};
+use crate::store::{login_failures, users};
+
+const SESSION_COOKIE: &str = "wif_session";
+const LOGIN_CSRF_COOKIE: &str = "wif_login_csrf";
+/// Failures counted over this window.
+const WINDOW: Duration = Duration::minutes(15);
+/// From this many failures on, each attempt waits a growing delay (1 s, 2 s, 4 s…).
+const SLOW_AFTER: usize = 5;
+/// From this many failures on, sign-in is refused until the window forgets the first ones.
+const LOCK_AFTER: usize = 10;
+/// The answer to a wrong username, a wrong password and an inactive account alike.
+const REFUSED: &str = "Nom d'utilisateur ou mot de passe incorrect, ou compte désactivé.";
+
+/// 32 random bytes in hexadecimal.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).expect("the system has a random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn hash_token(state: &AppState, token: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(state.secret.expose().as_bytes())
+        .chain_update([0])
+        .chain_update(token.as_bytes())
+        .finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Equal strings, compared in a time that does not depend on where they differ.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    ))
+    .expect("a cookie of safe characters")
+}
+
+fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+    client_address(peer.ip(), headers, state.trust_proxy).to_string()
+}
+
+/// Every admin route but the login page and the assets: without a live session, to the login
+/// page; a POST without the session's CSRF token, or sent from another site, is refused.
+pub async fn require_session(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let now = Utc::now();
+    let session = match cookie(request.headers(), SESSION_COOKIE) {
+        Some(token) => {
+            match sessions::touch(&state.db, &hash_token(&state, &token), now, state.idle).await {
+                Ok(session) => session,
+                Err(error) => return PageError::from(error).into_response(),
+            }
+        }
+        None => None,
+    };
+    let Some(session) = session else {
+        let next_path = request
+            .uri()
+            .path_and_query()
+            .map_or("/admin/".to_owned(), |p| p.as_str().to_owned());
+        let target = match request.method() == Method::GET {
+            true => format!(
+                "/admin/login?{}",
+                serde_urlencoded::to_string([("next", next_path)]).unwrap_or_default()
+            ),
+            false => "/admin/login".to_owned(),
+        };
+        return Redirect::to(&target).into_response();
+    };
+    let mut request = request;
+    if request.method() == Method::POST {
+        if !same_origin(request.headers()) {
+            return forbidden("Requête refusée : elle ne vient pas de ce site.");
+        }
+        let (parts, body) = request.into_parts();
+        let Ok(bytes) = to_bytes(body, 1 << 20).await else {
+            return forbidden("Requête refusée : formulaire trop long.");
+        };
+        let fields: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&bytes).unwrap_or_default();
+        let token = fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+        if !token.is_some_and(|t| same(t, &session.csrf_token)) {
+            return forbidden(
+                "Requête refusée : le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+            );
+        }
+        request = Request::from_parts(parts, Body::from(bytes));
+    }
+    request.extensions_mut().insert(session);
+    next.run(request).await
+}
+
+/// A POST sent by a page of another site carries its `Origin` (or at least its `Referer`).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin = headers
+        .get(header::ORIGIN)
+        .or_else(|| headers.get(header::REFERER))
+        .and_then(|v| v.to_str().ok());
+    match (origin, host) {
+        (None, _) => true,
+        (Some("null"), _) => false,
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
+            .is_some_and(|origin_host| origin_host == host),
+        (Some(_), None) => false,
+    }
+}
+
+fn forbidden(message: &str) -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        page("Accès refusé", None, "", alert("error", message)),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, Default)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Where to go after signing in: a path of the admin only, never another site.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => {
+            n.to_owned()
+        }
+        _ => "/admin/".to_owned(),
+    }
+}
+
+fn login_page(state: &AppState, next: &str, error: Option<&str>, username: &str) -> Response {
+    let csrf = random_token();
+    let body = html! {
+        div.fr-grid-row.fr-grid-row--center {
+            div.fr-col-12.fr-col-md-6 {
+                @if let Some(error) = error { (alert("error", error)) }
+                form method="post" action="/admin/login" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="next" value=(next);
+                    fieldset.fr-fieldset {
+                        legend.fr-fieldset__legend { "Identifiez-vous avec votre compte d'agent" }
+                        div.fr-fieldset__element {
+                            div.fr-input-group {
+                                label.fr-label for="username" { "Nom d'utilisateur" }
+                                input.fr-input #username type="text" name="username" value=(username)
+                                    autocomplete="username" required autofocus;
+                            }
+                        }
+                        div.fr-fieldset__element {
+                            div.fr-input-group {
+                                label.fr-label for="password" { "Mot de passe" }
+                                input.fr-input #password type="password" name="password"
+                                    autocomplete="current-password" required;
+                            }
+                        }
+                        div.fr-fieldset__element {
+                            button.fr-btn type="submit" { "Se connecter" }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let status = match error {
+        Some(_) => StatusCode::UNAUTHORIZED,
+        None => StatusCode::OK,
+    };
+    let mut response = (status, page("Connexion", None, "", body)).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600),
+    );
+    response
+}
+
+/// `GET /admin/login`.
+pub async fn login_form(
+    State(state): State<Arc<AppState>>,
+    Query(query): Query<LoginQuery>,
+) -> Response {
+    login_page(&state, &safe_next(query.next.as_deref()), None, "")
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `POST /admin/login`.
+pub async fn login(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    let next = safe_next(Some(&form.next));
+    let csrf_cookie = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_origin(&headers) || form.csrf.is_empty() || !same(&form.csrf, &csrf_cookie) {
+        return Ok(forbidden(
+            "Requête refusée : le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
+        ));
+    }
+    let now = Utc::now();
+    let address = address(&state, peer, &headers);
+    let username = form.username.trim().to_owned();
+    let keys = [
+        format!("user:{}", username.to_lowercase()),
+        format!("address:{address}"),
+    ];
+
+    if let Some(wait) = throttled(&state, &keys, now).await? {
+        return Ok(login_page(&state, &next, Some(&wait), &username));
+    }
+
+    let user = users::find_by_username(&state.db, &username).await?;
+    let accepted = match &user {
+        Some(user) => account::verify(&form.password, &user.password_hash) && user.is_active,
+        None => {
+            // As long as a real check, so that the time does not tell whether the name exists.
+            let _ = account::verify(&form.password, &state.dummy_hash);
+            false
+        }
+    };
+    let entry = |action, user_id| NewEntry {
+        user_id,
+        username: &username,
+        action,
+        ds_id: None,
+        address: &address,
+    };
+    let Some(user) = user.filter(|_| accepted) else {
+        login_failures::record(&state.db, &keys, now).await?;
+        access_log::record(&state.db, entry(Action::LoginFailed, None), now).await?;
+        tracing::info!("connexion refusée");
+        return Ok(login_page(&state, &next, Some(REFUSED), &username));
+    };
+
+    login_failures::clear(&state.db, &keys[0], now - WINDOW).await?;
+    // A new session id at each sign-in: an id planted before cannot be reused.
+    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+        sessions::delete(&state.db, &hash_token(&state, &old)).await?;
+    }
+    let token = random_token();
+    sessions::create(
+        &state.db,
+        &hash_token(&state, &token),
+        user.id,
+        &random_token(),
+        now,
+        state.idle,
+    )
+    .await?;
+    users::set_last_login(&state.db, user.id, now).await?;
+    access_log::record(&state.db, entry(Action::Login, Some(user.id)), now).await?;
+    tracing::info!(user_id = user.id, "connexion");
+    let mut response = Redirect::to(&next).into_response();
+    let headers = response.headers_mut();
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, &token, state.idle.num_seconds()),
+    );
+    headers.append(
+        header::SET_COOKIE,
+        set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0),
+    );
+    Ok(response)
+}
+
+/// Whether sign-in must wait, and the message that says so.
+async fn throttled(
+    state: &AppState,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<String>, PageError> {
+    for key in keys {
+        let failures = login_failures::since(&state.db, key, now - WINDOW).await?;
+        if failures.len() >= LOCK_AFTER {
+            let until = failures[failures.len() - LOCK_AFTER] + WINDOW;
+            let minutes = ((until - now).num_seconds() + 59) / 60;
+            return Ok(Some(format!(
+                "Trop de tentatives de connexion : réessayez dans {} minute{}.",
+                minutes.max(1),
+                if minutes > 1 { "s" } else { "" }
+            )));
+        }
+        if failures.len() >= SLOW_AFTER {
+            let delay = Duration::seconds(1 << (failures.len() - SLOW_AFTER));
+            let last = *failures.last().expect("not empty");
+            if now < last + delay {
+                let seconds = (last + delay - now).num_seconds().max(1);
+                return Ok(Some(format!(
+                    "Trop de tentatives de connexion : patientez {seconds} seconde{} avant de réessayer.",
+                    if seconds > 1 { "s" } else { "" }
+                )));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// `POST /admin/logout`: the session ends on the server, the cookie is cleared.
+pub async fn logout(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Extension(session): axum::Extension<Session>,
+) -> Result<Response, PageError> {
+    sessions::delete(&state.db, &session.id_hash).await?;
+    let entry = NewEntry {
+        user_id: Some(session.user.id),
+        username: &session.user.username,
+        action: Action::Logout,
+        ds_id: None,
+        address: &address(&state, peer, &headers),
+    };
+    access_log::record(&state.db, entry, Utc::now()).await?;
+    let mut response = Redirect::to("/admin/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, SESSION_COOKIE, "", 0),
+    );
+    Ok(response)
+}
+
+/// Records a view of a dossier's personal data.
+pub async fn record_view(
+    state: &AppState,
+    session: &Session,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    ds_id: i64,
+) -> Result<(), PageError> {
+    let entry = NewEntry {
+        user_id: Some(session.user.id),
+        username: &session.user.username,
+        action: Action::DossierView,
+        ds_id: Some(ds_id),
+        address: &address(state, peer, headers),
+    };
+    access_log::record(&state.db, entry, Utc::now()).await?;
+    Ok(())
+}

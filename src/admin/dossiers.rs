@@ -1,0 +1,407 @@
+//! `/admin/dossiers/`: the list with its filters, date hierarchy, search, sort and pages, all in
+//! the query string; and `/admin/dossiers/{ds_id}`: one dossier, read only.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::HeaderMap;
+use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono_tz::Tz;
+use maud::{Markup, html};
+
+use super::layout::{
+    Params, date, datetime, json_block, number, page, pagination, sort_header, status_tag,
+};
+use super::{AppState, PageError, auth};
+use crate::domain::champs::CHAMPS;
+use crate::domain::{DsId, Status};
+use crate::store::dossier_lists::{self, Column, ListQuery};
+use crate::store::dossiers;
+use crate::store::sessions::Session;
+
+pub const PER_PAGE: i64 = 100;
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// The parameters of the query string, kept in links.
+const KEYS: [&str; 8] = [
+    "q",
+    "statut",
+    "departement",
+    "annee",
+    "mois",
+    "jour",
+    "o",
+    "p",
+];
+
+pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default()
+}
+
+/// The page number of `?p=`, from 1.
+pub fn page_number(params: &Params) -> i64 {
+    params
+        .get("p")
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1)
+}
+
+/// The date hierarchy's selection: a year, a month of it, a day of that.
+struct DateSelection {
+    year: Option<i32>,
+    month: Option<u32>,
+    day: Option<u32>,
+}
+
+impl DateSelection {
+    fn from(params: &Params) -> DateSelection {
+        let year = params
+            .get("annee")
+            .and_then(|v| v.parse().ok())
+            .filter(|y| (1900..3000).contains(y));
+        let month = year
+            .and(params.get("mois"))
+            .and_then(|v| v.parse().ok())
+            .filter(|m| (1..=12).contains(m));
+        let day = month
+            .and(params.get("jour"))
+            .and_then(|v| v.parse().ok())
+            .filter(|d| (1..=31).contains(d));
+        DateSelection { year, month, day }
+    }
+
+    /// `[from, to)` in UTC for the selected period in the service's time zone.
+    fn range(&self, tz: Tz) -> Option<(chrono::DateTime<Utc>, chrono::DateTime<Utc>)> {
+        let year = self.year?;
+        let (start, end) = match (self.month, self.day) {
+            (Some(m), Some(d)) => {
+                let start = NaiveDate::from_ymd_opt(year, m, d)?;
+                (start, start.succ_opt()?)
+            }
+            (Some(m), None) => {
+                let start = NaiveDate::from_ymd_opt(year, m, 1)?;
+                let end = match m {
+                    12 => NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+                    _ => NaiveDate::from_ymd_opt(year, m + 1, 1)?,
+                };
+                (start, end)
+            }
+            _ => (
+                NaiveDate::from_ymd_opt(year, 1, 1)?,
+                NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+            ),
+        };
+        let local = |d: NaiveDate| {
+            tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc))
+        };
+        Some((local(start)?, local(end)?))
+    }
+}
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, PageError> {
+    let pairs = parse_query(raw.as_deref());
+    let params = Params::from_pairs(&pairs, &KEYS);
+    let status = params.get("statut").and_then(Status::from_v1);
+    let dates = DateSelection::from(&params);
+    let (sort, descending) = match params.get("o") {
+        Some(o) => {
+            let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
+            Column::from_key(key).map_or((Column::CreatedAt, true), |c| (c, descending))
+        }
+        None => (Column::CreatedAt, true),
+    };
+    let current_page = page_number(&params);
+    let query = ListQuery {
+        status,
+        department: params.get("departement").map(str::to_owned),
+        created: dates.range(state.time_zone),
+        search: params.get("q").map(str::to_owned),
+        sort,
+        descending,
+        limit: PER_PAGE,
+        offset: (current_page - 1) * PER_PAGE,
+    };
+    let (rows, total) = dossier_lists::page(&state.db, &query).await?;
+    let statuses = dossier_lists::status_counts(&state.db, &query).await?;
+    let departments = dossier_lists::department_counts(&state.db, &query).await?;
+    let bounds = dossier_lists::created_bounds(&state.db).await?;
+    let tz = state.time_zone;
+
+    let body = html! {
+        form.fr-search-bar.fr-mb-3w role="search" method="get" action="/admin/dossiers/" {
+            label.fr-label for="q" { "Rechercher un dossier" }
+            @for (key, value) in params_without(&params, &["q", "p"]) {
+                input type="hidden" name=(key) value=(value);
+            }
+            input.fr-input #q type="search" name="q" value=(params.get("q").unwrap_or_default())
+                placeholder="Numéro DS, début du nom, du prénom ou de l'e-mail";
+            button.fr-btn type="submit" title="Rechercher" { "Rechercher" }
+        }
+        (date_hierarchy(&params, &dates, bounds.map(|(a, b)| (a.with_timezone(&tz).year(), b.with_timezone(&tz).year()))))
+        div.fr-grid-row.fr-grid-row--gutters {
+            div.fr-col-12.fr-col-lg-9 {
+                p.wif-total { strong { (number(total)) } " dossier" @if total > 1 { "s" } }
+                div.fr-table.fr-table--no-caption.wif-table {
+                    table {
+                        caption { "Dossiers" }
+                        thead { tr {
+                            (sort_header("ID DS", Column::DsId.key(), &params))
+                            (sort_header("Statut", Column::Status.key(), &params))
+                            (sort_header("Créé le", Column::CreatedAt.key(), &params))
+                            (sort_header("Département", Column::Department.key(), &params))
+                            (sort_header("Début APT", Column::DebutApt.key(), &params))
+                            (sort_header("Fin APT", Column::FinApt.key(), &params))
+                            (sort_header("Instructeurs", Column::Instructeurs.key(), &params))
+                        } }
+                        tbody {
+                            @for row in &rows {
+                                tr {
+                                    td { a href=(format!("/admin/dossiers/{}", row.ds_id)) { (row.ds_id) } }
+                                    td {
+                                        (status_tag(&row.status))
+                                        @if row.deleted_on_ds_at.is_some() { " " span.fr-badge.fr-badge--sm.fr-badge--warning { "supprimé sur DS" } }
+                                    }
+                                    td { (datetime(row.created_at, tz)) }
+                                    td { (row.department.as_deref().unwrap_or("—")) }
+                                    td { (date(row.date_de_debut_apt)) }
+                                    td { (date(row.date_de_fin_apt)) }
+                                    td { (row.instructeurs.0.join(", ")) }
+                                }
+                            }
+                            @if rows.is_empty() {
+                                tr { td colspan="7" { "Aucun dossier ne correspond à ces critères." } }
+                            }
+                        }
+                    }
+                }
+                (pagination(total, PER_PAGE, current_page, &params))
+            }
+            div.fr-col-12.fr-col-lg-3 {
+                (facet("Par statut", "statut", &params, statuses.iter().map(|(s, n)| {
+                    (s.clone(), Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned()), *n)
+                })))
+                (facet("Par département", "departement", &params, departments.iter().map(|(d, n)| (d.clone(), d.clone(), *n))))
+            }
+        }
+    };
+    Ok(page("Dossiers", Some(&session), "/admin/dossiers/", body))
+}
+
+fn params_without(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
+    KEYS.iter()
+        .filter(|k| !keys.contains(k))
+        .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
+        .collect()
+}
+
+/// A filter of the side bar: "Tous", then each value with its count.
+pub fn facet(
+    title: &str,
+    key: &str,
+    params: &Params,
+    values: impl Iterator<Item = (String, String, i64)>,
+) -> Markup {
+    let selected = params.get(key);
+    html! {
+        nav.fr-sidemenu.fr-mb-3w aria-labelledby=(format!("filtre-{key}")) {
+            div.fr-sidemenu__inner {
+                p.fr-sidemenu__title #(format!("filtre-{key}")) { (title) }
+                ul.fr-sidemenu__list {
+                    li.fr-sidemenu__item {
+                        a.fr-sidemenu__link href=(params.with(key, None))
+                            aria-current=[selected.is_none().then_some("page")] { "Tous" }
+                    }
+                    @for (value, label, count) in values {
+                        li.fr-sidemenu__item {
+                            a.fr-sidemenu__link href=(params.with(key, Some(&value)))
+                                aria-current=[(selected == Some(value.as_str())).then_some("page")] {
+                                (label) " (" (number(count)) ")"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Year → month → day links on the creation date, as Django's `date_hierarchy`.
+fn date_hierarchy(params: &Params, dates: &DateSelection, years: Option<(i32, i32)>) -> Markup {
+    let clear = |keys: &[&str]| -> Params {
+        let kept: Vec<(String, String)> = params_without(params, keys);
+        Params::from_pairs(&kept, &KEYS)
+    };
+    html! {
+        nav.fr-breadcrumb.wif-dates aria-label="Filtrer par date de création" {
+            ol.fr-breadcrumb__list {
+                li { a.fr-breadcrumb__link href=(clear(&["annee", "mois", "jour"]).with("annee", None)) { "Toutes les dates" } }
+                @match (dates.year, dates.month, dates.day) {
+                    (None, _, _) => {
+                        @if let Some((first, last)) = years {
+                            @for year in (first..=last).rev() {
+                                li { a.fr-breadcrumb__link href=(clear(&["mois", "jour"]).with("annee", Some(&year.to_string()))) { (year) } }
+                            }
+                        }
+                    }
+                    (Some(year), None, _) => {
+                        li { a.fr-breadcrumb__link aria-current="page" { (year) } }
+                        @for (m, name) in MONTHS.iter().enumerate() {
+                            li { a.fr-breadcrumb__link href=(clear(&["jour"]).with("mois", Some(&(m + 1).to_string()))) { (name) } }
+                        }
+                    }
+                    (Some(year), Some(month), day) => {
+                        li { a.fr-breadcrumb__link href=(clear(&["mois", "jour"]).with("annee", Some(&year.to_string()))) { (year) } }
+                        li { a.fr-breadcrumb__link aria-current=[day.is_none().then_some("page")] href=(clear(&["jour"]).with("mois", Some(&month.to_string()))) { (MONTHS[month as usize - 1]) } }
+                        @for d in 1..=days_in(year, month) {
+                            li {
+                                a.fr-breadcrumb__link aria-current=[(day == Some(d)).then_some("page")]
+                                    href=(params.with("jour", Some(&d.to_string()))) { (d) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn days_in(year: i32, month: u32) -> u32 {
+    (28..=31)
+        .rev()
+        .find(|d| NaiveDate::from_ymd_opt(year, month, *d).is_some())
+        .unwrap_or(28)
+}
+
+/// The dossier on DS, for the agents who instruct it there.
+fn ds_link(state: &AppState, procedure_id: i64, ds_id: i64) -> String {
+    format!(
+        "{}/procedures/{procedure_id}/dossiers/{ds_id}",
+        state.ds.api_url.trim_end_matches('/')
+    )
+}
+
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(ds_id): Path<String>,
+) -> Result<Markup, PageError> {
+    let ds_id = ds_id
+        .parse::<i64>()
+        .ok()
+        .and_then(DsId::new)
+        .ok_or(PageError::NotFound)?;
+    let stored = dossiers::get(&state.db, ds_id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    auth::record_view(&state, &session, peer, &headers, ds_id.get()).await?;
+    let d = &stored.dossier;
+    let tz = state.time_zone;
+    let values: HashMap<&str, &serde_json::Value> =
+        d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
+    let body = html! {
+        p {
+            (status_tag(d.status.as_str()))
+            @if let Some(at) = stored.deleted_on_ds_at {
+                " " span.fr-badge.fr-badge--warning { "supprimé sur DS le " (datetime(Some(at), tz)) }
+            }
+        }
+        @if !d.warnings.is_empty() {
+            div.fr-alert.fr-alert--warning.fr-mb-3w {
+                h2.fr-alert__title { "Valeurs illisibles" }
+                ul { @for w in &d.warnings { li { (w) } } }
+            }
+        }
+        div.fr-grid-row.fr-grid-row--gutters {
+            div.fr-col-12.fr-col-md-6 {
+                h2 { "Suivi" }
+                dl.wif-facts {
+                    dt { "Démarche" } dd { (d.procedure_id) }
+                    dt { "Créé le" } dd { (datetime(d.created_at, tz)) }
+                    dt { "Déposé le" } dd { (datetime(d.initiated_at, tz)) }
+                    dt { "En instruction le" } dd { (datetime(d.received_at, tz)) }
+                    dt { "Traité le" } dd { (datetime(d.processed_at, tz)) }
+                    dt { "Modifié sur DS le" } dd { (datetime(d.updated_at, tz)) }
+                    dt { "Copié dans le back office le" } dd { (datetime(Some(stored.synced_at), tz)) }
+                    dt { "Archivé" } dd { @if d.archived { "oui" } @else { "non" } }
+                    dt { "E-mail du demandeur" } dd { (d.email.as_deref().unwrap_or("—")) }
+                    dt { "Instructeurs" } dd { (if d.instructeurs.is_empty() { "—".to_owned() } else { d.instructeurs.join(", ") }) }
+                    dt { "SIRET" } dd { (d.siret.as_deref().unwrap_or("—")) }
+                }
+            }
+            div.fr-col-12.fr-col-md-6 {
+                h2 { "APT" }
+                dl.wif-facts {
+                    dt { "Nom" } dd { (d.nom.as_deref().unwrap_or("—")) }
+                    dt { "Prénom" } dd { (d.prenom.as_deref().unwrap_or("—")) }
+                    dt { "Date de naissance" } dd { (date(d.date_de_naissance)) }
+                    dt { "Nationalité" } dd { (d.nationalite.as_deref().unwrap_or("—")) }
+                    dt { "Département du titre de séjour" } dd { (d.department.as_deref().unwrap_or("—")) }
+                    dt { "Début APT" } dd { (date(d.date_de_debut_apt)) }
+                    dt { "Fin APT" } dd { (date(d.date_de_fin_apt)) }
+                    dt { "Expiration du titre de séjour" } dd { (date(d.date_dexpiration_titre_sejour)) }
+                }
+                p { a.fr-link.fr-icon-external-link-line.fr-link--icon-right href=(ds_link(&state, d.procedure_id, ds_id.get())) rel="noopener" { "Ouvrir le dossier sur démarches-simplifiées" } }
+            }
+        }
+        h2 { "Champs du formulaire" }
+        div.fr-table.wif-table { table {
+            caption.fr-sr-only { "Champs du formulaire" }
+            thead { tr { th scope="col" { "Champ" } th scope="col" { "Valeur" } } }
+            tbody {
+                @for def in CHAMPS.iter() {
+                    tr {
+                        th scope="row" { (def.libelle) @if def.private { " " span.fr-badge.fr-badge--sm { "annotation privée" } } }
+                        td { (champ_text(values.get(def.slug).copied())) }
+                    }
+                }
+            }
+        } }
+        details.wif-raw {
+            summary { "Document JSON reçu de DS (API " (d.api_version.as_str()) ")" }
+            (json_block(&d.raw))
+        }
+        p.fr-mt-3w { a.fr-link.fr-icon-arrow-left-line.fr-link--icon-left href="/admin/dossiers/" { "Retour à la liste" } }
+    };
+    Ok(page(
+        &format!("Dossier {}", ds_id.get()),
+        Some(&session),
+        "/admin/dossiers/",
+        body,
+    ))
+}
+
+/// A champ's value as the agents read it: dates as `DD/MM/YYYY`, nothing as a dash.
+fn champ_text(value: Option<&serde_json::Value>) -> String {
+    match value {
+        None | Some(serde_json::Value::Null) => "—".into(),
+        Some(serde_json::Value::String(s)) => crate::domain::dates::parse_iso_date(s)
+            .map_or_else(|| s.clone(), |d| d.format("%d/%m/%Y").to_string()),
+        Some(serde_json::Value::Bool(b)) => if *b { "oui" } else { "non" }.into(),
+        Some(other) => other.to_string(),
+    }
+}

@@ -1,0 +1,81 @@
+//! `/admin/`: the dossiers per status, the last syncs, and where to go next.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::State;
+use maud::{Markup, html};
+
+use super::layout::{datetime, number, page};
+use super::{AppState, PageError};
+use crate::domain::Status;
+use crate::store::sessions::Session;
+use crate::store::{dossier_lists, sync_runs};
+
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+) -> Result<Markup, PageError> {
+    let counts = dossier_lists::counts_by_status(&state.db).await?;
+    let total: i64 = counts.iter().map(|(_, n)| n).sum();
+    let runs = sync_runs::latest(&state.db, 5).await?;
+    let count_of = |status: Status| {
+        counts
+            .iter()
+            .find(|(s, _)| s == status.as_str())
+            .map_or(0, |(_, n)| *n)
+    };
+    let body = html! {
+        p.fr-text--lead { (number(total)) " dossiers copiés depuis démarches-simplifiées." }
+        div.fr-grid-row.fr-grid-row--gutters.fr-mb-4w {
+            @for status in Status::ALL {
+                div.fr-col-6.fr-col-md-4.fr-col-lg-2 {
+                    div.fr-tile.fr-enlarge-link {
+                        div.fr-tile__body {
+                            h2.fr-tile__title {
+                                a href=(format!("/admin/dossiers/?statut={}", status.as_str())) { (status.label()) }
+                            }
+                            p.fr-tile__desc.wif-figure { (number(count_of(status))) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Dernières synchronisations" }
+        @if runs.is_empty() {
+            p { "Aucune synchronisation pour l'instant." }
+        } @else {
+            div.fr-table { table {
+                caption.fr-sr-only { "Dernières synchronisations" }
+                thead { tr { th scope="col" { "Début" } th scope="col" { "Démarche" } th scope="col" { "Résultat" } th scope="col" { "Créés" } th scope="col" { "Mis à jour" } } }
+                tbody {
+                    @for run in &runs {
+                        tr {
+                            td { (datetime(Some(run.started_at), state.time_zone)) }
+                            td { (run.procedure_id.map_or("—".into(), |p| p.to_string())) }
+                            td { (outcome_tag(&run.outcome)) }
+                            td { (number(run.created)) }
+                            td { (number(run.updated)) }
+                        }
+                    }
+                }
+            } }
+        }
+        ul.fr-btns-group.fr-btns-group--inline-md {
+            li { a.fr-btn href="/admin/dossiers/" { "Voir les dossiers" } }
+            li { a.fr-btn.fr-btn--secondary href="/admin/prefecture/" { "Suivi Préfecture" } }
+            li { a.fr-btn.fr-btn--secondary href="/admin/stats/" { "Statistiques" } }
+        }
+    };
+    Ok(page("Accueil", Some(&session), "/admin/", body))
+}
+
+/// The outcome of a sync run as a coloured badge.
+pub fn outcome_tag(outcome: &str) -> Markup {
+    let (class, label) = match outcome {
+        "success" => ("fr-badge--success", "Réussie"),
+        "failure" => ("fr-badge--error", "Échouée"),
+        _ => ("fr-badge--info", "En cours"),
+    };
+    html! { span class=(format!("fr-badge fr-badge--sm {class}")) { (label) } }
+}

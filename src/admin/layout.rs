@@ -1,0 +1,317 @@
+//! The page frame (DSFR header, navigation, footer) and the small pieces every page uses:
+//! French dates, status tags, sortable headers, pagination, query strings.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+use super::assets;
+use crate::store::sessions::Session;
+
+/// The sections of the navigation; `superuser` ones are hidden from staff.
+const SECTIONS: [(&str, &str, bool); 7] = [
+    ("/admin/", "Accueil", false),
+    ("/admin/dossiers/", "Dossiers", false),
+    ("/admin/prefecture/", "Suivi Préfecture", false),
+    ("/admin/stats/", "Statistiques", false),
+    ("/admin/sync/", "Synchronisation", false),
+    ("/admin/users/", "Utilisateurs", true),
+    ("/admin/access-log/", "Journal d'accès", true),
+];
+
+/// A whole page: `current` is the navigation entry to highlight.
+pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="fr" data-fr-scheme="light" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="robots" content="noindex, nofollow";
+                title { (title) " — Work in France, back office" }
+                @if assets::dsfr_available() {
+                    link rel="stylesheet" href="/admin/static/dsfr/dsfr.min.css";
+                    link rel="icon" href="/admin/static/dsfr/favicon/favicon.svg" type="image/svg+xml";
+                }
+                link rel="stylesheet" href="/admin/static/wif.css";
+            }
+            body {
+                div.fr-skiplinks {
+                    nav.fr-container role="navigation" aria-label="Accès rapide" {
+                        ul.fr-skiplinks__list { li { a.fr-link href="#contenu" { "Contenu" } } }
+                    }
+                }
+                (header(session, current))
+                main #contenu .fr-container.fr-my-4w role="main" {
+                    h1 { (title) }
+                    (body)
+                }
+                footer.fr-footer role="contentinfo" {
+                    div.fr-container {
+                        div.fr-footer__body {
+                            div.fr-footer__brand.fr-enlarge-link {
+                                p.fr-logo { "République" br; "Française" }
+                            }
+                            div.fr-footer__content {
+                                p.fr-footer__content-desc {
+                                    "Back office de Work in France : suivi des demandes d'autorisation provisoire de travail. "
+                                    "Accès réservé aux agents habilités ; chaque consultation de dossier est journalisée."
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn header(session: Option<&Session>, current: &str) -> Markup {
+    html! {
+        header.fr-header role="banner" {
+            div.fr-header__body {
+                div.fr-container {
+                    div.fr-header__body-row {
+                        div.fr-header__brand.fr-enlarge-link {
+                            div.fr-header__brand-top {
+                                div.fr-header__logo {
+                                    p.fr-logo { "République" br; "Française" }
+                                }
+                            }
+                            div.fr-header__service {
+                                a href="/admin/" title="Accueil — Work in France, back office" {
+                                    p.fr-header__service-title { "Work in France — back office" }
+                                }
+                                p.fr-header__service-tagline { "Autorisations provisoires de travail des étudiants étrangers" }
+                            }
+                        }
+                        @if let Some(session) = session {
+                            div.fr-header__tools {
+                                div.fr-header__tools-links {
+                                    ul.fr-btns-group {
+                                        li {
+                                            span.fr-btn.fr-icon-account-circle-line { (session.user.username)
+                                                @if session.user.is_superuser { " (administrateur)" } }
+                                        }
+                                        li {
+                                            form method="post" action="/admin/logout" {
+                                                (csrf_field(session))
+                                                button.fr-btn.fr-icon-logout-box-r-line type="submit" { "Se déconnecter" }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if let Some(session) = session {
+                div.fr-header__menu {
+                    div.fr-container {
+                        nav.fr-nav role="navigation" aria-label="Menu principal" {
+                            ul.fr-nav__list {
+                                @for (href, label, superuser) in SECTIONS {
+                                    @if !superuser || session.user.is_superuser {
+                                        li.fr-nav__item {
+                                            @if href == current {
+                                                a.fr-nav__link href=(href) aria-current="page" { (label) }
+                                            } @else {
+                                                a.fr-nav__link href=(href) { (label) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The hidden field every form of a signed-in user carries.
+pub fn csrf_field(session: &Session) -> Markup {
+    html! { input type="hidden" name="csrf" value=(session.csrf_token); }
+}
+
+/// A DSFR alert: `kind` is `error`, `success`, `info` or `warning`.
+pub fn alert(kind: &str, message: &str) -> Markup {
+    html! {
+        div class=(format!("fr-alert fr-alert--{kind} fr-alert--sm fr-mb-3w")) role="alert" {
+            p { (message) }
+        }
+    }
+}
+
+/// `DD/MM/YYYY`, or an em dash for nothing.
+pub fn date(d: Option<NaiveDate>) -> String {
+    d.map_or("—".into(), |d| d.format("%d/%m/%Y").to_string())
+}
+
+/// `DD/MM/YYYY HH:MM` in the service's time zone.
+pub fn datetime(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map_or("—".into(), |t| {
+        t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+    })
+}
+
+/// The DSFR tag of a status, with its French label.
+pub fn status_tag(status: &str) -> Markup {
+    let label = crate::domain::Status::from_v1(status).map_or(status, |s| s.label());
+    html! { span class=(format!("fr-tag fr-tag--sm wif-status wif-status--{status}")) { (label) } }
+}
+
+/// The query string of a list page: its parameters in a stable order, to change one at a time.
+#[derive(Debug, Clone, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    pub fn from_pairs(pairs: &[(String, String)], keep: &[&str]) -> Params {
+        Params(
+            pairs
+                .iter()
+                .filter(|(k, v)| keep.contains(&k.as_str()) && !v.is_empty())
+                .cloned()
+                .collect(),
+        )
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The same parameters with `key` set to `value` (or removed when `None`), back to page 1.
+    pub fn with(&self, key: &str, value: Option<&str>) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .0
+            .iter()
+            .filter(|(k, _)| k != key && k != "p")
+            .cloned()
+            .collect();
+        if let Some(value) = value {
+            pairs.push((key.to_owned(), value.to_owned()));
+        }
+        pairs.sort();
+        Params(pairs).to_query()
+    }
+
+    /// Page `page` of the same list.
+    pub fn page(&self, page: i64) -> String {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().filter(|(k, _)| k != "p").cloned().collect();
+        if page > 1 {
+            pairs.push(("p".into(), page.to_string()));
+        }
+        pairs.sort();
+        Params(pairs).to_query()
+    }
+
+    fn to_query(&self) -> String {
+        match self.0.is_empty() {
+            true => "?".into(),
+            false => format!(
+                "?{}",
+                serde_urlencoded::to_string(&self.0).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A column header that sorts the list by `key`, ascending first, then descending.
+pub fn sort_header(label: &str, key: &str, params: &Params) -> Markup {
+    let current = params.get("o").unwrap_or_default();
+    let (next, arrow, aria) = if current == key {
+        (format!("-{key}"), " ▲", "ascending")
+    } else if current.strip_prefix('-') == Some(key) {
+        (key.to_owned(), " ▼", "descending")
+    } else {
+        (key.to_owned(), "", "none")
+    };
+    html! {
+        th scope="col" aria-sort=(aria) {
+            a href=(params.with("o", Some(&next))) title=(format!("Trier par {}", label.to_lowercase())) {
+                (label) (arrow)
+            }
+        }
+    }
+}
+
+/// The DSFR pagination of a list of `total` items, `per_page` at a time, on `page` (from 1).
+pub fn pagination(total: i64, per_page: i64, page: i64, params: &Params) -> Markup {
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let shown: Vec<i64> = {
+        let mut v: Vec<i64> = [1, page - 2, page - 1, page, page + 1, page + 2, pages]
+            .into_iter()
+            .filter(|p| (1..=pages).contains(p))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    html! {
+        @if pages > 1 {
+            nav.fr-pagination role="navigation" aria-label="Pagination" {
+                ul.fr-pagination__list {
+                    li {
+                        @if page > 1 {
+                            a.fr-pagination__link.fr-pagination__link--prev.fr-pagination__link--lg-label href=(params.page(page - 1)) { "Page précédente" }
+                        } @else {
+                            a.fr-pagination__link.fr-pagination__link--prev.fr-pagination__link--lg-label aria-disabled="true" role="link" { "Page précédente" }
+                        }
+                    }
+                    @for (i, p) in shown.iter().enumerate() {
+                        @if i > 0 && shown[i - 1] + 1 < *p {
+                            li { span.fr-pagination__link { "…" } }
+                        }
+                        li {
+                            @if *p == page {
+                                a.fr-pagination__link aria-current="page" title=(format!("Page {p}")) { (p) }
+                            } @else {
+                                a.fr-pagination__link href=(params.page(*p)) title=(format!("Page {p}")) { (p) }
+                            }
+                        }
+                    }
+                    li {
+                        @if page < pages {
+                            a.fr-pagination__link.fr-pagination__link--next.fr-pagination__link--lg-label href=(params.page(page + 1)) { "Page suivante" }
+                        } @else {
+                            a.fr-pagination__link.fr-pagination__link--next.fr-pagination__link--lg-label aria-disabled="true" role="link" { "Page suivante" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A number with a thin space between thousands, as French writes it.
+pub fn number(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Pretty-printed JSON, escaped for HTML.
+pub fn json_block(value: &serde_json::Value) -> Markup {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    html! { pre.wif-json { code { (text) } } }
+}
+
+/// Markup already escaped by its maker.
+pub fn trusted(svg: String) -> Markup {
+    PreEscaped(svg)
+}

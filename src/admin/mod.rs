@@ -1,0 +1,231 @@
+//! The private admin web app (`wif serve`, SPEC section 6): server-rendered French pages in the
+//! State design system, behind a session. Pages read the database through `store`; they never
+//! write dossiers (DS is the source of truth).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Duration;
+use chrono_tz::Tz;
+use maud::html;
+
+use crate::config::{DsSettings, Secret, Settings};
+use crate::store::sessions::Session;
+use crate::store::{Db, StoreError};
+
+pub mod assets;
+mod auth;
+mod charts;
+mod dossiers;
+mod home;
+pub mod layout;
+mod prefecture;
+mod stats;
+mod sync_page;
+mod users;
+
+use layout::{alert, page};
+
+/// Sessions end after this long without a request (SPEC: two weeks).
+const IDLE: Duration = Duration::weeks(2);
+
+pub struct AppState {
+    pub db: Db,
+    /// Peppers the stored hashes of session tokens.
+    pub secret: Secret,
+    /// `Secure` on cookies: off only with `WIF_DEBUG`, for plain HTTP on a workstation.
+    pub secure_cookies: bool,
+    pub trust_proxy: bool,
+    pub idle: Duration,
+    pub time_zone: Tz,
+    pub ds: DsSettings,
+    /// Verified against when the username does not exist, so that both take as long.
+    pub dummy_hash: String,
+}
+
+impl AppState {
+    pub fn new(db: Db, settings: &Settings, secret: Secret) -> AppState {
+        AppState {
+            db,
+            secret,
+            secure_cookies: !settings.debug,
+            trust_proxy: settings.trust_proxy,
+            idle: IDLE,
+            time_zone: settings.time_zone,
+            ds: settings.ds.clone(),
+            dummy_hash: crate::domain::account::hash(&auth::random_token()),
+        }
+    }
+}
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum PageError {
+    NotFound,
+    /// A staff user asked for a superuser page.
+    Forbidden,
+    Internal(String),
+}
+
+impl From<StoreError> for PageError {
+    fn from(error: StoreError) -> PageError {
+        PageError::Internal(error.to_string())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            PageError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page introuvable",
+                "Cette page n'existe pas. Vérifiez l'adresse ou revenez à l'accueil.",
+            ),
+            PageError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "Accès refusé",
+                "Cette page est réservée aux administrateurs.",
+            ),
+            PageError::Internal(error) => {
+                tracing::error!(%error, "erreur interne de l'administration");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Erreur interne",
+                    "Une erreur est survenue ; elle a été consignée dans le journal. Réessayez dans un instant.",
+                )
+            }
+        };
+        let body = html! { (alert("error", message)) p { a.fr-link href="/admin/" { "Retour à l'accueil" } } };
+        (status, page(title, None, "", body)).into_response()
+    }
+}
+
+/// Refuses staff users a superuser action.
+fn require_superuser(session: &Session) -> Result<(), PageError> {
+    match session.user.is_superuser {
+        true => Ok(()),
+        false => Err(PageError::Forbidden),
+    }
+}
+
+pub fn app(state: Arc<AppState>) -> Router {
+    let private = Router::new()
+        .route("/admin/", get(home::show))
+        .route("/admin/dossiers/", get(dossiers::list))
+        .route("/admin/dossiers/{ds_id}", get(dossiers::show))
+        .route("/admin/prefecture/", get(prefecture::list))
+        .route("/admin/stats/", get(stats::show))
+        .route("/admin/sync/", get(sync_page::show).post(sync_page::start))
+        .route("/admin/users/", get(users::list).post(users::create))
+        .route("/admin/users/{id}/active", post(users::set_active))
+        .route("/admin/users/{id}/password", post(users::set_password))
+        .route("/admin/access-log/", get(users::access_log))
+        .route("/admin/logout", post(auth::logout))
+        // Any other address of the admin, without a session, goes to the login page too.
+        .fallback(|| async { PageError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_session,
+        ));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/admin/") }))
+        .route("/admin", get(|| async { Redirect::to("/admin/") }))
+        .route("/admin/login", get(auth::login_form).post(auth::login))
+        .route("/admin/static/{*path}", get(assets::asset))
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(private)
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(crate::http::access_log))
+        .with_state(state)
+}
+
+/// Headers that keep the pages from being framed, sniffed, leaked in a `Referer` or cached, and a
+/// policy that allows no script or style but the site's own files.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let is_asset = request.uri().path().starts_with("/admin/static/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    if !is_asset {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    response
+}
+
+/// The secret that peppers session hashes: `WIF_SECRET_KEY`, or with `WIF_DEBUG` a key made once
+/// and kept in the data directory.
+pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
+    if let Some(secret) = &settings.secret_key {
+        if secret.expose().len() < 32 {
+            anyhow::bail!("WIF_SECRET_KEY : la clé doit compter au moins 32 caractères");
+        }
+        return Ok(secret.clone());
+    }
+    if !settings.debug {
+        anyhow::bail!(
+            "WIF_SECRET_KEY : la clé secrète est obligatoire hors WIF_DEBUG (par exemple : openssl rand -hex 32)"
+        );
+    }
+    let path = settings.media_root.join(".wif_secret_key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(Secret::new(existing.trim().to_owned()));
+    }
+    let key = auth::random_token();
+    std::fs::create_dir_all(&settings.media_root)
+        .and_then(|()| std::fs::write(&path, &key))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "WIF_SECRET_KEY : impossible d'enregistrer la clé dans {} ({e})",
+                path.display()
+            )
+        })?;
+    Ok(Secret::new(key))
+}
+
+/// `wif serve`: the admin on `WIF_BIND` until Ctrl-C or SIGTERM.
+pub async fn serve(settings: &Settings, db: Db) -> anyhow::Result<()> {
+    let secret = secret_key(settings)?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "WIF_BIND : impossible d'écouter sur {} ({e})",
+                settings.bind
+            )
+        })?;
+    println!("Administration : http://{}/admin/", settings.bind);
+    let state = Arc::new(AppState::new(db, settings, secret));
+    serve_on(listener, state, crate::shutdown_signal()).await
+}
+
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tracing::info!(address = ?listener.local_addr().ok(), "administration démarrée");
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}

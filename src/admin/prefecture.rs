@@ -1,0 +1,97 @@
+//! `/admin/prefecture/`: the dossiers whose residence permit expired less than 62 days ago or
+//! expires later, for the agents who follow renewals with the prefectures.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use chrono::{Days, Utc};
+use maud::{Markup, html};
+
+use super::dossiers::{PER_PAGE, facet, page_number, parse_query};
+use super::layout::{Params, date, number, page, pagination, sort_header, status_tag};
+use super::{AppState, PageError};
+use crate::domain::Status;
+use crate::domain::text::title_case;
+use crate::store::dossier_lists::{self, PrefectureColumn, PrefectureQuery};
+use crate::store::sessions::Session;
+
+/// A permit that expired more than this many days ago is no longer followed.
+const DAYS_BACK: u64 = 62;
+const KEYS: [&str; 3] = ["statut", "o", "p"];
+
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, PageError> {
+    let pairs = parse_query(raw.as_deref());
+    let params = Params::from_pairs(&pairs, &KEYS);
+    let today = Utc::now().with_timezone(&state.time_zone).date_naive();
+    let (sort, descending) = match params.get("o") {
+        Some(o) => {
+            let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
+            PrefectureColumn::from_key(key)
+                .map_or((PrefectureColumn::Expiration, true), |c| (c, descending))
+        }
+        None => (PrefectureColumn::Expiration, true),
+    };
+    let current_page = page_number(&params);
+    let query = PrefectureQuery {
+        after: today - Days::new(DAYS_BACK),
+        status: params.get("statut").and_then(Status::from_v1),
+        sort,
+        descending,
+        limit: PER_PAGE,
+        offset: (current_page - 1) * PER_PAGE,
+    };
+    let (rows, total) = dossier_lists::prefecture_page(&state.db, &query).await?;
+    let statuses = dossier_lists::prefecture_status_counts(&state.db, &query).await?;
+    let name = |n: &Option<String>| n.as_deref().map_or("—".to_owned(), title_case);
+    let body = html! {
+        p { "Dossiers dont le titre de séjour expire après le " (date(Some(query.after))) "." }
+        div.fr-grid-row.fr-grid-row--gutters {
+            div.fr-col-12.fr-col-lg-9 {
+                p.wif-total { strong { (number(total)) } " dossier" @if total > 1 { "s" } }
+                div.fr-table.fr-table--no-caption.wif-table { table {
+                    caption { "Suivi Préfecture" }
+                    thead { tr {
+                        (sort_header("Date d'expiration du titre de séjour", PrefectureColumn::Expiration.key(), &params))
+                        (sort_header("ID DS", PrefectureColumn::DsId.key(), &params))
+                        (sort_header("Nationalité", PrefectureColumn::Nationalite.key(), &params))
+                        (sort_header("Prénom", PrefectureColumn::Prenom.key(), &params))
+                        (sort_header("Nom", PrefectureColumn::Nom.key(), &params))
+                        (sort_header("Statut", PrefectureColumn::Status.key(), &params))
+                    } }
+                    tbody {
+                        @for row in &rows {
+                            tr {
+                                td { (date(row.date_dexpiration_titre_sejour)) }
+                                td { a href=(format!("/admin/dossiers/{}", row.ds_id)) { (row.ds_id) } }
+                                td { (name(&row.nationalite)) }
+                                td { (name(&row.prenom)) }
+                                td { (name(&row.nom)) }
+                                td { (status_tag(&row.status)) }
+                            }
+                        }
+                        @if rows.is_empty() {
+                            tr { td colspan="6" { "Aucun dossier à surveiller." } }
+                        }
+                    }
+                } }
+                (pagination(total, PER_PAGE, current_page, &params))
+            }
+            div.fr-col-12.fr-col-lg-3 {
+                (facet("Par statut", "statut", &params, statuses.iter().map(|(s, n)| {
+                    (s.clone(), Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned()), *n)
+                })))
+            }
+        }
+    };
+    Ok(page(
+        "Suivi Préfecture : dossiers à surveiller pour cause de renouvellement proche en Préfecture",
+        Some(&session),
+        "/admin/prefecture/",
+        body,
+    ))
+}

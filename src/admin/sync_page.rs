@@ -1,0 +1,111 @@
+//! `/admin/sync/`: the sync runs with their counters and errors; a superuser can start one.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use indicatif::ProgressBar;
+use maud::{Markup, html};
+
+use super::home::outcome_tag;
+use super::layout::{alert, csrf_field, datetime, number, page};
+use super::{AppState, PageError, require_superuser};
+use crate::ds::RetryPolicy;
+use crate::store::sessions::Session;
+use crate::store::sync_runs;
+use crate::sync::{self, SyncOptions};
+
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, PageError> {
+    let runs = sync_runs::latest(&state.db, 50).await?;
+    let started = raw.as_deref() == Some("lancee=1");
+    let tz = state.time_zone;
+    let body = html! {
+        @if started {
+            (alert("info", "Synchronisation lancée : elle apparaît ci-dessous ; rechargez la page pour suivre son avancement."))
+        }
+        @if session.user.is_superuser {
+            @if state.ds.token.is_none() {
+                (alert("warning", "DEMARCHES_SIMPLIFIEES_API_TOKEN n'est pas configurée : la synchronisation est impossible."))
+            } @else {
+                form.fr-mb-3w method="post" action="/admin/sync/" {
+                    (csrf_field(&session))
+                    button.fr-btn.fr-icon-refresh-line.fr-btn--icon-left type="submit" { "Synchroniser maintenant" }
+                }
+            }
+        }
+        div.fr-table.wif-table { table {
+            caption { "Dernières synchronisations" }
+            thead { tr {
+                th scope="col" { "Début" } th scope="col" { "Fin" } th scope="col" { "Démarche" }
+                th scope="col" { "API" } th scope="col" { "Résultat" } th scope="col" { "Requêtes" }
+                th scope="col" { "Vus" } th scope="col" { "Créés" } th scope="col" { "Mis à jour" }
+                th scope="col" { "Inchangés" } th scope="col" { "Ignorés" } th scope="col" { "Supprimés sur DS" }
+            } }
+            tbody {
+                @for run in &runs {
+                    tr {
+                        td { (datetime(Some(run.started_at), tz)) }
+                        td { (datetime(run.finished_at, tz)) }
+                        td { (run.procedure_id.map_or("—".into(), |p| p.to_string())) }
+                        td { (run.api_version) }
+                        td {
+                            (outcome_tag(&run.outcome))
+                            @if let Some(error) = &run.error { p.fr-text--xs.fr-mb-0 { (error) } }
+                            @for skipped in &run.skipped_details.0 { p.fr-text--xs.fr-mb-0 { "ignoré : " (skipped) } }
+                        }
+                        td { (number(run.requests)) }
+                        td { (number(run.seen)) }
+                        td { (number(run.created)) }
+                        td { (number(run.updated)) }
+                        td { (number(run.unchanged)) }
+                        td { (number(run.skipped)) }
+                        td { (number(run.marked_deleted)) }
+                    }
+                }
+                @if runs.is_empty() { tr { td colspan="12" { "Aucune synchronisation pour l'instant." } } }
+            }
+        } }
+    };
+    Ok(page(
+        "Synchronisation",
+        Some(&session),
+        "/admin/sync/",
+        body,
+    ))
+}
+
+/// `POST /admin/sync/`: starts a sync in the background (superusers only). A sync already
+/// running elsewhere refuses it; the refusal is logged and the page shows the runs.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+) -> Result<Response, PageError> {
+    require_superuser(&session)?;
+    let (db, ds) = (state.db.clone(), state.ds.clone());
+    tracing::info!(
+        user_id = session.user.id,
+        "synchronisation demandée depuis l'administration"
+    );
+    // On a thread of its own: the sync's future borrows across awaits in a way `tokio::spawn`
+    // cannot prove `Send` for (rust-lang/rust#102211); `block_on` needs no `Send`.
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let options = SyncOptions::default();
+            let hidden = ProgressBar::hidden();
+            let stop = std::future::pending();
+            match sync::run(&db, &ds, RetryPolicy::default(), &options, &hidden, stop).await {
+                Ok(report) => {
+                    tracing::info!(dossiers = report.total().seen, "synchronisation terminée")
+                }
+                Err(error) => tracing::warn!(%error, "synchronisation échouée"),
+            }
+        })
+    });
+    Ok(Redirect::to("/admin/sync/?lancee=1").into_response())
+}

@@ -1,0 +1,87 @@
+//! The `access_log` table (RGPD): every sign-in, failed or not, every sign-out and every view of
+//! a dossier's personal data, with the user, the time and the address.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, with_db};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Login,
+    LoginFailed,
+    Logout,
+    DossierView,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Login => "login",
+            Action::LoginFailed => "login_failed",
+            Action::Logout => "logout",
+            Action::DossierView => "dossier_view",
+        }
+    }
+
+    /// The action in the admin's words.
+    pub fn label(action: &str) -> &'static str {
+        match action {
+            "login" => "Connexion",
+            "login_failed" => "Connexion refusée",
+            "logout" => "Déconnexion",
+            "dossier_view" => "Consultation d'un dossier",
+            _ => "Autre",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub username: String,
+    pub action: String,
+    pub ds_id: Option<i64>,
+    pub address: String,
+}
+
+pub struct NewEntry<'a> {
+    pub user_id: Option<i64>,
+    pub username: &'a str,
+    pub action: Action,
+    pub ds_id: Option<i64>,
+    pub address: &'a str,
+}
+
+pub async fn record(db: &Db, entry: NewEntry<'_>, at: DateTime<Utc>) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query(
+            "INSERT INTO access_log (at, user_id, username, action, ds_id, address) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(at)
+        .bind(entry.user_id)
+        .bind(entry.username)
+        .bind(entry.action.as_str())
+        .bind(entry.ds_id)
+        .bind(entry.address)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// The most recent entries first, `limit` of them after skipping `offset`; and the total.
+pub async fn page(db: &Db, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64), StoreError> {
+    Ok(with_db!(db, pool => {
+        let entries = sqlx::query_as(
+            "SELECT at, username, action, ds_id, address FROM access_log \
+             ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
+        )
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(pool)
+        .await?;
+        let total = sqlx::query_scalar("SELECT COUNT(*) FROM access_log").fetch_one(pool).await?;
+        (entries, total)
+    }))
+}
