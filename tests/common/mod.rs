@@ -204,3 +204,54 @@ pub fn assert_clear_failure(output: &Output, expected: &str) -> String {
     assert!(!err.contains("panicked"), "{err}");
     err
 }
+
+pub const ADMIN_PASSWORD: &str = "correct cheval agrafe";
+
+/// The admin app on a free port of 127.0.0.1, serving `t`'s database; returns its base URL.
+/// Cookies are not `Secure` (plain HTTP), as with `WIF_DEBUG`.
+pub async fn start_admin(t: &TestDb) -> String {
+    let settings = wif::config::Settings::from_lookup(|key| match key {
+        "WIF_DEBUG" => Some("True".into()),
+        "WIF_DATABASE_URL" => Some(t.url.clone()),
+        _ => None,
+    })
+    .unwrap();
+    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
+    let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(wif::admin::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    url
+}
+
+/// An account with `ADMIN_PASSWORD`; returns its id.
+pub async fn create_user(t: &TestDb, username: &str, superuser: bool) -> i64 {
+    let hash = wif::domain::account::hash(ADMIN_PASSWORD);
+    wif::store::users::create(
+        &t.db,
+        wif::store::users::NewUser {
+            username,
+            email: &format!("{username}@dreets.gouv.fr"),
+            password_hash: &hash,
+            is_superuser: superuser,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+/// `count` synthetic dossiers (seed 7) of démarche 1, as the sync would store them.
+pub async fn seed_dossiers(t: &TestDb, count: u64) -> Vec<wif::domain::Dossier> {
+    let now = chrono::Utc::now();
+    let dossiers: Vec<_> = (0..count)
+        .map(|i| wif::synthetic::dossier(7, i, 1, now))
+        .collect();
+    wif::store::dossiers::upsert(&t.db, &dossiers)
+        .await
+        .unwrap();
+    dossiers
+}

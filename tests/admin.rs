@@ -1,0 +1,657 @@
+//! The admin web app over HTTP, on both database engines: sessions, CSRF, throttling, roles,
+//! the access log, security headers, and what the lists show.
+
+mod common;
+
+use std::collections::HashMap;
+
+use chrono::{Days, Utc};
+use common::{ADMIN_PASSWORD, TestDb, create_user, seed_dossiers, start_admin};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use wif::domain::Status;
+use wif::store::{access_log, login_failures, users};
+
+/// A client that keeps its cookies and does not follow redirects, to look at each answer.
+struct Agent {
+    http: reqwest::Client,
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> &str {
+        self.headers
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of the hidden `csrf` field of the page.
+    fn csrf(&self) -> String {
+        let start = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a CSRF field")
+            + 19;
+        self.body[start..start + 64].to_owned()
+    }
+}
+
+/// A URL-encoded form body, as a browser posts it.
+fn with_form(request: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    request
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(serde_urlencoded::to_string(form).unwrap())
+}
+
+impl Agent {
+    fn new(base: &str) -> Agent {
+        Agent {
+            http: wif::ds::http_client()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let response = request.header("cookie", cookie).send().await.unwrap();
+        for set in response.headers().get_all(SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            match value.is_empty() {
+                true => self.cookies.remove(name),
+                false => self.cookies.insert(name.to_owned(), value.to_owned()),
+            };
+        }
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Answer {
+        let request = self.http.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
+        let request = with_form(self.http.post(format!("{}{path}", self.base)), form);
+        self.send(request).await
+    }
+
+    /// Signs in through the login form; returns the answer to the POST.
+    async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
+        let form = self.get("/admin/login").await;
+        assert_eq!(form.status, StatusCode::OK);
+        let csrf = form.csrf();
+        self.post(
+            "/admin/login",
+            &[
+                ("csrf", &csrf),
+                ("next", "/admin/"),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await
+    }
+
+    /// A page's CSRF token, for the forms of a signed-in user.
+    async fn csrf(&mut self) -> String {
+        self.get("/admin/").await.csrf()
+    }
+}
+
+/// Every page but the login page sends a visitor without a session to the login page.
+async fn every_page_requires_a_session(t: &TestDb) {
+    seed_dossiers(t, 5).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    for path in [
+        "/admin/",
+        "/admin/dossiers/",
+        "/admin/dossiers/100001",
+        "/admin/dossiers/export.csv",
+        "/admin/prefecture/",
+        "/admin/stats/",
+        "/admin/sync/",
+        "/admin/users/",
+        "/admin/access-log/",
+        "/admin/media/validity_check.json",
+        "/admin/dossiers/100001/raw.json",
+        "/api/v1/apt_validity_check/100001/2000-01-01",
+    ] {
+        let answer = agent.get(path).await;
+        assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(
+            answer.location().starts_with("/admin/login?next="),
+            "{path}"
+        );
+        assert!(!answer.body.contains("100001"), "{path}");
+    }
+    let post = agent.post("/admin/sync/", &[("csrf", "x")]).await;
+    assert_eq!(post.location(), "/admin/login");
+    // The public API is not served here, even signed in.
+    create_user(t, "marie", true).await;
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let api = agent
+        .get("/api/v1/apt_validity_check/100001/2000-01-01")
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+}
+
+/// Signing in: a new HttpOnly, SameSite=Lax session cookie (Secure unless WIF_DEBUG), a new id
+/// each time; signing out ends the session on the server.
+async fn sessions_are_renewed_at_sign_in_and_ended_at_sign_out(t: &TestDb) {
+    create_user(t, "marie", true).await;
+    let base = start_admin(t).await;
+    let mut agent = Agent::new(&base);
+    agent
+        .cookies
+        .insert("wif_session".into(), "0123456789planted".into());
+    let signed_in = agent.sign_in("marie", ADMIN_PASSWORD).await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
+    assert_eq!(signed_in.location(), "/admin/");
+    let set_cookie: Vec<&str> = signed_in
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
+    let session_cookie = set_cookie
+        .iter()
+        .find(|c| c.starts_with("wif_session="))
+        .unwrap();
+    assert!(session_cookie.contains("HttpOnly"), "{session_cookie}");
+    assert!(session_cookie.contains("SameSite=Lax"), "{session_cookie}");
+    assert!(
+        !session_cookie.contains("Secure"),
+        "WIF_DEBUG: plain HTTP allowed"
+    );
+    let first = agent.cookies["wif_session"].clone();
+    assert_ne!(first, "0123456789planted");
+    assert_eq!(agent.get("/admin/").await.status, StatusCode::OK);
+
+    // Signing in again gives another id; the first one no longer works.
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let second = agent.cookies["wif_session"].clone();
+    assert_ne!(first, second);
+    let mut replay = Agent::new(&base);
+    replay.cookies.insert("wif_session".into(), first);
+    assert_eq!(replay.get("/admin/").await.status, StatusCode::SEE_OTHER);
+
+    let csrf = agent.csrf().await;
+    let out = agent.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location(), "/admin/login");
+    let mut stolen = Agent::new(&base);
+    stolen.cookies.insert("wif_session".into(), second);
+    assert_eq!(
+        stolen.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "ended on the server"
+    );
+
+    // Without WIF_DEBUG the cookie is Secure.
+    let settings = wif::config::Settings::from_lookup(|_| None).unwrap();
+    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
+    let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(wif::admin::serve_on(
+        listener,
+        state,
+        std::future::pending(),
+    ));
+    let mut production = Agent::new(&url);
+    let answer = production.sign_in("marie", ADMIN_PASSWORD).await;
+    let cookie = answer
+        .headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|c| c.starts_with("wif_session="))
+        .unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}
+
+/// Every POST needs the session's CSRF token, and a form posted from another site is refused.
+async fn posts_need_a_csrf_token_from_this_site(t: &TestDb) {
+    create_user(t, "marie", true).await;
+    let base = start_admin(t).await;
+    let mut agent = Agent::new(&base);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let csrf = agent.csrf().await;
+    for form in [vec![], vec![("csrf", "0".repeat(64))]] {
+        let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let answer = agent.post("/admin/users/", &form).await;
+        assert_eq!(answer.status, StatusCode::FORBIDDEN);
+        assert!(answer.body.contains("Requête refusée"));
+    }
+    let cross_site = agent
+        .send(
+            with_form(
+                agent.http.post(format!("{base}/admin/logout")),
+                &[("csrf", csrf.as_str())],
+            )
+            .header("origin", "https://pirate.example"),
+        )
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        agent.get("/admin/").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+
+    // The login form: its token must match the cookie set with the form.
+    let mut stranger = Agent::new(&base);
+    let refused = stranger
+        .post(
+            "/admin/login",
+            &[
+                ("csrf", &"1".repeat(64)),
+                ("username", "marie"),
+                ("password", ADMIN_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(!stranger.cookies.contains_key("wif_session"));
+}
+
+/// Five failures slow sign-in down, ten lock it for a while, with the same words whether the
+/// account exists or not; the good password does not get through meanwhile.
+async fn failed_sign_ins_are_throttled(t: &TestDb) {
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    let mut messages = Vec::new();
+    for username in ["marie", "personne"] {
+        for _ in 0..5 {
+            let answer = agent.sign_in(username, "mauvais mot de passe").await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+            assert!(
+                answer
+                    .body
+                    .contains("Nom d'utilisateur ou mot de passe incorrect")
+            );
+        }
+        let slowed = agent.sign_in(username, ADMIN_PASSWORD).await;
+        assert!(slowed.body.contains("patientez"), "{username}");
+        messages.push(slowed.body.contains("patientez"));
+        // Same answer for an existing and an unknown name.
+        // (The next username starts from the address's failures, hence the reset.)
+        login_failures::clear(
+            &t.db,
+            &format!("address:127.0.0.1"),
+            Utc::now() - chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(messages, [true, true]);
+
+    // Ten recent failures: locked, even with the good password.
+    let keys = ["user:marie".to_owned()];
+    for _ in 0..10 {
+        login_failures::record(&t.db, &keys, Utc::now() - chrono::Duration::minutes(1))
+            .await
+            .unwrap();
+    }
+    let locked = agent.sign_in("marie", ADMIN_PASSWORD).await;
+    assert!(locked.body.contains("réessayez dans"), "{}", locked.body);
+    assert!(!agent.cookies.contains_key("wif_session"));
+    let failures =
+        login_failures::since(&t.db, "user:marie", Utc::now() - chrono::Duration::hours(1))
+            .await
+            .unwrap();
+    assert!(failures.len() >= 10);
+}
+
+/// Staff users read; superuser pages and actions answer 403. Inactive users cannot sign in,
+/// and deactivating a user ends their sessions.
+async fn roles_and_inactive_accounts(t: &TestDb) {
+    seed_dossiers(t, 5).await;
+    create_user(t, "marie", true).await;
+    let paul = create_user(t, "paul", false).await;
+    let base = start_admin(t).await;
+    let mut staff = Agent::new(&base);
+    assert_eq!(
+        staff.sign_in("paul", ADMIN_PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for path in [
+        "/admin/",
+        "/admin/dossiers/",
+        "/admin/prefecture/",
+        "/admin/stats/",
+        "/admin/sync/",
+    ] {
+        assert_eq!(staff.get(path).await.status, StatusCode::OK, "{path}");
+    }
+    for path in ["/admin/users/", "/admin/access-log/"] {
+        assert_eq!(
+            staff.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    let sync_page = staff.get("/admin/sync/").await.body;
+    assert!(!sync_page.contains("Synchroniser maintenant"));
+    let csrf = staff.csrf().await;
+    let start = staff.post("/admin/sync/", &[("csrf", &csrf)]).await;
+    assert_eq!(start.status, StatusCode::FORBIDDEN);
+    let create = staff
+        .post(
+            "/admin/users/",
+            &[
+                ("csrf", &csrf),
+                ("username", "pirate"),
+                ("email", "p@x.fr"),
+                ("password", "un mot de passe long"),
+            ],
+        )
+        .await;
+    assert_eq!(create.status, StatusCode::FORBIDDEN);
+    assert!(
+        users::find_by_username(&t.db, "pirate")
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // The superuser deactivates paul: his session ends, he cannot sign in again.
+    let mut admin = Agent::new(&base);
+    admin.sign_in("marie", ADMIN_PASSWORD).await;
+    let csrf = admin.csrf().await;
+    let deactivated = admin
+        .post(
+            &format!("/admin/users/{paul}/active"),
+            &[("csrf", &csrf), ("active", "false")],
+        )
+        .await;
+    assert_eq!(deactivated.location(), "/admin/users/?ok=desactive");
+    assert_eq!(staff.get("/admin/").await.status, StatusCode::SEE_OTHER);
+    let refused = staff.sign_in("paul", ADMIN_PASSWORD).await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        refused
+            .body
+            .contains("Nom d'utilisateur ou mot de passe incorrect")
+    );
+}
+
+/// Each view of a dossier and each sign-in, failed or not, is in the access log with the user,
+/// the time and the address; the log page shows it to superusers.
+async fn the_access_log_records_sign_ins_and_dossier_views(t: &TestDb) {
+    let dossiers = seed_dossiers(t, 5).await;
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", "pas le bon").await;
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let ds_id = dossiers[2].ds_id.get();
+    let page = agent.get(&format!("/admin/dossiers/{ds_id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("Dossier {ds_id}")));
+    let (entries, total) = access_log::page(&t.db, 10, 0).await.unwrap();
+    assert_eq!(total, 3);
+    let actions: Vec<&str> = entries.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["dossier_view", "login", "login_failed"]);
+    assert_eq!(entries[0].ds_id, Some(ds_id));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.username == "marie" && e.address == "127.0.0.1")
+    );
+    assert!((Utc::now() - entries[0].at).num_seconds() < 60);
+    let log = agent.get("/admin/access-log/").await.body;
+    assert!(log.contains("Consultation d'un dossier") && log.contains("Connexion refusée"));
+}
+
+/// CSP without inline scripts, no sniffing, no framing, a discreet referrer, on every page.
+async fn pages_carry_the_security_headers(t: &TestDb) {
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    let login = agent.get("/admin/login").await;
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let home = agent.get("/admin/").await;
+    let missing = agent.get("/admin/nulle-part").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    for answer in [login, home, missing] {
+        let h = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        };
+        let csp = h("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert!(csp.contains("frame-ancestors 'none'"));
+        assert_eq!(h("x-content-type-options"), "nosniff");
+        assert_eq!(h("x-frame-options"), "DENY");
+        assert_eq!(h("referrer-policy"), "same-origin");
+        assert!(!answer.body.contains("<script>"), "no inline script");
+    }
+}
+
+/// The text of every `<td>` of column `index` (from 0) of the page's table body.
+fn column(body: &str, index: usize) -> Vec<String> {
+    let tbody = &body[body.find("<tbody>").unwrap()..body.find("</tbody>").unwrap()];
+    tbody
+        .split("<tr>")
+        .skip(1)
+        .filter_map(|row| {
+            let cell = row.split("<td").nth(index + 1)?;
+            let text = &cell[cell.find('>')? + 1..];
+            let text = text.split("</td>").next()?;
+            // Strip tags.
+            let mut out = String::new();
+            let mut inside = false;
+            for c in text.chars() {
+                match c {
+                    '<' => inside = true,
+                    '>' => inside = false,
+                    c if !inside => out.push(c),
+                    _ => {}
+                }
+            }
+            Some(out.trim().to_owned())
+        })
+        .collect()
+}
+
+fn total(body: &str) -> i64 {
+    let start = body.find("wif-total").unwrap();
+    let strong = &body[start..];
+    let number = &strong[strong.find("<strong>").unwrap() + 8..strong.find("</strong>").unwrap()];
+    number.replace('\u{202f}', "").parse().unwrap()
+}
+
+/// The dossiers list: 100 a page with the total, filters with counts, search, sort, pages.
+async fn the_dossiers_list_filters_searches_sorts_and_pages(t: &TestDb) {
+    let dossiers = seed_dossiers(t, 250).await;
+    create_user(t, "marie", false).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+
+    let all = agent.get("/admin/dossiers/").await.body;
+    assert_eq!(total(&all), 250);
+    assert_eq!(column(&all, 0).len(), 100);
+    // Newest first by default.
+    let newest = dossiers.iter().max_by_key(|d| d.created_at).unwrap();
+    assert_eq!(column(&all, 0)[0], newest.ds_id.get().to_string());
+
+    let closed = dossiers
+        .iter()
+        .filter(|d| d.status == Status::Closed)
+        .count();
+    assert!(all.contains(&format!("Accepté ({closed})")), "facet count");
+    let filtered = agent.get("/admin/dossiers/?statut=closed").await.body;
+    assert_eq!(total(&filtered) as usize, closed);
+    assert!(column(&filtered, 1).iter().all(|s| s == "Accepté"));
+
+    let one = dossiers[17].ds_id.get();
+    let found = agent.get(&format!("/admin/dossiers/?q={one}")).await.body;
+    assert_eq!(column(&found, 0), [one.to_string()]);
+    let nom = dossiers.iter().find_map(|d| d.nom.clone()).unwrap();
+    let prefix: String = nom.chars().take(3).collect();
+    let by_name = agent
+        .get(&format!("/admin/dossiers/?q={}", prefix.to_lowercase()))
+        .await
+        .body;
+    let expected = dossiers
+        .iter()
+        .filter(|d| {
+            [&d.nom, &d.prenom, &d.email].iter().any(|v| {
+                v.as_deref()
+                    .is_some_and(|v| v.to_lowercase().starts_with(&prefix.to_lowercase()))
+            })
+        })
+        .count();
+    assert_eq!(total(&by_name) as usize, expected);
+
+    let sorted = agent.get("/admin/dossiers/?o=fin_apt").await.body;
+    let ends: Vec<chrono::NaiveDate> = column(&sorted, 5)
+        .iter()
+        .filter_map(|d| chrono::NaiveDate::parse_from_str(d, "%d/%m/%Y").ok())
+        .collect();
+    assert!(!ends.is_empty());
+    assert!(ends.windows(2).all(|w| w[0] <= w[1]), "ascending Fin APT");
+
+    let last_page = agent.get("/admin/dossiers/?p=3").await.body;
+    assert_eq!(column(&last_page, 0).len(), 50);
+    assert!(last_page.contains("Page précédente"));
+}
+
+/// Suivi Préfecture: permits expired less than 62 days ago or later, newest first.
+async fn suivi_prefecture_lists_permits_to_renew(t: &TestDb) {
+    let dossiers = seed_dossiers(t, 250).await;
+    create_user(t, "marie", false).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let today = Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let limit = today - Days::new(62);
+    let expected = dossiers
+        .iter()
+        .filter(|d| d.date_dexpiration_titre_sejour.is_some_and(|e| e > limit))
+        .count();
+    let body = agent.get("/admin/prefecture/").await.body;
+    assert!(body.contains(
+        "Suivi Préfecture : dossiers à surveiller pour cause de renouvellement proche en Préfecture"
+    ));
+    assert_eq!(total(&body) as usize, expected);
+    let dates: Vec<chrono::NaiveDate> = column(&body, 0)
+        .iter()
+        .map(|d| chrono::NaiveDate::parse_from_str(d, "%d/%m/%Y").unwrap())
+        .collect();
+    assert!(dates.iter().all(|d| *d > limit));
+    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first");
+}
+
+/// A superuser creates an account (a weak password is refused with the reason) and changes a
+/// password; the statistics page draws its charts with their tables.
+async fn users_and_statistics(t: &TestDb) {
+    seed_dossiers(t, 60).await;
+    create_user(t, "marie", true).await;
+    let base = start_admin(t).await;
+    let mut admin = Agent::new(&base);
+    admin.sign_in("marie", ADMIN_PASSWORD).await;
+    let csrf = admin.csrf().await;
+    let weak = admin
+        .post(
+            "/admin/users/",
+            &[
+                ("csrf", &csrf),
+                ("username", "lea"),
+                ("email", "lea@dreets.gouv.fr"),
+                ("password", "123456789012"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("fr-alert--error"));
+    let created = admin
+        .post(
+            "/admin/users/",
+            &[
+                ("csrf", &csrf),
+                ("username", "lea"),
+                ("email", "lea@dreets.gouv.fr"),
+                ("password", "une phrase de passe solide"),
+            ],
+        )
+        .await;
+    assert_eq!(created.location(), "/admin/users/?ok=cree");
+    let lea = users::find_by_username(&t.db, "lea")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!lea.is_superuser && lea.password_hash.starts_with("$argon2id$"));
+    let mut agent = Agent::new(&base);
+    assert_eq!(
+        agent
+            .sign_in("lea", "une phrase de passe solide")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+
+    let changed = admin
+        .post(
+            &format!("/admin/users/{}/password", lea.id),
+            &[("csrf", &csrf), ("password", "encore une autre phrase")],
+        )
+        .await;
+    assert_eq!(changed.location(), "/admin/users/?ok=mot-de-passe");
+    assert_eq!(
+        agent.get("/admin/").await.status,
+        StatusCode::SEE_OTHER,
+        "sessions closed"
+    );
+    assert_eq!(
+        agent.sign_in("lea", "encore une autre phrase").await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    let stats = admin.get("/admin/stats/").await.body;
+    assert_eq!(stats.matches("<svg").count(), 5);
+    assert_eq!(stats.matches("<details class=\"wif-figures\">").count(), 5);
+    assert!(stats.contains("Dossiers par statut"));
+}
+
+both_engines!(
+    every_page_requires_a_session,
+    sessions_are_renewed_at_sign_in_and_ended_at_sign_out,
+    posts_need_a_csrf_token_from_this_site,
+    failed_sign_ins_are_throttled,
+    roles_and_inactive_accounts,
+    the_access_log_records_sign_ins_and_dossier_views,
+    pages_carry_the_security_headers,
+    the_dossiers_list_filters_searches_sorts_and_pages,
+    suivi_prefecture_lists_permits_to_renew,
+    users_and_statistics,
+);
