@@ -299,7 +299,7 @@ async fn failed_sign_ins_are_throttled(t: &TestDb) {
         // (The next username starts from the address's failures, hence the reset.)
         login_failures::clear(
             &t.db,
-            &format!("address:127.0.0.1"),
+            "address:127.0.0.1",
             Utc::now() - chrono::Duration::hours(1),
         )
         .await
