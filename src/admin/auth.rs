@@ -288,13 +288,14 @@ pub async fn login(
         address: &address,
     };
     let Some(user) = user.filter(|_| accepted) else {
-        login_failures::record(&state.db, &keys, now).await?;
+        login_failures::record(&state.db, &keys, now, now - WINDOW).await?;
         access_log::record(&state.db, entry(Action::LoginFailed, None), now).await?;
         tracing::info!("connexion refusée");
         return Ok(login_page(&state, &next, Some(REFUSED), &username));
     };
 
-    login_failures::clear(&state.db, &keys[0], now - WINDOW).await?;
+    login_failures::clear(&state.db, &keys[0]).await?;
+    sessions::purge_expired(&state.db, now).await?;
     // A new session id at each sign-in: an id planted before cannot be reused.
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
         sessions::delete(&state.db, &hash_token(&state, &old)).await?;

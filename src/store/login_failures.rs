@@ -5,7 +5,19 @@ use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, with_db};
 
-pub async fn record(db: &Db, keys: &[String], at: DateTime<Utc>) -> Result<(), StoreError> {
+/// Records a failure for each key, and forgets every failure older than `forget_before`.
+pub async fn record(
+    db: &Db,
+    keys: &[String],
+    at: DateTime<Utc>,
+    forget_before: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("DELETE FROM login_failures WHERE failed_at < $1")
+            .bind(forget_before)
+            .execute(pool)
+            .await?;
+    });
     for key in keys {
         with_db!(db, pool => {
             sqlx::query("INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)")
@@ -35,12 +47,11 @@ pub async fn since(
     }))
 }
 
-/// Forgets the failures of `key` (a successful sign-in) and every failure older than `before`.
-pub async fn clear(db: &Db, key: &str, before: DateTime<Utc>) -> Result<(), StoreError> {
+/// Forgets the failures of `key`, after a successful sign-in.
+pub async fn clear(db: &Db, key: &str) -> Result<(), StoreError> {
     with_db!(db, pool => {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1 OR failed_at < $2")
+        sqlx::query("DELETE FROM login_failures WHERE key = $1")
             .bind(key)
-            .bind(before)
             .execute(pool)
             .await?;
     });
