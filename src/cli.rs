@@ -46,8 +46,8 @@ pub enum Command {
     /// Lance le service public : vérification des APT et statistiques, depuis les fichiers exportés
     #[command(visible_alias = "serve_public")]
     ServePublic,
-    /// Démonstration sans configuration : base embarquée, DS simulé, admin et service public (pas encore disponible)
-    Demo,
+    /// Démonstration sans configuration : base embarquée, DS simulé, synchronisation, exports, admin et service public
+    Demo(DemoArgs),
 }
 
 #[derive(Debug, Args)]
@@ -71,6 +71,19 @@ pub struct SyncArgs {
     /// Ne synchronise que cette démarche
     #[arg(long, value_name = "NUMERO")]
     pub procedure: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Nombre de dossiers synthétiques du DS simulé
+    #[arg(long, default_value_t = 3000)]
+    pub dossiers: u64,
+    /// Graine des données synthétiques (la même graine donne les mêmes dossiers)
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Répertoire à garder (base et exports) ; par défaut un répertoire temporaire, effacé à l'arrêt
+    #[arg(long)]
+    pub data: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -152,10 +165,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve => commands::serve::run().await,
         Command::ServePublic => commands::serve_public::run().await,
-        Command::Demo => not_yet("demo"),
+        Command::Demo(args) => commands::demo::run(args).await,
     }
-}
-
-fn not_yet(command: &str) -> anyhow::Result<()> {
-    anyhow::bail!("la commande « {command} » n'est pas encore disponible dans cette version de wif")
 }

@@ -652,3 +652,85 @@ both_engines!(
     suivi_prefecture_lists_permits_to_renew,
     users_and_statistics,
 );
+
+/// `wif demo` as a new user runs it: it prints the admin's address and a password, the admin
+/// shows the synced dossiers, the public service confirms the example APT, and Ctrl-C stops it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(dir.path())
+        .env_clear()
+        .envs([
+            ("WIF_BIND", "127.0.0.1:0"),
+            ("WIF_PUBLIC_BIND", "127.0.0.1:0"),
+        ])
+        .args(["demo", "--dossiers", "300"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    // Read up to the "Ctrl-C" line; the rest is read at the end, so the pipe stays open.
+    let (lines, mut rest) = tokio::task::spawn_blocking(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut seen = Vec::new();
+        let mut line = String::new();
+        while reader.read_line(&mut line).unwrap() > 0 {
+            let done = line.starts_with("Ctrl-C");
+            seen.push(std::mem::take(&mut line).trim_end().to_owned());
+            if done {
+                break;
+            }
+        }
+        (seen, reader)
+    })
+    .await
+    .unwrap();
+    let value = |prefix: &str| {
+        lines
+            .iter()
+            .find_map(|l| l.trim().strip_prefix(prefix))
+            .unwrap_or_else(|| panic!("{prefix} in {lines:?}"))
+            .trim()
+            .to_owned()
+    };
+    let admin = value("Administration :");
+    let password = value("mot de passe :");
+    let check = value("vérification d'une APT :");
+    let checked = lines
+        .iter()
+        .find_map(|l| l.strip_suffix(" - number of dossiers checked"));
+    let synced: i64 = checked.unwrap().parse().unwrap();
+    assert!(synced > 250, "{lines:?}");
+
+    let base = admin.trim_end_matches("/admin/");
+    let mut agent = Agent::new(base);
+    assert_eq!(
+        agent.sign_in("demo", &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let list = agent.get("/admin/dossiers/").await;
+    assert_eq!(total(&list.body), synced);
+    let answer = wif::ds::http_client()
+        .build()
+        .unwrap()
+        .get(&check)
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["status"], "valid");
+
+    let interrupt = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupt.success());
+    let mut end = String::new();
+    std::io::Read::read_to_string(&mut rest, &mut end).unwrap();
+    assert!(child.wait().unwrap().success(), "{end}");
+    assert!(end.contains("Démonstration arrêtée."), "{end}");
+}

@@ -275,13 +275,6 @@ fn every_command_of_the_spec_has_a_french_help() {
 }
 
 #[test]
-fn a_command_not_built_yet_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let output = wif(dir.path(), &[], &["demo"], "");
-    assert_clear_failure(&output, "pas encore disponible");
-}
-
-#[test]
 fn serve_without_a_secret_key_names_the_variable() {
     let dir = tempfile::tempdir().unwrap();
     assert!(wif(dir.path(), &[], &["migrate"], "").status.success());

@@ -30,6 +30,7 @@ mod stats;
 mod sync_page;
 mod users;
 
+pub use auth::random_token;
 use layout::{alert, page};
 
 /// Sessions end after this long without a request (SPEC: two weeks).

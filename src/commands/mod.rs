@@ -1,6 +1,7 @@
 //! One small file per subcommand: each wires configuration, store and domain together.
 
 pub mod createsuperuser;
+pub mod demo;
 pub mod dev;
 pub mod export;
 pub mod fake_ds;

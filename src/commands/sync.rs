@@ -7,19 +7,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::open_database;
 use crate::cli::SyncArgs;
 use crate::ds::RetryPolicy;
-use crate::sync::{self, SyncOptions};
+use crate::sync::{self, Report, SyncOptions};
 
 pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     let (settings, db) = open_database().await?;
-    let progress = if std::io::stderr().is_terminal() {
-        ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
-                .expect("a valid template")
-                .progress_chars("=> "),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
+    let progress = progress_bar();
     let options = SyncOptions {
         full: args.full,
         procedure: args.procedure,
@@ -35,7 +27,25 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     .await;
     progress.finish_and_clear();
     db.close().await;
-    let report = result?;
+    print_summary(&result?);
+    Ok(())
+}
+
+/// A bar on a terminal; hidden otherwise (the sync then logs its progress).
+pub fn progress_bar() -> ProgressBar {
+    if std::io::stderr().is_terminal() {
+        ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({eta})")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        )
+    } else {
+        ProgressBar::hidden()
+    }
+}
+
+/// The seed's three counters, then ours.
+pub fn print_summary(report: &Report) {
     let total = report.total();
     println!("{} - number of dossiers checked", total.seen);
     println!("{} - number of HTTP queries performed", total.requests);
@@ -55,5 +65,4 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     for reason in &total.skipped_details {
         println!("ignoré : {reason}");
     }
-    Ok(())
 }

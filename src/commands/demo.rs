@@ -1,0 +1,177 @@
+//! `wif demo`: the whole product with no configuration: an embedded database in a directory of
+//! its own, the DS simulator with synthetic dossiers, a sync, both exports, a superuser, then the
+//! admin and the public service until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::net::TcpListener;
+
+use super::sync::{print_summary, progress_bar};
+use crate::cli::DemoArgs;
+use crate::config::{DsSettings, Secret, Settings};
+use crate::domain::{ApiVersion, account};
+use crate::ds::RetryPolicy;
+use crate::export::{Output, stats, validity_check};
+use crate::fake_ds::FakeDs;
+use crate::store::Db;
+use crate::store::users::{self, NewUser};
+use crate::sync::{self, SyncOptions};
+
+const PROCEDURE: i64 = 1;
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    // Only the listening addresses and the time zone are read from the environment.
+    let defaults = Settings::from_env()?;
+    let (_keep, dir) = match &args.data {
+        Some(dir) => (None, dir.clone()),
+        None => {
+            let temp = tempfile::Builder::new().prefix("wif-demo-").tempdir()?;
+            let path = temp.path().to_path_buf();
+            (Some(temp), path)
+        }
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("--data : impossible de créer {} ({e})", dir.display()))?;
+    let media_root = dir.join("media");
+    let database_url = format!("sqlite://{}", dir.join("wif.sqlite3").display());
+    println!("Démonstration dans {}", dir.display());
+
+    let db = Db::connect(&database_url).await?;
+    db.migrate().await?;
+
+    let token = crate::admin::random_token();
+    let ds = FakeDs::new(args.dossiers, args.seed, PROCEDURE, &token);
+    let ds_listener = TcpListener::bind("127.0.0.1:0").await?;
+    let ds_url = format!("http://{}", ds_listener.local_addr()?);
+    let ds_server = tokio::spawn(ds.clone().serve(ds_listener));
+    println!(
+        "DS simulé : {ds_url} ({} dossiers synthétiques)",
+        args.dossiers
+    );
+
+    let ds_settings = DsSettings {
+        token: Some(Secret::new(token)),
+        procedure_ids: vec![PROCEDURE],
+        api_url: ds_url,
+        api_version: ApiVersion::V2,
+        rate_limit_per_minute: 100_000,
+    };
+    let progress = progress_bar();
+    let report = sync::run(
+        &db,
+        &ds_settings,
+        RetryPolicy::default(),
+        &SyncOptions::default(),
+        &progress,
+        crate::shutdown_signal(),
+    )
+    .await;
+    progress.finish_and_clear();
+    print_summary(&report?);
+
+    let now = Utc::now();
+    let today = now.with_timezone(&defaults.time_zone).date_naive();
+    let validity = Output::choose(None, &media_root, validity_check::FILE_NAME);
+    let exported = validity_check::export(&db, &validity, today).await?;
+    stats::export(
+        &db,
+        &Output::choose(None, &media_root, stats::FILE_NAME),
+        now,
+        defaults.time_zone,
+    )
+    .await?;
+    println!("Exports : {exported} APT dans {}", media_root.display());
+
+    let password = crate::admin::random_token()[..20].to_owned();
+    let username = "demo";
+    if users::find_by_username(&db, username).await?.is_none() {
+        users::create(
+            &db,
+            NewUser {
+                username,
+                email: "demo@example.org",
+                password_hash: &account::hash(&password),
+                is_superuser: true,
+            },
+        )
+        .await?;
+    } else if let Some(user) = users::find_by_username(&db, username).await? {
+        users::set_password_hash(&db, user.id, &account::hash(&password)).await?;
+    }
+
+    let settings = Settings {
+        debug: true,
+        media_root: media_root.clone(),
+        ds: ds_settings,
+        ..defaults
+    };
+    let admin_listener = bind(settings.bind).await?;
+    let public_listener = bind(settings.public_bind).await?;
+    let admin_url = format!("http://{}/admin/", admin_listener.local_addr()?);
+    let public_url = format!("http://{}", public_listener.local_addr()?);
+    let example = first_record(&media_root.join(validity_check::FILE_NAME));
+
+    println!();
+    println!("Administration : {admin_url}");
+    println!("  utilisateur : {username}");
+    println!("  mot de passe : {password}");
+    println!("Service public : {public_url}/static/stats.json");
+    if let Some((ds_id, birth)) = example {
+        println!(
+            "  vérification d'une APT : {public_url}/api/v1/apt_validity_check/{ds_id}/{birth}"
+        );
+    }
+    println!("Ctrl-C pour arrêter.");
+
+    let secret = Secret::new(crate::admin::random_token());
+    let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
+    let public_config = crate::public::PublicConfig {
+        rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),
+        ..crate::public::PublicConfig::from_settings(&settings)
+    };
+    let (stop_admin, stopped_admin) = tokio::sync::oneshot::channel::<()>();
+    let (stop_public, stopped_public) = tokio::sync::oneshot::channel::<()>();
+    let admin = tokio::spawn(crate::admin::serve_on(admin_listener, state, async {
+        let _ = stopped_admin.await;
+    }));
+    let public = tokio::spawn(async move {
+        crate::public::serve_on(public_listener, &public_config, async {
+            let _ = stopped_public.await;
+        })
+        .await
+    });
+    crate::shutdown_signal().await;
+    let _ = (stop_admin.send(()), stop_public.send(()));
+    admin.await??;
+    public.await??;
+    ds_server.abort();
+    db.close().await;
+    println!("Démonstration arrêtée.");
+    Ok(())
+}
+
+/// The configured address, or any free port if it is taken (another `wif serve`, say).
+async fn bind(address: SocketAddr) -> anyhow::Result<TcpListener> {
+    match TcpListener::bind(address).await {
+        Ok(listener) => Ok(listener),
+        Err(_) => Ok(TcpListener::bind((address.ip(), 0)).await?),
+    }
+}
+
+/// A number and birth date that the validity check confirms, to try it at once.
+fn first_record(path: &PathBuf) -> Option<(i64, String)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let records: Vec<serde_json::Value> = serde_json::from_str(&text).ok()?;
+    records.iter().find_map(|r| {
+        if r.get("has_expired")?.as_bool()? {
+            return None;
+        }
+        Some((
+            r.get("ds_id")?.as_i64()?,
+            r.get("date_de_naissance")?.as_str()?.to_owned(),
+        ))
+    })
+}
