@@ -144,9 +144,15 @@ pub async fn list(
         limit: PER_PAGE,
         offset: (current_page - 1) * PER_PAGE,
     };
-    let (rows, total) = dossier_lists::page(&state.db, &query).await?;
-    let statuses = dossier_lists::status_counts(&state.db, &query).await?;
-    let departments = dossier_lists::department_counts(&state.db, &query).await?;
+    let rows = dossier_lists::page(&state.db, &query).await?;
+    let key = format!("dossiers|{:?}|{:?}", query.created, query.search);
+    let counts = state
+        .counts
+        .get(key, dossier_lists::counts(&state.db, &query))
+        .await?;
+    let total = counts.total(query.status, query.department.as_deref());
+    let statuses = counts.by_status(query.department.as_deref());
+    let departments = counts.by_department(query.status);
     let bounds = dossier_lists::created_bounds(&state.db).await?;
     let tz = state.time_zone;
 

@@ -22,6 +22,7 @@ use crate::store::{Db, StoreError};
 pub mod assets;
 mod auth;
 mod charts;
+mod counts;
 mod dossiers;
 mod home;
 pub mod layout;
@@ -48,6 +49,7 @@ pub struct AppState {
     pub ds: DsSettings,
     /// Verified against when the username does not exist, so that both take as long.
     pub dummy_hash: String,
+    counts: counts::CountsCache,
 }
 
 impl AppState {
@@ -61,6 +63,7 @@ impl AppState {
             time_zone: settings.time_zone,
             ds: settings.ds.clone(),
             dummy_hash: crate::domain::account::hash(&auth::random_token()),
+            counts: counts::CountsCache::default(),
         }
     }
 }

@@ -45,8 +45,14 @@ pub async fn list(
         limit: PER_PAGE,
         offset: (current_page - 1) * PER_PAGE,
     };
-    let (rows, total) = dossier_lists::prefecture_page(&state.db, &query).await?;
-    let statuses = dossier_lists::prefecture_status_counts(&state.db, &query).await?;
+    let rows = dossier_lists::prefecture_page(&state.db, &query).await?;
+    let key = format!("prefecture|{}", query.after);
+    let counts = state
+        .counts
+        .get(key, dossier_lists::prefecture_counts(&state.db, &query))
+        .await?;
+    let total = counts.total(query.status, None);
+    let statuses = counts.by_status(None);
     let name = |n: &Option<String>| n.as_deref().map_or("—".to_owned(), title_case);
     let body = html! {
         p { "Dossiers dont le titre de séjour expire après le " (date(Some(query.after))) "." }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
-use super::{Db, StoreError, with_db};
+use super::{Db, Engine, StoreError, with_db};
 use crate::domain::Status;
 
 /// A value bound to a `$n` placeholder.
@@ -143,20 +143,14 @@ pub struct ListRow {
     pub deleted_on_ds_at: Option<DateTime<Utc>>,
 }
 
-/// Which filters a `WHERE` carries: the facets count under every filter but their own.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Except {
-    Nothing,
-    Status,
-    Department,
-}
-
-fn filter(q: &ListQuery, except: Except) -> Filter {
+/// The filters of `q`; `with_facets` adds status and department, which the counts leave out
+/// (they are applied to the cross-tabulation instead).
+fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
     let mut f = Filter::default();
-    if let (Some(status), false) = (q.status, except == Except::Status) {
+    if let (Some(status), true) = (q.status, with_facets) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
     }
-    if let (Some(department), false) = (&q.department, except == Except::Department) {
+    if let (Some(department), true) = (&q.department, with_facets) {
         f.and("department = ?", vec![Bind::Text(department.clone())]);
     }
     if let Some((from, to)) = q.created {
@@ -169,72 +163,121 @@ fn filter(q: &ListQuery, except: Except) -> Filter {
         match search.parse::<i64>() {
             Ok(ds_id) => f.and("ds_id = ?", vec![Bind::Int(ds_id)]),
             Err(_) => {
-                let prefix = format!("{}%", escape_like(&search.to_lowercase()));
-                f.and(
-                    "(lower(nom) LIKE ? ESCAPE '\\' OR lower(prenom) LIKE ? ESCAPE '\\' OR lower(email) LIKE ? ESCAPE '\\')",
-                    vec![Bind::Text(prefix.clone()), Bind::Text(prefix.clone()), Bind::Text(prefix)],
-                );
+                // A prefix is a range in bytewise order: the indexes on lower(...) serve it.
+                let low = search.to_lowercase();
+                let high = format!("{low}\u{10FFFF}");
+                let column = |name: &str| match engine {
+                    Engine::Postgres => format!("lower({name}) COLLATE \"C\""),
+                    Engine::Sqlite => format!("lower({name})"),
+                };
+                let range = ["nom", "prenom", "email"]
+                    .map(|name| format!("({c} >= ? AND {c} < ?)", c = column(name)))
+                    .join(" OR ");
+                let values = (0..3)
+                    .flat_map(|_| [Bind::Text(low.clone()), Bind::Text(high.clone())])
+                    .collect();
+                f.and(&format!("({range})"), values);
             }
         }
     }
     f
 }
 
-fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+/// `ORDER BY` of a column, empty values last when ascending (first when descending): the
+/// order of the `(column, ds_id)` indexes, read forwards or backwards.
+fn order_by(column: &str, descending: bool) -> String {
+    match descending {
+        true => format!("{column} DESC NULLS FIRST, ds_id DESC"),
+        false => format!("{column} ASC NULLS LAST, ds_id ASC"),
+    }
 }
 
-/// One page of the list, and how many dossiers match.
-pub async fn page(db: &Db, q: &ListQuery) -> Result<(Vec<ListRow>, i64), StoreError> {
-    let f = filter(q, Except::Nothing);
-    let (direction, nulls) = match q.descending {
-        true => ("DESC", "NULLS FIRST"),
-        false => ("ASC", "NULLS LAST"),
-    };
+/// One page of the list. The page's numbers are found first (in an index when the sort allows),
+/// then only those rows are read, however deep the page.
+pub async fn page(db: &Db, q: &ListQuery) -> Result<Vec<ListRow>, StoreError> {
+    let f = filter(q, db.engine(), true);
+    let order = order_by(q.sort.sql(), q.descending);
     let sql = format!(
         "SELECT ds_id, status, created_at, department, date_de_debut_apt, date_de_fin_apt, \
-         instructeurs, deleted_on_ds_at FROM dossiers{} ORDER BY {} {direction} {nulls}, \
-         ds_id {direction} LIMIT {} OFFSET {}",
+         instructeurs, deleted_on_ds_at FROM dossiers WHERE ds_id IN \
+         (SELECT ds_id FROM dossiers{} ORDER BY {order} LIMIT {} OFFSET {}) ORDER BY {order}",
         f.sql(),
-        q.sort.sql(),
         q.limit,
         q.offset
-    );
-    let count_sql = format!("SELECT COUNT(*) FROM dossiers{}", f.sql());
-    Ok(with_db!(db, pool => {
-        let rows = bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?;
-        let total = bind_all!(sqlx::query_scalar(&count_sql), &f.binds).fetch_one(pool).await?;
-        (rows, total)
-    }))
-}
-
-/// How many dossiers of each status match the other filters.
-pub async fn status_counts(db: &Db, q: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
-    facet(db, q, Except::Status, "status").await
-}
-
-/// How many dossiers of each department match the other filters.
-pub async fn department_counts(db: &Db, q: &ListQuery) -> Result<Vec<(String, i64)>, StoreError> {
-    facet(db, q, Except::Department, "department").await
-}
-
-async fn facet(
-    db: &Db,
-    q: &ListQuery,
-    except: Except,
-    column: &str,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut f = filter(q, except);
-    f.and(&format!("{column} IS NOT NULL"), vec![]);
-    let sql = format!(
-        "SELECT {column}, COUNT(*) FROM dossiers{} GROUP BY {column} ORDER BY {column}",
-        f.sql()
     );
     Ok(with_db!(db, pool => {
         bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
     }))
+}
+
+/// How many dossiers match, by status and department: one pass gives the total and both
+/// filters' counts for every status and department selection.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    cells: Vec<(String, Option<String>, i64)>,
+}
+
+impl Counts {
+    /// The dossiers matching `status` and `department` (any when `None`).
+    pub fn total(&self, status: Option<Status>, department: Option<&str>) -> i64 {
+        self.cells
+            .iter()
+            .filter(|(s, d, _)| Self::matches(s, d, status, department))
+            .map(|(_, _, n)| n)
+            .sum()
+    }
+
+    /// Per status, under the department filter.
+    pub fn by_status(&self, department: Option<&str>) -> Vec<(String, i64)> {
+        self.group(|(s, d, _)| {
+            Self::matches(s, d, None, department).then(|| s.clone())
+        })
+    }
+
+    /// Per department, under the status filter.
+    pub fn by_department(&self, status: Option<Status>) -> Vec<(String, i64)> {
+        self.group(|(s, d, _)| {
+            Self::matches(s, d, status, None)
+                .then(|| d.clone())
+                .flatten()
+        })
+    }
+
+    fn matches(
+        s: &str,
+        d: &Option<String>,
+        status: Option<Status>,
+        department: Option<&str>,
+    ) -> bool {
+        status.is_none_or(|status| s == status.as_str())
+            && department.is_none_or(|department| d.as_deref() == Some(department))
+    }
+
+    fn group(
+        &self,
+        key: impl Fn(&(String, Option<String>, i64)) -> Option<String>,
+    ) -> Vec<(String, i64)> {
+        let mut groups = std::collections::BTreeMap::<String, i64>::new();
+        for cell in &self.cells {
+            if let Some(k) = key(cell) {
+                *groups.entry(k).or_default() += cell.2;
+            }
+        }
+        groups.into_iter().collect()
+    }
+}
+
+/// The counts of the dossiers matching `q`'s date and search filters.
+pub async fn counts(db: &Db, q: &ListQuery) -> Result<Counts, StoreError> {
+    let f = filter(q, db.engine(), false);
+    let sql = format!(
+        "SELECT status, department, COUNT(*) FROM dossiers{} GROUP BY status, department",
+        f.sql()
+    );
+    let cells = with_db!(db, pool => {
+        bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
+    });
+    Ok(Counts { cells })
 }
 
 /// The first and last creation instants, for the date hierarchy.
@@ -326,56 +369,41 @@ pub struct PrefectureRow {
 
 fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {
     let mut f = Filter::default();
-    f.and(
-        "date_dexpiration_titre_sejour > ?",
-        vec![Bind::Date(q.after)],
-    );
+    f.and("date_dexpiration_titre_sejour > ?", vec![Bind::Date(q.after)]);
     if let (Some(status), true) = (q.status, with_status) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
     }
     f
 }
 
-/// One page of Suivi Préfecture, and how many dossiers it holds.
-pub async fn prefecture_page(
-    db: &Db,
-    q: &PrefectureQuery,
-) -> Result<(Vec<PrefectureRow>, i64), StoreError> {
+/// One page of Suivi Préfecture.
+pub async fn prefecture_page(db: &Db, q: &PrefectureQuery) -> Result<Vec<PrefectureRow>, StoreError> {
     let f = prefecture_filter(q, true);
-    let (direction, nulls) = match q.descending {
-        true => ("DESC", "NULLS FIRST"),
-        false => ("ASC", "NULLS LAST"),
-    };
+    let order = order_by(q.sort.sql(), q.descending);
     let sql = format!(
-        "SELECT date_dexpiration_titre_sejour, ds_id, nationalite, prenom, nom, status FROM dossiers{} \
-         ORDER BY {} {direction} {nulls}, ds_id {direction} LIMIT {} OFFSET {}",
+        "SELECT date_dexpiration_titre_sejour, ds_id, nationalite, prenom, nom, status FROM dossiers \
+         WHERE ds_id IN (SELECT ds_id FROM dossiers{} ORDER BY {order} LIMIT {} OFFSET {}) \
+         ORDER BY {order}",
         f.sql(),
-        q.sort.sql(),
         q.limit,
         q.offset
-    );
-    let count_sql = format!("SELECT COUNT(*) FROM dossiers{}", f.sql());
-    Ok(with_db!(db, pool => {
-        let rows = bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?;
-        let total = bind_all!(sqlx::query_scalar(&count_sql), &f.binds).fetch_one(pool).await?;
-        (rows, total)
-    }))
-}
-
-/// How many dossiers of Suivi Préfecture have each status.
-pub async fn prefecture_status_counts(
-    db: &Db,
-    q: &PrefectureQuery,
-) -> Result<Vec<(String, i64)>, StoreError> {
-    let mut f = prefecture_filter(q, false);
-    f.and("status IS NOT NULL", vec![]);
-    let sql = format!(
-        "SELECT status, COUNT(*) FROM dossiers{} GROUP BY status ORDER BY status",
-        f.sql()
     );
     Ok(with_db!(db, pool => {
         bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
     }))
+}
+
+/// The counts of Suivi Préfecture, per status (no department).
+pub async fn prefecture_counts(db: &Db, q: &PrefectureQuery) -> Result<Counts, StoreError> {
+    let f = prefecture_filter(q, false);
+    let sql = format!(
+        "SELECT status, CAST(NULL AS TEXT), COUNT(*) FROM dossiers{} GROUP BY status",
+        f.sql()
+    );
+    let cells: Vec<(String, Option<String>, i64)> = with_db!(db, pool => {
+        bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
+    });
+    Ok(Counts { cells })
 }
 
 /// How many dossiers have each status (the home page).

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Load test of the admin's lists (issue: 1,000,000 dossiers): median and 99th percentile of the
+# dossiers list (default, filtered, searched, sorted, deep page) and of Suivi Préfecture, over
+# HTTP, four connections. Needs wrk (apt-get install wrk) and a database filled beforehand:
+#   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- dev generate --dossiers 1000000
+#   WIF_DATABASE_URL=postgres://…/wif_bench bash benches/admin_load.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+: "${WIF_DATABASE_URL:?set WIF_DATABASE_URL to the database to measure}"
+work=$(mktemp -d)
+trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
+
+cargo build --release --quiet
+target/release/wif migrate > /dev/null
+WIF_SUPERUSER_PASSWORD='mesure de charge admin' target/release/wif createsuperuser \
+    --username bench-admin --email bench@example.org --no-input > /dev/null 2>&1 || true
+WIF_DEBUG=True WIF_MEDIA_ROOT=$work WIF_BIND=127.0.0.1:18100 RUST_LOG=warn \
+    target/release/wif serve > "$work/server.log" 2>&1 &
+server=$!
+until curl -sf http://127.0.0.1:18100/healthz > /dev/null; do sleep 0.2; done
+
+csrf=$(curl -s -c "$work/jar" http://127.0.0.1:18100/admin/login | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
+curl -s -b "$work/jar" -c "$work/jar" -o /dev/null \
+    -d "csrf=$csrf&next=/admin/&username=bench-admin&password=mesure+de+charge+admin" \
+    http://127.0.0.1:18100/admin/login
+cookie="wif_session=$(awk '$6 == "wif_session" {print $7}' "$work/jar")"
+
+# A department and a name prefix that exist in the data.
+department=$(curl -s -b "$work/jar" "http://127.0.0.1:18100/admin/dossiers/" | grep -o 'departement=[^"&]*' | head -1 | cut -d= -f2)
+printf "%-55s %10s %10s %10s\n" "page" "median" "p99" "req/s"
+for path in \
+    "/admin/dossiers/" \
+    "/admin/dossiers/?departement=$department&statut=closed" \
+    "/admin/dossiers/?q=nguy" \
+    "/admin/dossiers/?o=fin_apt" \
+    "/admin/dossiers/?p=5000" \
+    "/admin/prefecture/"; do
+    out=$(wrk -t1 -c4 -d10s --latency -H "Cookie: $cookie" "http://127.0.0.1:18100$path")
+    median=$(echo "$out" | awk '$1 == "50%" {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+    printf "%-55s %10s %10s %10s %s\n" "$path" "$median" "$p99" "$rps" "${non2xx:+($non2xx non-2xx!)}"
+done
