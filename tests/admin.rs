@@ -209,16 +209,7 @@ async fn sessions_are_renewed_at_sign_in_and_ended_at_sign_out(t: &TestDb) {
     );
 
     // Without WIF_DEBUG the cookie is Secure.
-    let settings = wif::config::Settings::from_lookup(|_| None).unwrap();
-    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
-    let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(wif::admin::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let url = common::start_admin_with(t, false).await;
     let mut production = Agent::new(&url);
     let answer = production.sign_in("marie", ADMIN_PASSWORD).await;
     let cookie = answer

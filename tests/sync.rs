@@ -394,6 +394,32 @@ both_engines!(
     one_sync_at_a_time,
 );
 
+/// The environment of `wif sync-dossiers` against the simulator of `settings`.
+fn command_vars(t: &TestDb, settings: &DsSettings) -> Vec<(&'static str, String)> {
+    vec![
+        ("WIF_DATABASE_URL", t.url.clone()),
+        ("DEMARCHES_SIMPLIFIEES_API_URL", settings.api_url.clone()),
+        ("DEMARCHES_SIMPLIFIEES_API_TOKEN", TOKEN.to_owned()),
+        (
+            "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
+            PROCEDURE.to_string(),
+        ),
+    ]
+}
+
+/// `wif sync-dossiers` started in the background, its output captured.
+fn spawn_sync(t: &TestDb, vars: &[(&str, &str)]) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(t.dir.path())
+        .env_clear()
+        .envs(vars.iter().copied())
+        .arg("sync-dossiers")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// The command as an operator runs it: a second process is refused while the first syncs, and
 /// the first prints the seed's counters and the new ones.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,26 +427,13 @@ async fn sync_dossiers_command_runs_alone_and_prints_the_summary() {
     let t = TestDb::sqlite(true).await;
     let (ds, settings) = start(120, ApiVersion::V2).await;
     let count = expected(&ds).len();
-    let procedure = PROCEDURE.to_string();
-    let vars = [
-        ("WIF_DATABASE_URL", t.url.as_str()),
-        ("DEMARCHES_SIMPLIFIEES_API_URL", settings.api_url.as_str()),
-        ("DEMARCHES_SIMPLIFIEES_API_TOKEN", TOKEN),
-        ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", procedure.as_str()),
-    ];
+    let owned = command_vars(&t, &settings);
+    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     ds.set_faults(Faults {
         delay: Duration::from_millis(300),
         ..Faults::default()
     });
-    let first = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
-        .current_dir(t.dir.path())
-        .env_clear()
-        .envs(vars)
-        .arg("sync-dossiers")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let first = spawn_sync(&t, &vars);
     let mut waited = 0;
     while locks::holder(&t.db, "sync").await.unwrap().is_none() {
         assert!(waited < 200, "the first sync never took the lock");
@@ -462,26 +475,13 @@ async fn sync_dossiers_command_runs_alone_and_prints_the_summary() {
 async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
     let t = TestDb::sqlite(true).await;
     let (ds, settings) = start(400, ApiVersion::V2).await;
-    let procedure = PROCEDURE.to_string();
-    let vars = [
-        ("WIF_DATABASE_URL", t.url.as_str()),
-        ("DEMARCHES_SIMPLIFIEES_API_URL", settings.api_url.as_str()),
-        ("DEMARCHES_SIMPLIFIEES_API_TOKEN", TOKEN),
-        ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", procedure.as_str()),
-    ];
+    let owned = command_vars(&t, &settings);
+    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     ds.set_faults(Faults {
         delay: Duration::from_millis(200),
         ..Faults::default()
     });
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
-        .current_dir(t.dir.path())
-        .env_clear()
-        .envs(vars)
-        .arg("sync-dossiers")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_sync(&t, &vars);
     let mut waited = 0;
     while dossiers::count(&t.db).await.unwrap() == 0 {
         assert!(waited < 200, "the sync never stored a page");

@@ -17,27 +17,13 @@ use super::layout::{
 };
 use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
+use crate::domain::dates::MONTHS;
 use crate::domain::{DsId, Status};
 use crate::store::dossier_lists::{self, Column, ListQuery};
 use crate::store::dossiers;
 use crate::store::sessions::Session;
 
 pub const PER_PAGE: i64 = 100;
-const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
 /// The parameters of the query string, kept in links.
 const KEYS: [&str; 8] = [
     "q",
@@ -126,13 +112,7 @@ pub async fn list(
     let params = Params::from_pairs(&pairs, &KEYS);
     let status = params.get("statut").and_then(Status::from_v1);
     let dates = DateSelection::from(&params);
-    let (sort, descending) = match params.get("o") {
-        Some(o) => {
-            let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
-            Column::from_key(key).map_or((Column::CreatedAt, true), |c| (c, descending))
-        }
-        None => (Column::CreatedAt, true),
-    };
+    let (sort, descending) = sort_param(&params, Column::from_key, (Column::CreatedAt, true));
     let current_page = page_number(&params);
     let query = ListQuery {
         status,
@@ -206,9 +186,7 @@ pub async fn list(
                 (pagination(total, PER_PAGE, current_page, &params))
             }
             div.fr-col-12.fr-col-lg-3 {
-                (facet("Par statut", "statut", &params, statuses.iter().map(|(s, n)| {
-                    (s.clone(), Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned()), *n)
-                })))
+                (facet("Par statut", "statut", &params, status_entries(&statuses)))
                 (facet("Par département", "departement", &params, departments.iter().map(|(d, n)| (d.clone(), d.clone(), *n))))
             }
         }
@@ -221,6 +199,27 @@ fn params_without(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
         .filter(|k| !keys.contains(k))
         .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
         .collect()
+}
+
+/// The sort of `?o=key` (ascending) or `?o=-key` (descending), or `default`.
+pub fn sort_param<C>(
+    params: &Params,
+    from_key: fn(&str) -> Option<C>,
+    default: (C, bool),
+) -> (C, bool) {
+    let Some(o) = params.get("o") else {
+        return default;
+    };
+    let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
+    from_key(key).map_or(default, |c| (c, descending))
+}
+
+/// The entries of a status filter: the status, its French label, its count.
+pub fn status_entries(counts: &[(String, i64)]) -> impl Iterator<Item = (String, String, i64)> {
+    counts.iter().map(|(s, n)| {
+        let label = Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned());
+        (s.clone(), label, *n)
+    })
 }
 
 /// A filter of the side bar: "Tous", then each value with its count.

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use chrono::{Days, Utc};
 use maud::{Markup, html};
 
-use super::dossiers::{PER_PAGE, facet, page_number, parse_query};
+use super::dossiers::{PER_PAGE, facet, page_number, parse_query, sort_param, status_entries};
 use super::layout::{Params, date, number, page, pagination, sort_header, status_tag};
 use super::{AppState, PageError};
 use crate::domain::Status;
@@ -28,14 +28,11 @@ pub async fn list(
     let pairs = parse_query(raw.as_deref());
     let params = Params::from_pairs(&pairs, &KEYS);
     let today = Utc::now().with_timezone(&state.time_zone).date_naive();
-    let (sort, descending) = match params.get("o") {
-        Some(o) => {
-            let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
-            PrefectureColumn::from_key(key)
-                .map_or((PrefectureColumn::Expiration, true), |c| (c, descending))
-        }
-        None => (PrefectureColumn::Expiration, true),
-    };
+    let (sort, descending) = sort_param(
+        &params,
+        PrefectureColumn::from_key,
+        (PrefectureColumn::Expiration, true),
+    );
     let current_page = page_number(&params);
     let query = PrefectureQuery {
         after: today - Days::new(DAYS_BACK),
@@ -88,9 +85,7 @@ pub async fn list(
                 (pagination(total, PER_PAGE, current_page, &params))
             }
             div.fr-col-12.fr-col-lg-3 {
-                (facet("Par statut", "statut", &params, statuses.iter().map(|(s, n)| {
-                    (s.clone(), Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned()), *n)
-                })))
+                (facet("Par statut", "statut", &params, status_entries(&statuses)))
             }
         }
     };

@@ -672,25 +672,11 @@ fn profiles(emails: &[String]) -> Vec<Profile> {
 
 /// A date as DS's `stringValue` writes it: `05 mars 2024`.
 fn french_date(date: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
     use chrono::Datelike;
     format!(
         "{:02} {} {}",
         date.day(),
-        MONTHS[date.month0() as usize],
+        crate::domain::dates::MONTHS[date.month0() as usize],
         date.year()
     )
 }

@@ -210,8 +210,13 @@ pub const ADMIN_PASSWORD: &str = "correct cheval agrafe";
 /// The admin app on a free port of 127.0.0.1, serving `t`'s database; returns its base URL.
 /// Cookies are not `Secure` (plain HTTP), as with `WIF_DEBUG`.
 pub async fn start_admin(t: &TestDb) -> String {
+    start_admin_with(t, true).await
+}
+
+/// The admin app as `start_admin`, with `WIF_DEBUG` as given.
+pub async fn start_admin_with(t: &TestDb, debug: bool) -> String {
     let settings = wif::config::Settings::from_lookup(|key| match key {
-        "WIF_DEBUG" => Some("True".into()),
+        "WIF_DEBUG" => Some(debug.to_string()),
         "WIF_DATABASE_URL" => Some(t.url.clone()),
         _ => None,
     })
