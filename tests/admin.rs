@@ -136,7 +136,6 @@ async fn every_page_requires_a_session(t: &TestDb) {
         "/admin/access-log/",
         "/admin/media/validity_check.json",
         "/admin/dossiers/100001/raw.json",
-        "/api/v1/apt_validity_check/100001/2000-01-01",
     ] {
         let answer = agent.get(path).await;
         assert_eq!(answer.status, StatusCode::SEE_OTHER, "{path}");
@@ -146,6 +145,12 @@ async fn every_page_requires_a_session(t: &TestDb) {
         );
         assert!(!answer.body.contains("100001"), "{path}");
     }
+    // Outside the admin nothing is served, with or without a session.
+    let api = agent
+        .get("/api/v1/apt_validity_check/100001/2000-01-01")
+        .await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(!api.body.contains("100001"));
     let post = agent.post("/admin/sync/", &[("csrf", "x")]).await;
     assert_eq!(post.location(), "/admin/login");
     // The public API is not served here, even signed in.
@@ -519,6 +524,31 @@ async fn the_dossiers_list_filters_searches_sorts_and_pages(t: &TestDb) {
         })
         .count();
     assert_eq!(total(&by_name) as usize, expected);
+
+    // A name starting with an accented capital, searched in lower case.
+    let accented = dossiers
+        .iter()
+        .filter_map(|d| d.nom.clone())
+        .find(|n| !n.chars().next().unwrap().is_ascii())
+        .expect("the synthetic data has such names");
+    let prefix: String = accented.chars().take(3).collect::<String>().to_lowercase();
+    let found = agent
+        .get(&format!(
+            "/admin/dossiers/?{}",
+            serde_urlencoded::to_string([("q", &prefix)]).unwrap()
+        ))
+        .await
+        .body;
+    let expected = dossiers
+        .iter()
+        .filter(|d| {
+            d.nom
+                .as_deref()
+                .is_some_and(|n| n.to_lowercase().starts_with(&prefix))
+        })
+        .count();
+    assert!(expected > 0);
+    assert_eq!(total(&found) as usize, expected, "{prefix}");
 
     let sorted = agent.get("/admin/dossiers/?o=fin_apt").await.body;
     let ends: Vec<chrono::NaiveDate> = column(&sorted, 5)

@@ -180,8 +180,21 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_page(state: &AppState, next: &str, error: Option<&str>, username: &str) -> Response {
-    let csrf = random_token();
+/// The login form's token: the one its cookie already carries, so that another tab or a request
+/// the browser makes by itself does not invalidate a form on screen; a new one otherwise.
+fn login_token(headers: &HeaderMap) -> String {
+    cookie(headers, LOGIN_CSRF_COOKIE)
+        .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+        .unwrap_or_else(random_token)
+}
+
+fn login_page(
+    state: &AppState,
+    csrf: &str,
+    next: &str,
+    error: Option<&str>,
+    username: &str,
+) -> Response {
     let body = html! {
         div.fr-grid-row.fr-grid-row--center {
             div.fr-col-12.fr-col-md-6 {
@@ -220,7 +233,7 @@ fn login_page(state: &AppState, next: &str, error: Option<&str>, username: &str)
     let mut response = (status, page("Connexion", None, "", body)).into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(state, LOGIN_CSRF_COOKIE, &csrf, 3600),
+        set_cookie(state, LOGIN_CSRF_COOKIE, csrf, 3600),
     );
     response
 }
@@ -228,9 +241,11 @@ fn login_page(state: &AppState, next: &str, error: Option<&str>, username: &str)
 /// `GET /admin/login`.
 pub async fn login_form(
     State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
     Query(query): Query<LoginQuery>,
 ) -> Response {
-    login_page(&state, &safe_next(query.next.as_deref()), None, "")
+    let next = safe_next(query.next.as_deref());
+    login_page(&state, &login_token(&headers), &next, None, "")
 }
 
 #[derive(Deserialize)]
@@ -268,7 +283,13 @@ pub async fn login(
     ];
 
     if let Some(wait) = throttled(&state, &keys, now).await? {
-        return Ok(login_page(&state, &next, Some(&wait), &username));
+        return Ok(login_page(
+            &state,
+            &csrf_cookie,
+            &next,
+            Some(&wait),
+            &username,
+        ));
     }
 
     let user = users::find_by_username(&state.db, &username).await?;
@@ -291,7 +312,13 @@ pub async fn login(
         login_failures::record(&state.db, &keys, now, now - WINDOW).await?;
         access_log::record(&state.db, entry(Action::LoginFailed, None), now).await?;
         tracing::info!("connexion refusée");
-        return Ok(login_page(&state, &next, Some(REFUSED), &username));
+        return Ok(login_page(
+            &state,
+            &csrf_cookie,
+            &next,
+            Some(REFUSED),
+            &username,
+        ));
     };
 
     login_failures::clear(&state.db, &keys[0]).await?;

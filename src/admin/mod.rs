@@ -132,7 +132,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/access-log/", get(users::access_log))
         .route("/admin/logout", post(auth::logout))
         // Any other address of the admin, without a session, goes to the login page too.
-        .fallback(|| async { PageError::NotFound })
+        .route("/admin/{*rest}", get(|| async { PageError::NotFound }))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,
@@ -144,6 +144,8 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/static/{*path}", get(assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         .merge(private)
+        // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
+        .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(crate::http::access_log))
         .with_state(state)

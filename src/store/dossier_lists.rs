@@ -164,19 +164,32 @@ fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
             Ok(ds_id) => f.and("ds_id = ?", vec![Bind::Int(ds_id)]),
             Err(_) => {
                 // A prefix is a range in bytewise order: the indexes on lower(...) serve it.
-                let low = search.to_lowercase();
-                let high = format!("{low}\u{10FFFF}");
-                let column = |name: &str| match engine {
-                    Engine::Postgres => format!("lower({name}) COLLATE \"C\""),
-                    Engine::Sqlite => format!("lower({name})"),
+                let (column, prefixes): (fn(&str) -> String, Vec<String>) = match engine {
+                    Engine::Postgres => (
+                        |name| format!("lower({name}) COLLATE \"C\""),
+                        vec![search.to_lowercase()],
+                    ),
+                    // SQLite's lower() folds ASCII letters only: "Émilie" stays "Émilie". Ask
+                    // for the prefix as it folds it, typed or with a capital first letter.
+                    Engine::Sqlite => {
+                        let mut prefixes = vec![
+                            search.to_ascii_lowercase(),
+                            capitalized(search).to_ascii_lowercase(),
+                        ];
+                        prefixes.dedup();
+                        (|name| format!("lower({name})"), prefixes)
+                    }
                 };
-                let range = ["nom", "prenom", "email"]
-                    .map(|name| format!("({c} >= ? AND {c} < ?)", c = column(name)))
-                    .join(" OR ");
-                let values = (0..3)
-                    .flat_map(|_| [Bind::Text(low.clone()), Bind::Text(high.clone())])
-                    .collect();
-                f.and(&format!("({range})"), values);
+                let mut ranges = Vec::new();
+                let mut values = Vec::new();
+                for name in ["nom", "prenom", "email"] {
+                    for prefix in &prefixes {
+                        ranges.push(format!("({c} >= ? AND {c} < ?)", c = column(name)));
+                        values.push(Bind::Text(prefix.clone()));
+                        values.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
+                    }
+                }
+                f.and(&format!("({})", ranges.join(" OR ")), values);
             }
         }
     }
@@ -190,6 +203,14 @@ fn order_by(column: &str, descending: bool) -> String {
         true => format!("{column} DESC NULLS FIRST, ds_id DESC"),
         false => format!("{column} ASC NULLS LAST, ds_id ASC"),
     }
+}
+
+/// The text with its first letter in capitals.
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// One page of the list. The page's numbers are found first (in an index when the sort allows),
@@ -229,9 +250,7 @@ impl Counts {
 
     /// Per status, under the department filter.
     pub fn by_status(&self, department: Option<&str>) -> Vec<(String, i64)> {
-        self.group(|(s, d, _)| {
-            Self::matches(s, d, None, department).then(|| s.clone())
-        })
+        self.group(|(s, d, _)| Self::matches(s, d, None, department).then(|| s.clone()))
     }
 
     /// Per department, under the status filter.
@@ -369,7 +388,10 @@ pub struct PrefectureRow {
 
 fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {
     let mut f = Filter::default();
-    f.and("date_dexpiration_titre_sejour > ?", vec![Bind::Date(q.after)]);
+    f.and(
+        "date_dexpiration_titre_sejour > ?",
+        vec![Bind::Date(q.after)],
+    );
     if let (Some(status), true) = (q.status, with_status) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
     }
@@ -377,7 +399,10 @@ fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {
 }
 
 /// One page of Suivi Préfecture.
-pub async fn prefecture_page(db: &Db, q: &PrefectureQuery) -> Result<Vec<PrefectureRow>, StoreError> {
+pub async fn prefecture_page(
+    db: &Db,
+    q: &PrefectureQuery,
+) -> Result<Vec<PrefectureRow>, StoreError> {
     let f = prefecture_filter(q, true);
     let order = order_by(q.sort.sql(), q.descending);
     let sql = format!(

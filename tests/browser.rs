@@ -1,0 +1,667 @@
+//! The admin in a real headless Chromium, driven over the W3C WebDriver protocol: sign in, the
+//! dossiers list with its filters, search and date drill-down, a dossier, Suivi Préfecture, sign
+//! out. Screenshots of each step land in `target/screenshots/` for a person to look at.
+//!
+//! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
+//! `chromium-driver`); without them the test is skipped, unless `WIF_REQUIRE_BROWSER` is set.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::{Datelike, NaiveDateTime};
+use common::TestDb;
+use serde_json::{Value, json};
+use wif::domain::{Dossier, Status};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long a page, an element or the driver may take to show up.
+const PATIENCE: Duration = Duration::from_secs(10);
+/// The key of an element reference in W3C WebDriver answers.
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A chromedriver of our own with one browser session; both end on drop.
+struct Browser {
+    http: reqwest::Client,
+    /// `http://127.0.0.1:<port>/session/<id>`.
+    session: String,
+    /// Dropped after the session has ended: the driver, then Chromium's profile.
+    _driver: Driver,
+    _profile: tempfile::TempDir,
+    /// `target/screenshots/`.
+    shots: PathBuf,
+    engine: String,
+}
+
+/// The chromedriver process, killed on drop, even when the session could not start.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An element of the current page, as the driver names it.
+struct Element(String);
+
+impl Browser {
+    async fn start(engine: &str) -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let driver = Driver(
+            Command::new(CHROMEDRIVER)
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
+        // A bound on any command, however slow the page: a stuck browser fails the test.
+        let http = wif::ds::http_client()
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap();
+        let root = format!("http://127.0.0.1:{port}");
+        eventually(|| async {
+            let status: Value = http
+                .get(format!("{root}/status"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            status["value"]["ready"].as_bool().filter(|r| *r)
+        })
+        .await
+        .expect("chromedriver ready within 10 s");
+
+        let profile = tempfile::tempdir().unwrap();
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1400,1000",
+        ]
+        .map(String::from)
+        .into_iter()
+        .chain([format!("--user-data-dir={}", profile.path().display())])
+        .collect::<Vec<_>>();
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+        }}});
+        let created: Value = http
+            .post(format!("{root}/session"))
+            .json(&capabilities)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = created["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no browser session: {created}"));
+
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        Browser {
+            http,
+            session: format!("{root}/session/{id}"),
+            _driver: driver,
+            _profile: profile,
+            shots: dir,
+            engine: engine.to_owned(),
+        }
+    }
+
+    /// One WebDriver command; its `value`, or the driver's error.
+    async fn command(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<Value, String> {
+        let url = format!("{}{path}", self.session);
+        let request = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url).json(&body.unwrap_or(json!({}))),
+        };
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let ok = response.status().is_success();
+        let answer: Value = response.json().await.map_err(|e| e.to_string())?;
+        match ok {
+            true => Ok(answer["value"].clone()),
+            false => Err(format!(
+                "{}: {}",
+                answer["value"]["error"], answer["value"]["message"]
+            )),
+        }
+    }
+
+    async fn must(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.command(method, path, body)
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    async fn goto(&self, url: &str) {
+        self.must("POST", "/url", Some(json!({"url": url}))).await;
+    }
+
+    async fn url(&self) -> String {
+        self.must("GET", "/url", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn source(&self) -> String {
+        self.must("GET", "/source", None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Polls `attempt` for at most `PATIENCE`; on failure, leaves a screenshot of the page and
+    /// tells its address.
+    async fn until<T, F: Future<Output = Option<T>>>(
+        &self,
+        what: &str,
+        attempt: impl Fn() -> F,
+    ) -> T {
+        if let Some(value) = eventually(attempt).await {
+            return value;
+        }
+        self.screenshot("failure").await;
+        panic!(
+            "waited {PATIENCE:?} for {what}; the browser is on {}",
+            self.url().await
+        );
+    }
+
+    /// Waits until the address satisfies `check`, and returns it.
+    async fn wait_for_url(&self, what: &str, check: impl Fn(&str) -> bool) -> String {
+        self.until(what, || async {
+            let url = self.url().await;
+            check(&url).then_some(url)
+        })
+        .await
+    }
+
+    /// The first element matching a CSS selector, waiting for it to appear.
+    async fn find(&self, css: &str) -> Element {
+        self.until(&format!("an element {css:?}"), || async {
+            let body = json!({"using": "css selector", "value": css});
+            let found = self.command("POST", "/element", Some(body)).await.ok()?;
+            Some(Element(found[ELEMENT_KEY].as_str()?.to_owned()))
+        })
+        .await
+    }
+
+    /// Every element matching a CSS selector now, maybe none.
+    async fn find_all(&self, css: &str) -> Vec<Element> {
+        let body = json!({"using": "css selector", "value": css});
+        let found = self.must("POST", "/elements", Some(body)).await;
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| Element(e[ELEMENT_KEY].as_str().unwrap().to_owned()))
+            .collect()
+    }
+
+    /// The first element matching `css` whose text satisfies `check`, waiting for it.
+    async fn find_text(&self, css: &str, check: impl Fn(&str) -> bool) -> Element {
+        self.until(
+            &format!("an element {css:?} with the right text"),
+            || async {
+                for element in self.find_all(css).await {
+                    if check(&self.text(&element).await) {
+                        return Some(element);
+                    }
+                }
+                None
+            },
+        )
+        .await
+    }
+
+    async fn click(&self, element: &Element) {
+        let path = format!("/element/{}/click", element.0);
+        self.must("POST", &path, None).await;
+    }
+
+    async fn clear(&self, element: &Element) {
+        let path = format!("/element/{}/clear", element.0);
+        self.must("POST", &path, None).await;
+    }
+
+    async fn send_keys(&self, element: &Element, text: &str) {
+        let path = format!("/element/{}/value", element.0);
+        self.must("POST", &path, Some(json!({"text": text}))).await;
+    }
+
+    /// The text as rendered: hidden text is left out.
+    async fn text(&self, element: &Element) -> String {
+        let path = format!("/element/{}/text", element.0);
+        self.must("GET", &path, None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.find_all(css).await {
+            texts.push(self.text(&element).await);
+        }
+        texts
+    }
+
+    async fn attribute(&self, element: &Element, name: &str) -> Option<String> {
+        let path = format!("/element/{}/attribute/{name}", element.0);
+        self.must("GET", &path, None)
+            .await
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// Saves the page as `target/screenshots/<engine>-<step>.png`.
+    async fn screenshot(&self, step: &str) {
+        let png = self.must("GET", "/screenshot", None).await;
+        let path = self.shots.join(format!("{}-{step}.png", self.engine));
+        std::fs::write(&path, decode_base64(png.as_str().unwrap())).unwrap();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // Drop cannot await: a short-lived runtime on its own thread ends the session, so that
+        // Chromium quits before its driver is killed, even when the test failed. It needs a client
+        // of its own: the pooled connections of `self.http` belong to the blocked test runtime.
+        // The driver is killed afterwards, when the fields are dropped.
+        let session = self.session.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let http = wif::ds::http_client().timeout(PATIENCE).build().unwrap();
+                let _ = http.delete(session).send().await;
+            });
+        })
+        .join()
+        .unwrap();
+    }
+}
+
+/// Polls `attempt` until it gives a value, for at most `PATIENCE`.
+async fn eventually<T, F: Future<Output = Option<T>>>(attempt: impl Fn() -> F) -> Option<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = attempt().await {
+            return Some(value);
+        }
+        if start.elapsed() > PATIENCE {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Standard base64, as WebDriver sends screenshots.
+fn decode_base64(text: &str) -> Vec<u8> {
+    let digit = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        b'/' => 63,
+        _ => panic!("not base64: {c}"),
+    };
+    let digits: Vec<u8> = text.bytes().filter(|c| *c != b'=').map(digit).collect();
+    digits
+        .chunks(4)
+        .flat_map(|chunk| {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, d)| n | u32::from(*d) << (18 - 6 * i));
+            n.to_be_bytes()[1..chunk.len()].to_vec()
+        })
+        .collect()
+}
+
+/// The number of `.wif-total` ("1 234 dossiers").
+async fn total(browser: &Browser) -> usize {
+    let text = browser.text(&browser.find(".wif-total").await).await;
+    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("a total: {text:?}"))
+}
+
+/// The DS numbers of the rows of the list.
+async fn row_ids(browser: &Browser) -> BTreeSet<i64> {
+    browser
+        .texts("table tbody tr td:first-child a")
+        .await
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect()
+}
+
+/// The creation instant as the admin shows it, in the service's time zone.
+fn paris(d: &Dossier) -> NaiveDateTime {
+    d.created_at
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .naive_local()
+}
+
+fn browser_missing() -> bool {
+    if Path::new(CHROMEDRIVER).exists() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("WIF_REQUIRE_BROWSER").is_none(),
+        "WIF_REQUIRE_BROWSER is set but {CHROMEDRIVER} is missing: install chromium and chromium-driver"
+    );
+    eprintln!("browser test skipped: install chromium and chromium-driver");
+    true
+}
+
+async fn admin_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seeded = common::seed_dossiers(t, 300).await;
+    common::create_user(t, "marie", true).await;
+    let base = common::start_admin(t).await;
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(engine).await;
+    let list_url = format!("{base}/admin/dossiers/");
+
+    // Without a session, the list sends to the login page, which remembers where to go.
+    browser.goto(&list_url).await;
+    browser
+        .wait_for_url("the login page", |u| {
+            u.starts_with(&format!("{base}/admin/login?next="))
+        })
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Connexion");
+    browser.screenshot("01-login").await;
+
+    let username = browser.find("#username").await;
+    browser.send_keys(&username, "marie").await;
+    let password = browser.find("#password").await;
+    browser.send_keys(&password, common::ADMIN_PASSWORD).await;
+    browser.screenshot("02-login-filled").await;
+    browser
+        .click(&browser.find("main form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for_url("the dossiers list", |u| u == list_url)
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Dossiers");
+    let header = browser.text(&browser.find("header").await).await;
+    assert!(header.contains("marie (administrateur)"), "{header}");
+    assert_eq!(total(&browser).await, seeded.len());
+    assert_eq!(browser.find_all("table tbody tr").await.len(), 100);
+    browser.screenshot("03-dossiers").await;
+
+    // A status of the side menu: its count, then only its dossiers.
+    let refused = Status::Refused.label();
+    let link = browser
+        .find_text("nav.fr-sidemenu a.fr-sidemenu__link", |t| {
+            t.starts_with(&format!("{refused} ("))
+        })
+        .await;
+    let facet_text = browser.text(&link).await;
+    let facet_count: usize = facet_text
+        .trim_start_matches(&format!("{refused} ("))
+        .trim_end_matches(')')
+        .parse()
+        .unwrap();
+    let expected = seeded
+        .iter()
+        .filter(|d| d.status == Status::Refused)
+        .count();
+    assert_eq!(facet_count, expected, "{facet_text}");
+    browser.click(&link).await;
+    browser
+        .wait_for_url("the list of refused dossiers", |u| {
+            u.contains("statut=refused")
+        })
+        .await;
+    assert_eq!(total(&browser).await, facet_count);
+    let statuses = browser.texts("table tbody tr td:nth-child(2)").await;
+    assert_eq!(statuses.len(), facet_count.min(100));
+    assert!(statuses.iter().all(|s| s == refused), "{statuses:?}");
+    browser.screenshot("04-status-filter").await;
+
+    // A DS number finds its dossier alone; the status filter goes with the "Dossiers" link.
+    browser
+        .click(&browser.find("nav.fr-nav a[href='/admin/dossiers/']").await)
+        .await;
+    browser
+        .wait_for_url("the whole list", |u| u == list_url)
+        .await;
+    let wanted = seeded[123].ds_id.get();
+    browser
+        .send_keys(&browser.find("#q").await, &wanted.to_string())
+        .await;
+    browser
+        .click(&browser.find("form[role=search] button").await)
+        .await;
+    browser
+        .wait_for_url("the search by number", |u| {
+            u.contains(&format!("q={wanted}"))
+        })
+        .await;
+    assert_eq!(total(&browser).await, 1);
+    assert_eq!(browser.find_all("table tbody tr").await.len(), 1);
+    assert_eq!(row_ids(&browser).await, BTreeSet::from([wanted]));
+    browser.screenshot("05-search-number").await;
+
+    // The start of a name: exactly the dossiers whose name, first name or e-mail begins so.
+    let name = seeded
+        .iter()
+        .filter_map(|d| d.nom.as_deref())
+        .find(|n| n.len() >= 4 && n.chars().all(|c| c.is_ascii_alphabetic()))
+        .unwrap();
+    let prefix = &name[..3];
+    let starts = |v: &Option<String>| {
+        v.as_deref()
+            .is_some_and(|v| v.to_lowercase().starts_with(&prefix.to_lowercase()))
+    };
+    let expected: BTreeSet<i64> = seeded
+        .iter()
+        .filter(|d| starts(&d.nom) || starts(&d.prenom) || starts(&d.email))
+        .map(|d| d.ds_id.get())
+        .collect();
+    assert!(
+        (2..=100).contains(&expected.len()),
+        "{prefix}: {expected:?}"
+    );
+    let search = browser.find("#q").await;
+    browser.clear(&search).await;
+    browser.send_keys(&search, prefix).await;
+    browser
+        .click(&browser.find("form[role=search] button").await)
+        .await;
+    browser
+        .wait_for_url("the search by name", |u| u.contains(&format!("q={prefix}")))
+        .await;
+    assert_eq!(total(&browser).await, expected.len());
+    assert_eq!(row_ids(&browser).await, expected);
+    browser.screenshot("06-search-name").await;
+
+    // One of them, opened from the list: its facts, its champs, its raw document.
+    let first = browser.find("table tbody tr td:first-child a").await;
+    let opened: i64 = browser.text(&first).await.parse().unwrap();
+    browser.click(&first).await;
+    browser
+        .wait_for_url("the dossier page", |u| u == format!("{list_url}{opened}"))
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        format!("Dossier {opened}")
+    );
+    let terms = browser.texts("dl.wif-facts dt").await;
+    let values = browser.texts("dl.wif-facts dd").await;
+    let fact = |term: &str| {
+        let i = terms.iter().position(|t| t == term).unwrap();
+        values[i].to_lowercase()
+    };
+    let prefix_lower = prefix.to_lowercase();
+    assert!(
+        fact("Nom").starts_with(&prefix_lower)
+            || fact("Prénom").starts_with(&prefix_lower)
+            || fact("E-mail du demandeur").starts_with(&prefix_lower),
+        "dossier {opened} does not match {prefix:?}: {terms:?} {values:?}"
+    );
+    let headings = browser.texts("main h2").await;
+    assert!(
+        headings.iter().any(|h| h == "Champs du formulaire"),
+        "{headings:?}"
+    );
+    let champs = browser.texts(".wif-table table tbody th").await;
+    assert!(champs.len() >= 10, "{champs:?}");
+    assert!(champs.iter().any(|c| c == "Nom"), "{champs:?}");
+    let raw = format!("\"number\": {opened}");
+    let json = browser.find("details.wif-raw pre").await;
+    assert_eq!(browser.text(&json).await, "", "the JSON is folded at first");
+    assert!(browser.source().await.contains(&raw));
+    browser.screenshot("07-dossier").await;
+    browser
+        .click(&browser.find("details.wif-raw summary").await)
+        .await;
+    browser
+        .until("the JSON to unfold", || async {
+            browser.text(&json).await.contains(&raw).then_some(())
+        })
+        .await;
+    browser.screenshot("08-dossier-json").await;
+
+    // The date drill-down: a year, then a month that has dossiers, in Paris time.
+    let when = paris(&seeded[0]);
+    let (year, month) = (when.year(), when.month());
+    let in_month: BTreeSet<i64> = seeded
+        .iter()
+        .filter(|d| {
+            let c = paris(d);
+            (c.year(), c.month()) == (year, month)
+        })
+        .map(|d| d.ds_id.get())
+        .collect();
+    browser
+        .click(
+            &browser
+                .find_text("main a", |t| t == "Retour à la liste")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for_url("the list again", |u| u == list_url)
+        .await;
+    let year_link = browser
+        .find_text("nav.wif-dates a", |t| t == year.to_string())
+        .await;
+    browser.click(&year_link).await;
+    browser
+        .wait_for_url("the year", |u| u.contains(&format!("annee={year}")))
+        .await;
+    browser.screenshot("09-dates-year").await;
+    let month_name = wif::domain::dates::MONTHS[month as usize - 1];
+    let month_link = browser
+        .find_text("nav.wif-dates a", |t| t == month_name)
+        .await;
+    browser.click(&month_link).await;
+    let url = browser
+        .wait_for_url("the month", |u| u.contains(&format!("mois={month}")))
+        .await;
+    assert!(url.contains(&format!("annee={year}")), "{url}");
+    assert_eq!(total(&browser).await, in_month.len());
+    assert_eq!(row_ids(&browser).await, in_month);
+    let dates = browser.texts("table tbody tr td:nth-child(3)").await;
+    assert_eq!(dates.len(), in_month.len());
+    for date in &dates {
+        let shown = NaiveDateTime::parse_from_str(date, "%d/%m/%Y %H:%M").unwrap();
+        assert_eq!((shown.year(), shown.month()), (year, month), "{date}");
+    }
+    browser.screenshot("10-dates-month").await;
+
+    // Suivi Préfecture: permits that expired less than 62 days ago, or expire later.
+    let link = browser
+        .find_text("nav.fr-nav a", |t| t == "Suivi Préfecture")
+        .await;
+    assert_eq!(
+        browser.attribute(&link, "href").await.as_deref(),
+        Some("/admin/prefecture/")
+    );
+    browser.click(&link).await;
+    browser
+        .wait_for_url("Suivi Préfecture", |u| {
+            u == format!("{base}/admin/prefecture/")
+        })
+        .await;
+    let title = browser.text(&browser.find("h1").await).await;
+    assert!(title.starts_with("Suivi Préfecture"), "{title}");
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let followed = seeded
+        .iter()
+        .filter(|d| {
+            d.date_dexpiration_titre_sejour
+                .is_some_and(|e| e > today - chrono::Days::new(62))
+        })
+        .count();
+    assert_eq!(total(&browser).await, followed);
+    browser.screenshot("11-prefecture").await;
+
+    // Signing out ends the session: the list asks to sign in again.
+    let logout = browser
+        .find_text("header button", |t| t == "Se déconnecter")
+        .await;
+    browser.click(&logout).await;
+    browser
+        .wait_for_url("the login page after signing out", |u| {
+            u == format!("{base}/admin/login")
+        })
+        .await;
+    browser.find("#username").await;
+    browser.screenshot("12-signed-out").await;
+    browser.goto(&list_url).await;
+    browser
+        .wait_for_url("the login page again", |u| {
+            u.starts_with(&format!("{base}/admin/login?next="))
+        })
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Connexion");
+    assert!(browser.find_all("table").await.is_empty());
+    browser.screenshot("13-login-again").await;
+}
+
+both_engines!(admin_in_a_browser);
