@@ -12,8 +12,8 @@ trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
 target/release/wif migrate > /dev/null
-WIF_SUPERUSER_PASSWORD='mesure de charge admin' target/release/wif createsuperuser \
-    --username bench-admin --email bench@example.org --no-input > /dev/null 2>&1 || true
+WIF_SUPERUSER_PASSWORD='correct cheval agrafe batterie' target/release/wif createsuperuser \
+    --username charge --email charge@example.org --no-input > /dev/null 2>&1 || true
 WIF_DEBUG=True WIF_MEDIA_ROOT=$work WIF_BIND=127.0.0.1:18100 RUST_LOG=warn \
     target/release/wif serve > "$work/server.log" 2>&1 &
 server=$!
@@ -21,12 +21,16 @@ until curl -sf http://127.0.0.1:18100/healthz > /dev/null; do sleep 0.2; done
 
 csrf=$(curl -s -c "$work/jar" http://127.0.0.1:18100/admin/login | grep -o 'name="csrf" value="[0-9a-f]*"' | cut -d'"' -f4)
 curl -s -b "$work/jar" -c "$work/jar" -o /dev/null \
-    -d "csrf=$csrf&next=/admin/&username=bench-admin&password=mesure+de+charge+admin" \
+    -d "csrf=$csrf&next=/admin/&username=charge&password=correct+cheval+agrafe+batterie" \
     http://127.0.0.1:18100/admin/login
 cookie="wif_session=$(awk '$6 == "wif_session" {print $7}' "$work/jar")"
+if [ "$cookie" = "wif_session=" ]; then
+    echo "sign-in failed: see $work/server.log" >&2
+    exit 1
+fi
 
 # A department and a name prefix that exist in the data.
-department=$(curl -s -b "$work/jar" "http://127.0.0.1:18100/admin/dossiers/" | grep -o 'departement=[^"&]*' | head -1 | cut -d= -f2)
+department=$(curl -s -b "$work/jar" "http://127.0.0.1:18100/admin/dossiers/" | grep -o 'departement=[^"&]*' | sed -n 1p | cut -d= -f2 || true)
 printf "%-55s %10s %10s %10s\n" "page" "median" "p99" "req/s"
 for path in \
     "/admin/dossiers/" \
@@ -39,6 +43,6 @@ for path in \
     median=$(echo "$out" | awk '$1 == "50%" {print $2}')
     p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
     rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
-    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $4}')
+    non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
     printf "%-55s %10s %10s %10s %s\n" "$path" "$median" "$p99" "$rps" "${non2xx:+($non2xx non-2xx!)}"
 done

@@ -41,8 +41,8 @@ pub enum Command {
     /// Liste les démarches connues ou change leur type (autorisation ou introduction)
     #[command(subcommand)]
     Procedures(ProceduresCommand),
-    /// Lance l'administration web (WIF_BIND, 127.0.0.1:8000 par défaut)
-    Serve,
+    /// Lance l'administration web (WIF_BIND, 127.0.0.1:8000 par défaut) et les tâches planifiées
+    Serve(ServeArgs),
     /// Lance le service public : vérification des APT et statistiques, depuis les fichiers exportés
     #[command(visible_alias = "serve_public")]
     ServePublic,
@@ -71,6 +71,13 @@ pub struct SyncArgs {
     /// Ne synchronise que cette démarche
     #[arg(long, value_name = "NUMERO")]
     pub procedure: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Ne lance aucune tâche planifiée (synchronisation, exports) : l'administration seule
+    #[arg(long)]
+    pub no_scheduler: bool,
 }
 
 #[derive(Debug, Args)]
@@ -163,7 +170,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportStatsData(args) => commands::export::stats(args).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
-        Command::Serve => commands::serve::run().await,
+        Command::Serve(args) => commands::serve::run(args).await,
         Command::ServePublic => commands::serve_public::run().await,
         Command::Demo(args) => commands::demo::run(args).await,
     }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 
 use crate::domain::ApiVersion;
+use crate::domain::cron::Schedule;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wif.sqlite3";
 pub const DEFAULT_DS_API_URL: &str = "https://demarche.numerique.gouv.fr";
@@ -59,8 +60,9 @@ pub struct Settings {
     pub ds: DsSettings,
     pub public_rate_limit_per_minute: u32,
     pub trust_proxy: bool,
-    pub sync_schedule: String,
-    pub stats_schedule: String,
+    /// `None` when `off`.
+    pub sync_schedule: Option<Schedule>,
+    pub stats_schedule: Option<Schedule>,
     pub log_format: LogFormat,
 }
 
@@ -150,8 +152,8 @@ impl Settings {
             },
             public_rate_limit_per_minute: parse_rate(parsed("WIF_PUBLIC_RATE_LIMIT", "60"))?,
             trust_proxy: parse_bool(parsed("WIF_TRUST_PROXY", "False"))?,
-            sync_schedule: parsed("WIF_SYNC_SCHEDULE", "0 9-19 * * 1-5").1,
-            stats_schedule: parsed("WIF_STATS_SCHEDULE", "0 9 * * *").1,
+            sync_schedule: schedule(parsed("WIF_SYNC_SCHEDULE", "0 9-19 * * 1-5"))?,
+            stats_schedule: schedule(parsed("WIF_STATS_SCHEDULE", "0 9 * * *"))?,
             log_format,
         })
     }
@@ -216,6 +218,10 @@ fn percent_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+fn schedule((variable, value): (&'static str, String)) -> Result<Option<Schedule>, ConfigError> {
+    Schedule::parse(&value).map_err(|message| ConfigError { variable, message })
 }
 
 fn parse_bool((variable, value): (&'static str, String)) -> Result<bool, ConfigError> {
@@ -298,8 +304,8 @@ mod tests {
             s.cors_origins,
             ["https://workinfrance.beta.gouv.fr", "http://localhost:8080"]
         );
-        assert_eq!(s.sync_schedule, "0 9-19 * * 1-5");
-        assert_eq!(s.stats_schedule, "0 9 * * *");
+        assert_eq!(s.sync_schedule.unwrap().as_str(), "0 9-19 * * 1-5");
+        assert_eq!(s.stats_schedule.unwrap().as_str(), "0 9 * * *");
         assert!(s.ds.token.is_none());
         assert!(s.ds.procedure_ids.is_empty());
     }
@@ -360,6 +366,16 @@ mod tests {
             assert_eq!(error.variable, variable);
             assert!(error.to_string().starts_with(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn schedules_can_be_turned_off_and_a_wrong_one_is_named() {
+        let off = settings(&[("WIF_STATS_SCHEDULE", "off")]).unwrap();
+        assert_eq!(off.stats_schedule, None);
+        assert!(off.sync_schedule.is_some());
+        let error = settings(&[("WIF_SYNC_SCHEDULE", "tous les jours")]).unwrap_err();
+        assert_eq!(error.variable, "WIF_SYNC_SCHEDULE");
+        assert!(error.message.contains("5 champs"), "{}", error.message);
     }
 
     #[test]

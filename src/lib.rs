@@ -11,6 +11,7 @@ pub mod export;
 pub mod fake_ds;
 pub mod http;
 pub mod public;
+pub mod scheduler;
 pub mod store;
 pub mod sync;
 pub mod synthetic;

@@ -50,6 +50,8 @@ pub struct AppState {
     /// Verified against when the username does not exist, so that both take as long.
     pub dummy_hash: String,
     counts: counts::CountsCache,
+    /// The scheduled jobs, shown with their next times on the sync page.
+    pub jobs: Vec<crate::scheduler::Job>,
 }
 
 impl AppState {
@@ -64,6 +66,7 @@ impl AppState {
             ds: settings.ds.clone(),
             dummy_hash: crate::domain::account::hash(&auth::random_token()),
             counts: counts::CountsCache::default(),
+            jobs: Vec::new(),
         }
     }
 }
@@ -206,7 +209,11 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
 }
 
 /// `wif serve`: the admin on `WIF_BIND` until Ctrl-C or SIGTERM.
-pub async fn serve(settings: &Settings, db: Db) -> anyhow::Result<()> {
+pub async fn serve(
+    settings: &Settings,
+    db: Db,
+    jobs: Vec<crate::scheduler::Job>,
+) -> anyhow::Result<()> {
     let secret = secret_key(settings)?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -217,7 +224,10 @@ pub async fn serve(settings: &Settings, db: Db) -> anyhow::Result<()> {
             )
         })?;
     println!("Administration : http://{}/admin/", settings.bind);
-    let state = Arc::new(AppState::new(db, settings, secret));
+    let state = Arc::new(AppState {
+        jobs,
+        ..AppState::new(db, settings, secret)
+    });
     serve_on(listener, state, crate::shutdown_signal()).await
 }
 

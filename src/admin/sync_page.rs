@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
 use indicatif::ProgressBar;
 use maud::{Markup, html};
 
@@ -38,6 +39,20 @@ pub async fn show(
                 }
             }
         }
+        h2 { "Tâches planifiées" }
+        @if state.jobs.is_empty() {
+            p { "Aucune tâche planifiée (WIF_SYNC_SCHEDULE et WIF_STATS_SCHEDULE à « off », ou wif serve --no-scheduler)." }
+        } @else {
+            ul {
+                @for job in &state.jobs {
+                    li {
+                        (job.kind.label()) " (" code { (job.schedule.as_str()) } ") : prochaine exécution le "
+                        strong { (datetime(job.schedule.next_after(Utc::now(), tz), tz)) }
+                    }
+                }
+            }
+        }
+        h2 { "Historique" }
         div.fr-table.wif-table { table {
             caption { "Dernières synchronisations" }
             thead { tr {

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod champs;
+pub mod cron;
 pub mod dates;
 pub mod dossier;
 pub mod procedure;

@@ -13,6 +13,7 @@ use sqlx::{ConnectOptions, Connection};
 pub mod access_log;
 pub mod dossier_lists;
 pub mod dossiers;
+pub mod job_runs;
 pub mod locks;
 pub mod login_failures;
 pub mod procedures;

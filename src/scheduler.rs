@@ -1,0 +1,146 @@
+//! The jobs `wif serve` runs by itself (SPEC 8), replacing the seed's crontab: the sync then the
+//! validity-check export (`WIF_SYNC_SCHEDULE`), and the stats export (`WIF_STATS_SCHEDULE`), in
+//! `WIF_TIME_ZONE`. Each scheduled time is claimed in the database, so that several instances run
+//! it once. A failure is recorded and logged; the job runs again at its next time.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use indicatif::ProgressBar;
+
+use crate::config::Settings;
+use crate::domain::cron::Schedule;
+use crate::ds::RetryPolicy;
+use crate::export::{Output, stats, validity_check};
+use crate::store::{Db, job_runs};
+use crate::sync::{self, SyncOptions};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// A sync, then the validity-check export.
+    Sync,
+    /// The stats export.
+    Stats,
+}
+
+impl JobKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobKind::Sync => "sync",
+            JobKind::Stats => "stats",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            JobKind::Sync => "Synchronisation puis export validity_check.json",
+            JobKind::Stats => "Export stats.json",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub kind: JobKind,
+    pub schedule: Schedule,
+}
+
+/// The jobs the settings turn on.
+pub fn jobs(settings: &Settings) -> Vec<Job> {
+    [
+        (JobKind::Sync, &settings.sync_schedule),
+        (JobKind::Stats, &settings.stats_schedule),
+    ]
+    .into_iter()
+    .filter_map(|(kind, schedule)| schedule.clone().map(|schedule| Job { kind, schedule }))
+    .collect()
+}
+
+/// Runs `jobs` at their times until the process ends.
+pub async fn run(db: Db, settings: Settings, jobs: Vec<Job>) {
+    let holder = format!("processus {}", std::process::id());
+    for job in &jobs {
+        if let Some(next) = job.schedule.next_after(Utc::now(), settings.time_zone) {
+            tracing::info!(
+                job = job.kind.name(),
+                schedule = job.schedule.as_str(),
+                next = %next.with_timezone(&settings.time_zone),
+                "tâche planifiée"
+            );
+        }
+    }
+    let loops = jobs
+        .into_iter()
+        .map(|job| job_loop(&db, &settings, job, &holder));
+    futures_util::future::join_all(loops).await;
+}
+
+async fn job_loop(db: &Db, settings: &Settings, job: Job, holder: &str) {
+    loop {
+        let Some(due) = job.schedule.next_after(Utc::now(), settings.time_zone) else {
+            tracing::warn!(
+                job = job.kind.name(),
+                "cette planification ne se déclenche jamais"
+            );
+            return;
+        };
+        sleep_until(due).await;
+        match job_runs::claim(db, job.kind.name(), due, holder, Utc::now()).await {
+            Ok(true) => run_once(db, settings, job.kind, due).await,
+            Ok(false) => {
+                tracing::info!(job = job.kind.name(), "déjà lancée par une autre instance")
+            }
+            Err(error) => tracing::error!(job = job.kind.name(), %error, "tâche non lancée"),
+        }
+    }
+}
+
+/// Sleeps until `due`, in steps of at most a minute, so that a clock change is noticed.
+async fn sleep_until(due: DateTime<Utc>) {
+    loop {
+        let left = (due - Utc::now()).to_std().unwrap_or_default();
+        if left.is_zero() {
+            return;
+        }
+        tokio::time::sleep(left.min(Duration::from_secs(60))).await;
+    }
+}
+
+/// Runs one job now and records how it went.
+pub async fn run_once(db: &Db, settings: &Settings, kind: JobKind, due: DateTime<Utc>) {
+    tracing::info!(job = kind.name(), "tâche lancée");
+    let outcome = execute(db, settings, kind).await;
+    let error = outcome.as_ref().err().map(ToString::to_string);
+    match &error {
+        None => tracing::info!(job = kind.name(), "tâche terminée"),
+        Some(error) => tracing::error!(job = kind.name(), %error, "tâche échouée"),
+    }
+    if let Err(error) = job_runs::finish(db, kind.name(), due, error.as_deref()).await {
+        tracing::error!(job = kind.name(), %error, "résultat de la tâche non enregistré");
+    }
+}
+
+async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<()> {
+    let now = Utc::now();
+    match kind {
+        JobKind::Sync => {
+            sync::run(
+                db,
+                &settings.ds,
+                RetryPolicy::default(),
+                &SyncOptions::default(),
+                &ProgressBar::hidden(),
+                std::future::pending(),
+            )
+            .await?;
+            let output = Output::choose(None, &settings.media_root, validity_check::FILE_NAME);
+            let today = now.with_timezone(&settings.time_zone).date_naive();
+            validity_check::export(db, &output, today).await?;
+        }
+        JobKind::Stats => {
+            let output = Output::choose(None, &settings.media_root, stats::FILE_NAME);
+            stats::export(db, &output, now, settings.time_zone).await?;
+        }
+    }
+    Ok(())
+}

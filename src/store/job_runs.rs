@@ -1,0 +1,79 @@
+//! The `job_runs` table: each scheduled time of each job, claimed by one instance.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, with_db};
+
+/// Claims `job` at `scheduled_for` for `holder`; `false` if another instance has it.
+pub async fn claim(
+    db: &Db,
+    job: &str,
+    scheduled_for: DateTime<Utc>,
+    holder: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let inserted = with_db!(db, pool => {
+        sqlx::query(
+            "INSERT INTO job_runs (job, scheduled_for, holder, started_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (job, scheduled_for) DO NOTHING",
+        )
+        .bind(job)
+        .bind(scheduled_for)
+        .bind(holder)
+        .bind(now)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
+pub async fn finish(
+    db: &Db,
+    job: &str,
+    scheduled_for: DateTime<Utc>,
+    error: Option<&str>,
+) -> Result<(), StoreError> {
+    let outcome = if error.is_some() {
+        "failure"
+    } else {
+        "success"
+    };
+    with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE job_runs SET finished_at = $3, outcome = $4, error = $5 \
+             WHERE job = $1 AND scheduled_for = $2",
+        )
+        .bind(job)
+        .bind(scheduled_for)
+        .bind(Utc::now())
+        .bind(outcome)
+        .bind(error)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobRun {
+    pub job: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub holder: String,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// The runs of `job`, latest first.
+pub async fn latest(db: &Db, job: &str, limit: i64) -> Result<Vec<JobRun>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT job, scheduled_for, holder, outcome, error FROM job_runs WHERE job = $1 \
+             ORDER BY scheduled_for DESC LIMIT $2",
+        )
+        .bind(job)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
+}
