@@ -661,6 +661,62 @@ async fn users_and_statistics(t: &TestDb) {
     assert!(stats.contains("Dossiers par statut"));
 }
 
+/// `/metrics` gives figures and never personal data; `/readyz` fails when the database is gone
+/// while `/healthz` stays up.
+async fn metrics_and_readiness(t: &TestDb) {
+    let dossiers = seed_dossiers(t, 40).await;
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    agent
+        .get(&format!("/admin/dossiers/{}", dossiers[0].ds_id))
+        .await;
+    let metrics = agent.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let closed = dossiers
+        .iter()
+        .filter(|d| d.status == Status::Closed)
+        .count();
+    assert!(
+        metrics
+            .body
+            .contains(&format!("wif_dossiers{{status=\"closed\"}} {closed}\n")),
+        "{}",
+        metrics.body
+    );
+    assert!(
+        metrics
+            .body
+            .contains("wif_http_requests_total{route=\"/admin/login\",status=\"200\"} 1\n")
+    );
+    assert!(
+        metrics
+            .body
+            .contains("route=\"/admin/dossiers/{ds_id}\",status=\"200\"")
+    );
+    assert!(
+        metrics
+            .body
+            .contains("wif_sync_last_success_timestamp_seconds 0\n")
+    );
+    for d in &dossiers {
+        assert!(
+            !metrics.body.contains(&d.ds_id.to_string()),
+            "no dossier number"
+        );
+        if let Some(email) = &d.email {
+            assert!(!metrics.body.contains(email.as_str()));
+        }
+    }
+    assert_eq!(agent.get("/readyz").await.status, StatusCode::OK);
+    t.db.close().await;
+    assert_eq!(
+        agent.get("/readyz").await.status,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(agent.get("/healthz").await.status, StatusCode::OK);
+}
+
 both_engines!(
     every_page_requires_a_session,
     sessions_are_renewed_at_sign_in_and_ended_at_sign_out,
@@ -672,6 +728,7 @@ both_engines!(
     the_dossiers_list_filters_searches_sorts_and_pages,
     suivi_prefecture_lists_permits_to_renew,
     users_and_statistics,
+    metrics_and_readiness,
 );
 
 /// `wif demo` as a new user runs it: it prints the admin's address and a password, the admin

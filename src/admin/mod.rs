@@ -26,6 +26,7 @@ mod counts;
 mod dossiers;
 mod home;
 pub mod layout;
+mod metrics;
 mod prefecture;
 mod stats;
 mod sync_page;
@@ -52,6 +53,7 @@ pub struct AppState {
     counts: counts::CountsCache,
     /// The scheduled jobs, shown with their next times on the sync page.
     pub jobs: Vec<crate::scheduler::Job>,
+    http: metrics::HttpCounters,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             dummy_hash: crate::domain::account::hash(&auth::random_token()),
             counts: counts::CountsCache::default(),
             jobs: Vec::new(),
+            http: metrics::HttpCounters::default(),
         }
     }
 }
@@ -146,10 +149,16 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/login", get(auth::login_form).post(auth::login))
         .route("/admin/static/{*path}", get(assets::asset))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(metrics::readyz))
+        .route("/metrics", get(metrics::metrics))
         .merge(private)
         // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
         .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count,
+        ))
         .layer(middleware::from_fn(crate::http::access_log))
         .with_state(state)
 }

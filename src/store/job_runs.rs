@@ -77,3 +77,29 @@ pub async fn latest(db: &Db, job: &str, limit: i64) -> Result<Vec<JobRun>, Store
         .await?
     }))
 }
+
+/// Per job: runs per outcome, and the duration in seconds of its last finished run.
+pub async fn figures(
+    db: &Db,
+) -> Result<(Vec<(String, String, i64)>, Vec<(String, f64)>), StoreError> {
+    Ok(with_db!(db, pool => {
+        let counts = sqlx::query_as(
+            "SELECT job, outcome, COUNT(*) FROM job_runs GROUP BY job, outcome ORDER BY job, outcome",
+        )
+        .fetch_all(pool)
+        .await?;
+        let finished: Vec<(String, DateTime<Utc>, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT job, started_at, finished_at FROM job_runs WHERE finished_at IS NOT NULL \
+             ORDER BY scheduled_for DESC LIMIT 50",
+        )
+        .fetch_all(pool)
+        .await?;
+        let mut last: Vec<(String, f64)> = Vec::new();
+        for (job, start, end) in finished {
+            if !last.iter().any(|(j, _)| *j == job) {
+                last.push((job, (end - start).as_seconds_f64()));
+            }
+        }
+        (counts, last)
+    }))
+}

@@ -124,6 +124,14 @@ impl Db {
     }
 
     /// Fails with a clear sentence when `wif migrate` has not been run on this database.
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_db!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
     pub async fn ensure_migrated(&self) -> Result<(), StoreError> {
         let known = match self {
             Db::Sqlite(_) => sqlx::migrate!("migrations/sqlite").migrations.len(),

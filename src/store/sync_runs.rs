@@ -121,3 +121,34 @@ pub async fn mark_interrupted(db: &Db) -> Result<u64, StoreError> {
         .rows_affected()
     }))
 }
+
+/// What `/metrics` shows of the sync runs.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFigures {
+    /// Runs per outcome (`success`, `failure`, `running`).
+    pub by_outcome: Vec<(String, i64)>,
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// The duration of the last finished run, in seconds.
+    pub last_duration_s: Option<f64>,
+}
+
+pub async fn figures(db: &Db) -> Result<RunFigures, StoreError> {
+    Ok(with_db!(db, pool => {
+        let by_outcome = sqlx::query_as("SELECT outcome, COUNT(*) FROM sync_runs GROUP BY outcome ORDER BY outcome")
+            .fetch_all(pool)
+            .await?;
+        let last_success_at = sqlx::query_scalar(
+            "SELECT finished_at FROM sync_runs WHERE outcome = 'success' ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?
+        .flatten();
+        let last: Option<(DateTime<Utc>, Option<DateTime<Utc>>)> = sqlx::query_as(
+            "SELECT started_at, finished_at FROM sync_runs WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
+        )
+        .fetch_optional(pool)
+        .await?;
+        let last_duration_s = last.and_then(|(start, end)| Some((end? - start).as_seconds_f64()));
+        RunFigures { by_outcome, last_success_at, last_duration_s }
+    }))
+}
