@@ -1,0 +1,37 @@
+# The Work in France back office: one image for `wif serve` (admin, scheduled jobs) and
+# `wif serve-public`. Build: docker compose build (or docker build -t wif .).
+
+# 1. The DSFR assets, from package-lock.json.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+
+# 2. The binary, with the assets embedded by build.rs.
+FROM rust:1-bookworm AS build
+WORKDIR /src
+COPY --from=assets /src/node_modules node_modules
+COPY Cargo.toml Cargo.lock build.rs package.json package-lock.json ./
+COPY src src
+COPY migrations migrations
+COPY static static
+COPY benches benches
+RUN cargo build --release --locked --bin wif
+
+# 3. A small runtime image, run as an unprivileged user.
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /var/lib/wif --create-home wif \
+    && mkdir -p /var/lib/wif/media \
+    && chown -R wif:wif /var/lib/wif
+COPY --from=build /src/target/release/wif /usr/local/bin/wif
+USER wif
+WORKDIR /var/lib/wif
+ENV WIF_MEDIA_ROOT=/var/lib/wif/media \
+    WIF_BIND=0.0.0.0:8000 \
+    WIF_PUBLIC_BIND=0.0.0.0:1337 \
+    WIF_LOG_FORMAT=json
+EXPOSE 8000 1337
+CMD ["wif", "serve"]
