@@ -300,18 +300,10 @@ impl Drop for Browser {
         // of its own: the pooled connections of `self.http` belong to the blocked test runtime.
         // The driver is killed afterwards, when the fields are dropped.
         let session = self.session.clone();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                let http = wif::ds::http_client().timeout(PATIENCE).build().unwrap();
-                let _ = http.delete(session).send().await;
-            });
-        })
-        .join()
-        .unwrap();
+        common::block_on_thread(async move {
+            let http = wif::ds::http_client().timeout(PATIENCE).build().unwrap();
+            let _ = http.delete(session).send().await;
+        });
     }
 }
 

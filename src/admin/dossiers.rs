@@ -14,6 +14,7 @@ use maud::{Markup, html};
 
 use super::layout::{
     Params, date, datetime, json_block, number, page, pagination, sort_header, status_tag,
+    total_line,
 };
 use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
@@ -149,7 +150,7 @@ pub async fn list(
         (date_hierarchy(&params, &dates, bounds.map(|(a, b)| (a.with_timezone(&tz).year(), b.with_timezone(&tz).year()))))
         div.fr-grid-row.fr-grid-row--gutters {
             div.fr-col-12.fr-col-lg-9 {
-                p.wif-total { strong { (number(total)) } " dossier" @if total > 1 { "s" } }
+                (total_line(total, "dossier"))
                 div.fr-table.fr-table--no-caption.wif-table {
                     table {
                         caption { "Dossiers" }

@@ -289,6 +289,11 @@ pub fn pagination(total: i64, per_page: i64, page: i64, params: &Params) -> Mark
     }
 }
 
+/// "1 234 dossiers" above a list.
+pub fn total_line(total: i64, noun: &str) -> Markup {
+    html! { p.wif-total { strong { (number(total)) } " " (noun) @if total > 1 { "s" } } }
+}
+
 /// A number with a thin space between thousands, as French writes it.
 pub fn number(n: i64) -> String {
     let digits = n.abs().to_string();

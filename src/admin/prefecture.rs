@@ -9,7 +9,7 @@ use chrono::{Days, Utc};
 use maud::{Markup, html};
 
 use super::dossiers::{PER_PAGE, facet, page_number, parse_query, sort_param, status_entries};
-use super::layout::{Params, date, number, page, pagination, sort_header, status_tag};
+use super::layout::{Params, date, page, pagination, sort_header, status_tag, total_line};
 use super::{AppState, PageError};
 use crate::domain::Status;
 use crate::domain::text::title_case;
@@ -55,7 +55,7 @@ pub async fn list(
         p { "Dossiers dont le titre de séjour expire après le " (date(Some(query.after))) "." }
         div.fr-grid-row.fr-grid-row--gutters {
             div.fr-col-12.fr-col-lg-9 {
-                p.wif-total { strong { (number(total)) } " dossier" @if total > 1 { "s" } }
+                (total_line(total, "dossier"))
                 div.fr-table.fr-table--no-caption.wif-table { table {
                     caption { "Suivi Préfecture" }
                     thead { tr {

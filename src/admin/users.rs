@@ -10,7 +10,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::dossiers::{page_number, parse_query};
-use super::layout::{Params, alert, csrf_field, datetime, number, page, pagination};
+use super::layout::{Params, alert, csrf_field, datetime, page, pagination, total_line};
 use super::{AppState, PageError, require_superuser};
 use crate::domain::account;
 use crate::store::StoreError;
@@ -248,7 +248,7 @@ pub async fn access_log(
         access_log::page(&state.db, LOG_PER_PAGE, (current - 1) * LOG_PER_PAGE).await?;
     let body = html! {
         p { "Chaque connexion, réussie ou non, chaque déconnexion et chaque consultation d'un dossier (RGPD)." }
-        p.wif-total { strong { (number(total)) } " entrée" @if total > 1 { "s" } }
+        (total_line(total, "entrée"))
         div.fr-table.wif-table { table {
             caption { "Journal d'accès" }
             thead { tr { th scope="col" { "Date" } th scope="col" { "Utilisateur" } th scope="col" { "Action" } th scope="col" { "Dossier" } th scope="col" { "Adresse" } } }

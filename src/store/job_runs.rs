@@ -34,11 +34,7 @@ pub async fn finish(
     scheduled_for: DateTime<Utc>,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    let outcome = if error.is_some() {
-        "failure"
-    } else {
-        "success"
-    };
+    let outcome = super::outcome(error);
     with_db!(db, pool => {
         sqlx::query(
             "UPDATE job_runs SET finished_at = $3, outcome = $4, error = $5 \

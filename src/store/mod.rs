@@ -22,6 +22,14 @@ pub mod sync_runs;
 pub mod sync_state;
 pub mod users;
 
+/// The `outcome` column of a finished run: a failure when it ended with an error.
+pub(crate) fn outcome(error: Option<&str>) -> &'static str {
+    match error {
+        Some(_) => "failure",
+        None => "success",
+    }
+}
+
 /// Runs `$body` with `$pool` bound to the concrete pool of either engine.
 macro_rules! with_db {
     ($db:expr, $pool:ident => $body:expr) => {

@@ -62,11 +62,7 @@ pub async fn finish(
     counters: &Counters,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    let outcome = if error.is_some() {
-        "failure"
-    } else {
-        "success"
-    };
+    let outcome = super::outcome(error);
     let n = |v: u64| v as i64;
     with_db!(db, pool => {
         sqlx::query(

@@ -87,23 +87,29 @@ impl Drop for TestDb {
             return;
         };
         // Drop cannot await: a short-lived runtime on its own thread removes the database.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async {
-                if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url).await {
-                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&pool)
-                        .await;
-                    pool.close().await;
-                }
-            });
-        })
-        .join()
-        .unwrap();
+        block_on_thread(async move {
+            if let Ok(Db::Postgres(pool)) = Db::connect(&admin_url).await {
+                let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&pool)
+                    .await;
+                pool.close().await;
+            }
+        });
     }
+}
+
+/// Runs `future` to its end on a runtime of its own, in a thread of its own: for `Drop`, which
+/// cannot await and may run inside a blocked test runtime.
+pub fn block_on_thread(future: impl Future<Output = ()> + Send + 'static) {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
+    })
+    .join()
+    .unwrap();
 }
 
 /// The same server URL with another database name.
