@@ -217,12 +217,13 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
     Ok(Secret::new(key))
 }
 
-/// `wif serve`: the admin on `WIF_BIND` until Ctrl-C or SIGTERM.
-pub async fn serve(
+/// `wif serve`: everything the admin needs before it serves, checked first so that a wrong
+/// setting stops the command before anything starts: the secret key, then `WIF_BIND`.
+pub async fn prepare(
     settings: &Settings,
     db: Db,
     jobs: Vec<crate::scheduler::Job>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<(tokio::net::TcpListener, Arc<AppState>)> {
     let secret = secret_key(settings)?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -232,12 +233,11 @@ pub async fn serve(
                 settings.bind
             )
         })?;
-    println!("Administration : http://{}/admin/", settings.bind);
     let state = Arc::new(AppState {
         jobs,
         ..AppState::new(db, settings, secret)
     });
-    serve_on(listener, state, crate::shutdown_signal()).await
+    Ok((listener, state))
 }
 
 pub async fn serve_on(

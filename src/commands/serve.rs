@@ -2,7 +2,9 @@
 
 use super::open_database;
 use crate::cli::ServeArgs;
-use crate::scheduler;
+use crate::config::Settings;
+use crate::scheduler::{self, Job};
+use crate::store::Db;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let (settings, db) = open_database().await?;
@@ -10,14 +12,30 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         true => Vec::new(),
         false => scheduler::jobs(&settings),
     };
+    let (listener, state) = crate::admin::prepare(&settings, db.clone(), jobs.clone()).await?;
     if !jobs.is_empty() {
-        let (db, settings, jobs) = (db.clone(), settings.clone(), jobs.clone());
-        // A thread of its own: the sync's future cannot be proven `Send` for `tokio::spawn`
-        // (rust-lang/rust#102211); `block_on` needs no `Send`. It ends with the process.
-        let runtime = tokio::runtime::Handle::current();
-        std::thread::spawn(move || runtime.block_on(scheduler::run(db, settings, jobs)));
+        start_scheduler(settings.clone(), jobs);
     }
-    let result = crate::admin::serve(&settings, db.clone(), jobs).await;
+    println!("Administration : http://{}/admin/", settings.bind);
+    let result = crate::admin::serve_on(listener, state, crate::shutdown_signal()).await;
     db.close().await;
     result
+}
+
+/// The jobs on a thread and a runtime of their own, with their own connections: a sync's future
+/// cannot be proven `Send` for `tokio::spawn` (rust-lang/rust#102211), and the thread simply
+/// ends with the process.
+fn start_scheduler(settings: Settings, jobs: Vec<Job>) {
+    std::thread::spawn(move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(error) => return tracing::error!(%error, "tâches planifiées non lancées"),
+        };
+        runtime.block_on(async {
+            match Db::connect(settings.database_url.expose()).await {
+                Ok(db) => scheduler::run(db, settings, jobs).await,
+                Err(error) => tracing::error!(%error, "tâches planifiées non lancées"),
+            }
+        });
+    });
 }
