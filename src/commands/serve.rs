@@ -27,7 +27,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// ends with the process.
 fn start_scheduler(settings: Settings, jobs: Vec<Job>) {
     std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(runtime) => runtime,
             Err(error) => return tracing::error!(%error, "tâches planifiées non lancées"),
         };
