@@ -37,7 +37,9 @@ async fn main() {
     for (api, dossiers) in [(ApiVersion::V2, v2_dossiers), (ApiVersion::V1, v1_dossiers)] {
         bench("SQLite", &TestDb::sqlite(true).await, api, dossiers).await;
         if postgres {
-            let t = TestDb::postgres(true).await.expect("WIF_TEST_DATABASE_URL is set");
+            let t = TestDb::postgres(true)
+                .await
+                .expect("WIF_TEST_DATABASE_URL is set");
             bench("PostgreSQL", &t, api, dossiers).await;
         }
     }
@@ -72,7 +74,11 @@ async fn bench(engine: &str, t: &TestDb, api: ApiVersion, dossiers: u64) {
     let total = report.total();
     let seconds = report.duration.as_secs_f64();
     let stored = total.created + total.updated;
-    assert_eq!(total.seen, stored + total.skipped, "every dossier read is stored or skipped");
+    assert_eq!(
+        total.seen,
+        stored + total.skipped,
+        "every dossier read is stored or skipped"
+    );
     println!(
         "{api:?} -> {engine}: {stored} dossiers stored ({} skipped) in {seconds:.1} s = {:.0} dossiers/s; \
          {} HTTP requests = {:.1} per 1,000 dossiers",

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use futures_util::future::OptionFuture;
 use futures_util::{StreamExt, stream};
 use indicatif::ProgressBar;
 
@@ -338,24 +339,38 @@ async fn sync_v2(
         }
     };
     progress.set_position(0);
-    let mut cursor = pass.cursor;
+    let since = pass.since;
+    let fetch = |after: Option<String>| async move {
+        v2::dossiers_page(client, procedure, since, after.as_deref()).await
+    };
+    let mut page = fetch(pass.cursor).await?;
     loop {
-        let page = v2::dossiers_page(client, procedure, pass.since, cursor.as_deref()).await?;
         counters.pages += 1;
-        counters.seen += page.nodes.len() as u64;
         let read = page.nodes.len() as u64;
-        store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
+        counters.seen += read;
+        // The next page is on its way while this one is stored.
+        let next: OptionFuture<_> = page
+            .has_next_page
+            .then(|| fetch(page.end_cursor.clone()))
+            .into();
+        let end = page.end_cursor;
+        let store_then_save = async {
+            store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
+            if let Some(end) = &end {
+                sync_state::save_cursor(db, procedure, end).await?;
+            }
+            Ok::<_, SyncError>(())
+        };
+        let (stored, next) = tokio::join!(store_then_save, next);
+        stored?;
         // DS does not say how many dossiers will come: the bar grows with each page.
         progress.inc_length(read);
         progress.inc(read);
         progress.set_message(format!("démarche {procedure} : page {}", counters.pages));
         log_progress(progress, procedure, read);
-        if let Some(end) = page.end_cursor {
-            sync_state::save_cursor(db, procedure, &end).await?;
-            cursor = Some(end);
-        }
-        if !page.has_next_page {
-            break;
+        match next {
+            Some(next) => page = next?,
+            None => break,
         }
     }
 
@@ -378,9 +393,15 @@ async fn store(
     read: fn(i64, serde_json::Value) -> Result<Dossier, DossierError>,
     counters: &mut Counters,
 ) -> Result<(), SyncError> {
-    let mut batch = Vec::with_capacity(documents.len());
-    for document in documents {
-        match read(procedure, document) {
+    // Reading a page is CPU work: done beside the runtime, while the next page downloads.
+    let read_page =
+        move || -> Vec<_> { documents.into_iter().map(|d| read(procedure, d)).collect() };
+    let results = tokio::task::spawn_blocking(read_page)
+        .await
+        .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+    let mut batch = Vec::with_capacity(results.len());
+    for result in results {
+        match result {
             Ok(dossier) => batch.push(dossier),
             Err(error) => {
                 let reason = error.to_string();

@@ -251,9 +251,7 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
     };
     let labelled = champs
         .into_iter()
-        .filter_map(|(slug, value)| {
-            crate::domain::champs::champ_for_slug(slug).map(|c| (c.libelle, value))
-        })
+        .filter_map(|(slug, value)| crate::domain::champs::champ_for_slug(slug).map(|c| (c, value)))
         .collect();
     dossier.with_champs(labelled, raw)
 }

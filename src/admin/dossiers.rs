@@ -129,7 +129,10 @@ pub async fn list(
     let key = format!("dossiers|{:?}|{:?}", query.created, query.search);
     let counts = state
         .counts
-        .get(key, dossier_lists::counts(&state.db, &query))
+        .get(key, {
+            let (db, query) = (state.db.clone(), query.clone());
+            async move { dossier_lists::counts(&db, &query).await }
+        })
         .await?;
     let total = counts.total(query.status, query.department.as_deref());
     let statuses = counts.by_status(query.department.as_deref());

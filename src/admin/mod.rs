@@ -50,7 +50,7 @@ pub struct AppState {
     pub ds: DsSettings,
     /// Verified against when the username does not exist, so that both take as long.
     pub dummy_hash: String,
-    counts: counts::CountsCache,
+    counts: Arc<counts::CountsCache>,
     /// The scheduled jobs, shown with their next times on the sync page.
     pub jobs: Vec<crate::scheduler::Job>,
     http: metrics::HttpCounters,
@@ -67,7 +67,7 @@ impl AppState {
             time_zone: settings.time_zone,
             ds: settings.ds.clone(),
             dummy_hash: crate::domain::account::hash(&auth::random_token()),
-            counts: counts::CountsCache::default(),
+            counts: Arc::default(),
             jobs: Vec::new(),
             http: metrics::HttpCounters::default(),
         }

@@ -46,7 +46,10 @@ pub async fn list(
     let key = format!("prefecture|{}", query.after);
     let counts = state
         .counts
-        .get(key, dossier_lists::prefecture_counts(&state.db, &query))
+        .get(key, {
+            let (db, query) = (state.db.clone(), query.clone());
+            async move { dossier_lists::prefecture_counts(&db, &query).await }
+        })
         .await?;
     let total = counts.total(query.status, None);
     let statuses = counts.by_status(None);

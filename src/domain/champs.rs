@@ -119,7 +119,11 @@ pub fn champ_for_label(label: &str) -> Option<&'static ChampDef> {
             .map(|c| (normalize_label(c.libelle), c))
             .collect()
     });
-    BY_LABEL.get(&normalize_label(label)).copied()
+    // Most labels are already in their normal form: no allocation for them.
+    BY_LABEL
+        .get(label)
+        .or_else(|| BY_LABEL.get(&normalize_label(label)))
+        .copied()
 }
 
 /// The champ of a slug.

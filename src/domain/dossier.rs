@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-use super::champs::{CHAMPS, DATE_SLUGS, champ_for_label, champ_for_slug};
+use super::champs::{CHAMPS, ChampDef, DATE_SLUGS, champ_for_label, champ_for_slug};
 use super::dates::{parse_date, parse_timestamp};
 use super::status::Status;
 
@@ -162,8 +162,8 @@ impl Dossier {
                 let label = item
                     .pointer("/type_de_champ/libelle")
                     .and_then(Value::as_str);
-                if let Some(label) = label {
-                    labelled.push((label, item.get("value").cloned().unwrap_or(Value::Null)));
+                if let Some(champ) = label.and_then(champ_for_label) {
+                    labelled.push((champ, item.get("value").cloned().unwrap_or(Value::Null)));
                 }
             }
         }
@@ -187,7 +187,7 @@ impl Dossier {
             siret: d.pointer("/etablissement/siret").and_then(text),
             ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V1)
         };
-        Ok(dossier.with_champs(labelled, raw.clone()))
+        Ok(dossier.with_champs(labelled, raw))
     }
 
     /// Reads a DS v2 (GraphQL) `Dossier` node.
@@ -209,8 +209,9 @@ impl Dossier {
         let mut labelled = Vec::new();
         for key in ["champs", "annotations"] {
             for item in list_field(d, key).map_err(fail)? {
-                if let Some(label) = item.get("label").and_then(Value::as_str) {
-                    labelled.push((label, v2_champ_value(item)));
+                let label = item.get("label").and_then(Value::as_str);
+                if let Some(champ) = label.and_then(champ_for_label) {
+                    labelled.push((champ, v2_champ_value(item)));
                 }
             }
         }
@@ -219,7 +220,7 @@ impl Dossier {
             demandeur.get("__typename").and_then(Value::as_str) == Some("PersonnePhysique");
         let depot = timestamp("dateDepot")?;
 
-        let mut dossier = Dossier {
+        let dossier = Dossier {
             ds_id,
             procedure_id,
             status,
@@ -241,30 +242,32 @@ impl Dossier {
                 ("prenom", "prenom"),
                 ("date_de_naissance", "dateDeNaissance"),
             ] {
-                let has_champ = labelled.iter().any(|(label, value)| {
-                    !value.is_null() && champ_for_label(label).is_some_and(|c| c.slug == slug)
-                });
-                if let (false, Some(value)) = (has_champ, demandeur.get(key)) {
-                    let label = champ_for_slug(slug).map_or(slug, |c| c.libelle);
-                    labelled.push((label, value.clone()));
+                let has_champ = labelled
+                    .iter()
+                    .any(|(champ, value)| !value.is_null() && champ.slug == slug);
+                if let (false, Some(value), Some(champ)) =
+                    (has_champ, demandeur.get(key), champ_for_slug(slug))
+                {
+                    labelled.push((champ, value.clone()));
                 }
             }
         }
-        dossier = dossier.with_champs(labelled, raw.clone());
-        Ok(dossier)
+        Ok(dossier.with_champs(labelled, raw))
     }
 
-    /// Fills the champs map and the typed columns from `(label, value)` pairs, in DS order: a
-    /// later pair (a private annotation) wins over an earlier one with the same label.
-    pub(crate) fn with_champs(mut self, labelled: Vec<(&str, Value)>, raw: Value) -> Dossier {
+    /// Fills the champs map and the typed columns from `(champ, value)` pairs, in DS order: a
+    /// later pair (a private annotation) wins over an earlier one for the same champ.
+    pub(crate) fn with_champs(
+        mut self,
+        labelled: Vec<(&'static ChampDef, Value)>,
+        raw: Value,
+    ) -> Dossier {
         let mut champs: BTreeMap<String, Value> = CHAMPS
             .iter()
             .map(|c| (c.slug.to_owned(), Value::Null))
             .collect();
-        for (label, value) in labelled {
-            if let Some(champ) = champ_for_label(label) {
-                champs.insert(champ.slug.to_owned(), value);
-            }
+        for (champ, value) in labelled {
+            champs.insert(champ.slug.to_owned(), value);
         }
 
         let mut warnings = Vec::new();

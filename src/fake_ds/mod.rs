@@ -38,7 +38,8 @@ pub struct Faults {
 
 #[derive(Debug, Clone)]
 pub struct SimDossier {
-    pub dossier: Dossier,
+    /// Shared with the pages being answered: a page costs no copy of its dossiers.
+    pub dossier: Arc<Dossier>,
     /// Sent with a state no client knows, as a damaged document would be (v1).
     pub unreadable: bool,
     /// When DS deleted it: no longer listed. Even numbers are only hidden
@@ -77,7 +78,7 @@ impl FakeDs {
                 (
                     d.ds_id.get(),
                     SimDossier {
-                        dossier: d,
+                        dossier: Arc::new(d),
                         deleted_at: None,
                         unreadable: false,
                     },
@@ -123,7 +124,7 @@ impl FakeDs {
             s.dossiers
                 .values()
                 .filter(|d| d.deleted_at.is_none())
-                .map(|d| d.dossier.clone())
+                .map(|d| Dossier::clone(&d.dossier))
                 .collect()
         })
     }
@@ -141,7 +142,7 @@ impl FakeDs {
                 .map(|d| d.dossier.ds_id.get())
                 .collect();
             for id in &ids {
-                let d = &mut s.dossiers.get_mut(id).expect("listed above").dossier;
+                let d = Arc::make_mut(&mut s.dossiers.get_mut(id).expect("listed above").dossier);
                 d.status = match d.status {
                     Status::Initiated => Status::Received,
                     Status::Received => Status::Closed,
@@ -172,7 +173,7 @@ impl FakeDs {
                     s.dossiers.insert(
                         id,
                         SimDossier {
-                            dossier: d,
+                            dossier: Arc::new(d),
                             deleted_at: None,
                             unreadable: false,
                         },

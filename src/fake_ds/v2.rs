@@ -4,6 +4,7 @@
 //! `updatedSince`, the deleted lists and DS's error shapes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_graphql::{
     Context, EmptyMutation, EmptySubscription, Enum, ErrorExtensions, ID, InputValueError,
@@ -201,16 +202,31 @@ impl Demarche {
         };
         let after = after.as_deref().map(decode_cursor).transpose()?;
         let (page, has_next_page) = ds.with_dossiers(|all| {
-            let mut matching: Vec<&Dossier> = all
-                .values()
-                .filter(|s| s.deleted_at.is_none() && s.dossier.status != Status::Draft)
-                .map(|s| &s.dossier)
-                .filter(|d| since.is_none_or(|t| d.updated_at.is_some_and(|u| u >= t)))
-                .filter(|d| created_since.is_none_or(|t| d.initiated_at >= Some(t.0)))
-                .filter(|d| archived.is_none_or(|a| d.archived == a))
-                .filter(|d| state.is_none_or(|s| DossierState::of(d.status) == s))
-                .filter(|d| after.is_none_or(|a| key(d) > a))
-                .collect();
+            let listed = |s: &&SimDossier| {
+                let d = &s.dossier;
+                s.deleted_at.is_none()
+                    && d.status != Status::Draft
+                    && since.is_none_or(|t| d.updated_at.is_some_and(|u| u >= t))
+                    && created_since.is_none_or(|t| d.initiated_at >= Some(t.0))
+                    && archived.is_none_or(|a| d.archived == a)
+                    && state.is_none_or(|s| DossierState::of(d.status) == s)
+            };
+            let mut matching: Vec<&Arc<Dossier>> = match since {
+                // Ordered by number, as the map: read from the cursor on, one page and one more.
+                None => all
+                    .range(after.map_or(i64::MIN, |(_, number)| number.saturating_add(1))..)
+                    .map(|(_, s)| s)
+                    .filter(listed)
+                    .take(page_size(first) + 1)
+                    .map(|s| &s.dossier)
+                    .collect(),
+                Some(_) => all
+                    .values()
+                    .filter(listed)
+                    .map(|s| &s.dossier)
+                    .filter(|d| after.is_none_or(|a| key(d) > a))
+                    .collect(),
+            };
             matching.sort_by_key(|d| key(d));
             page_of(&matching, first, |d| GqlDossier::of(d))
         });
@@ -282,8 +298,12 @@ fn deleted(
 }
 
 /// The first `first` items (at most `MAX_PAGE`), rendered, and whether more follow.
+fn page_size(first: Option<i32>) -> usize {
+    first.map_or(MAX_PAGE, |f| (f.max(0) as usize).min(MAX_PAGE))
+}
+
 fn page_of<T, U>(items: &[T], first: Option<i32>, render: impl Fn(&T) -> U) -> (Vec<U>, bool) {
-    let size = first.map_or(MAX_PAGE, |f| (f.max(0) as usize).min(MAX_PAGE));
+    let size = page_size(first);
     let page = items.iter().take(size).map(render).collect();
     (page, items.len() > size)
 }
@@ -465,11 +485,11 @@ pub enum Champ {
 
 /// A dossier as the GraphQL API shows it.
 pub struct GqlDossier {
-    source: Dossier,
+    source: Arc<Dossier>,
 }
 
 impl GqlDossier {
-    fn of(d: &Dossier) -> GqlDossier {
+    fn of(d: &Arc<Dossier>) -> GqlDossier {
         GqlDossier { source: d.clone() }
     }
 

@@ -7,7 +7,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{Db, StoreError, with_db};
+use super::{Db, Engine, StoreError, with_db};
 use crate::domain::{ApiVersion, Dossier, DsId, Status};
 
 /// What an upsert did, dossier by dossier.
@@ -28,6 +28,7 @@ pub struct StoredDossier {
 
 /// Stores a page of dossiers in one transaction. A dossier already stored is rewritten only
 /// when DS's `updated_at` is newer than the stored one, so running a sync twice writes nothing.
+/// The dossiers to write go in multi-row statements (`rows_per_statement`).
 pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, StoreError> {
     let mut counts = UpsertCounts::default();
     if dossiers.is_empty() {
@@ -38,6 +39,18 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
     let mut procedure_ids: Vec<i64> = dossiers.iter().map(|d| d.procedure_id).collect();
     procedure_ids.sort_unstable();
     procedure_ids.dedup();
+    let mut changed = Vec::with_capacity(dossiers.len());
+    for d in dossiers {
+        match stored.get(&d.ds_id.get()) {
+            None => counts.created += 1,
+            Some(Some(old)) if d.updated_at.is_none_or(|new| new <= *old) => {
+                counts.unchanged += 1;
+                continue;
+            }
+            Some(_) => counts.updated += 1,
+        }
+        changed.push(d);
+    }
 
     with_db!(db, pool => {
         let mut tx = pool.begin().await?;
@@ -48,52 +61,52 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
                 .execute(&mut *tx)
                 .await?;
         }
-        for d in dossiers {
-            let sql = match stored.get(&d.ds_id.get()) {
-                None => INSERT,
-                Some(Some(old)) if d.updated_at.is_none_or(|new| new <= *old) => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                Some(_) => UPDATE,
-            };
-            sqlx::query(sql)
-                .bind(d.ds_id.get())
-                .bind(d.procedure_id)
-                .bind(d.status.as_str())
-                .bind(d.created_at)
-                .bind(d.initiated_at)
-                .bind(d.received_at)
-                .bind(d.processed_at)
-                .bind(d.updated_at)
-                .bind(d.archived)
-                .bind(d.email.as_deref())
-                .bind(Json(&d.instructeurs))
-                .bind(d.siret.as_deref())
-                .bind(Json(&d.champs))
-                .bind(d.department.as_deref())
-                .bind(d.nationalite.as_deref())
-                .bind(d.nom.as_deref())
-                .bind(d.prenom.as_deref())
-                .bind(d.date_de_naissance)
-                .bind(d.date_de_debut_apt)
-                .bind(d.date_de_fin_apt)
-                .bind(d.date_dexpiration_titre_sejour)
-                .bind(Json(&d.warnings))
-                .bind(Json(&d.raw))
-                .bind(d.api_version.as_str())
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            if sql == INSERT {
-                counts.created += 1;
-            } else {
-                counts.updated += 1;
+        for rows in changed.chunks(rows_per_statement(db.engine())) {
+            let sql = upsert_sql(rows.len());
+            let mut query = sqlx::query(&sql);
+            for d in rows {
+                query = query
+                    .bind(d.ds_id.get())
+                    .bind(d.procedure_id)
+                    .bind(d.status.as_str())
+                    .bind(d.created_at)
+                    .bind(d.initiated_at)
+                    .bind(d.received_at)
+                    .bind(d.processed_at)
+                    .bind(d.updated_at)
+                    .bind(d.archived)
+                    .bind(d.email.as_deref())
+                    .bind(Json(&d.instructeurs))
+                    .bind(d.siret.as_deref())
+                    .bind(Json(&d.champs))
+                    .bind(d.department.as_deref())
+                    .bind(d.nationalite.as_deref())
+                    .bind(d.nom.as_deref())
+                    .bind(d.prenom.as_deref())
+                    .bind(d.date_de_naissance)
+                    .bind(d.date_de_debut_apt)
+                    .bind(d.date_de_fin_apt)
+                    .bind(d.date_dexpiration_titre_sejour)
+                    .bind(Json(&d.warnings))
+                    .bind(Json(&d.raw))
+                    .bind(d.api_version.as_str())
+                    .bind(now);
             }
+            query.execute(&mut *tx).await?;
         }
         tx.commit().await?;
     });
     Ok(counts)
+}
+
+/// Rows per statement, of 25 values each. PostgreSQL: one round trip for a whole page (under
+/// its 65,535 parameters). SQLite has no round trip to save, and binding a value costs it a scan
+/// of the statement's parameters: a few rows at a time.
+fn rows_per_statement(engine: Engine) -> usize {
+    match engine {
+        Engine::Sqlite => 8,
+        Engine::Postgres => 500,
+    }
 }
 
 const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, received_at, \
@@ -101,20 +114,31 @@ const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, re
     nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
     date_dexpiration_titre_sejour, warnings, raw, api_version, synced_at";
 
-const INSERT: &str = "INSERT INTO dossiers (ds_id, procedure_id, status, created_at, initiated_at, \
-    received_at, processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
-    nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
-    date_dexpiration_titre_sejour, warnings, raw, api_version, synced_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
-    $20, $21, $22, $23, $24, $25)";
-
-// A dossier DS lists again is no longer deleted there.
-const UPDATE: &str = "UPDATE dossiers SET procedure_id = $2, status = $3, created_at = $4, \
-    initiated_at = $5, received_at = $6, processed_at = $7, updated_at = $8, archived = $9, \
-    email = $10, instructeurs = $11, siret = $12, champs = $13, department = $14, \
-    nationalite = $15, nom = $16, prenom = $17, date_de_naissance = $18, date_de_debut_apt = $19, \
-    date_de_fin_apt = $20, date_dexpiration_titre_sejour = $21, warnings = $22, raw = $23, \
-    api_version = $24, synced_at = $25, deleted_on_ds_at = NULL WHERE ds_id = $1";
+/// `INSERT` of `rows` dossiers, each replacing the stored one of the same number. A dossier DS
+/// lists again is no longer deleted there.
+fn upsert_sql(rows: usize) -> String {
+    let per_row = COLUMNS.split(',').count();
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let placeholders: Vec<String> = (1..=per_row)
+                .map(|i| format!("${}", row * per_row + i))
+                .collect();
+            format!("({})", placeholders.join(", "))
+        })
+        .collect();
+    let updates: Vec<String> = COLUMNS
+        .split(',')
+        .map(str::trim)
+        .filter(|c| *c != "ds_id")
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect();
+    format!(
+        "INSERT INTO dossiers ({COLUMNS}) VALUES {} ON CONFLICT (ds_id) DO UPDATE SET {}, \
+         deleted_on_ds_at = NULL",
+        values.join(", "),
+        updates.join(", ")
+    )
+}
 
 /// The stored `updated_at` of those of `ds_ids` that are stored.
 async fn stored_updated_at(
