@@ -319,3 +319,38 @@ async fn procedures_can_be_marked_as_introductions(t: &TestDb) {
     );
     assert_clear_failure(&bad, "authorization ou introduction");
 }
+
+both_engines!(dev_generate_adds_deterministic_dossiers_once);
+
+/// `wif dev generate` fills a database for benchmarks: run twice, it adds nothing the second
+/// time; the same seed gives the same dossiers.
+async fn dev_generate_adds_deterministic_dossiers_once(t: &TestDb) {
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let args = ["dev", "generate", "--dossiers", "30", "--seed", "5"];
+    let first = wif(t.dir.path(), &vars, &args, "");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).starts_with("30 dossiers créés"),
+        "{}",
+        stdout(&first)
+    );
+    assert!(stdout(&first).contains("Statistiques de la base mises à jour"));
+    assert_eq!(wif::store::dossiers::count(&t.db).await.unwrap(), 30);
+
+    let again = wif(t.dir.path(), &vars, &args, "");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).starts_with("0 dossiers créés"),
+        "{}",
+        stdout(&again)
+    );
+    let expected = wif::synthetic::dossier(5, 0, 1, chrono::Utc::now());
+    let stored = wif::store::dossiers::get(&t.db, expected.ds_id)
+        .await
+        .unwrap()
+        .expect("the first generated dossier is stored");
+    // Names only: the dates are drawn relative to the clock.
+    assert_eq!(stored.dossier.nom, expected.nom);
+    assert_eq!(stored.dossier.prenom, expected.prenom);
+    assert_eq!(stored.dossier.nationalite, expected.nationalite);
+}

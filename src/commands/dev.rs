@@ -32,10 +32,16 @@ pub async fn run(command: DevCommand) -> anyhow::Result<()> {
                     eprintln!("{done}/{count} dossiers générés");
                 }
             }
-            db.close().await;
             println!(
                 "{created} dossiers créés en {:.1} s (les dossiers déjà présents sont inchangés).",
                 started.elapsed().as_secs_f64()
+            );
+            let analysing = Instant::now();
+            dossiers::refresh_statistics(&db).await?;
+            db.close().await;
+            println!(
+                "Statistiques de la base mises à jour en {:.1} s.",
+                analysing.elapsed().as_secs_f64()
             );
             Ok(())
         }

@@ -140,6 +140,19 @@ fn upsert_sql(rows: usize) -> String {
     )
 }
 
+/// After a mass insert: the planner's statistics, and on PostgreSQL the visibility map that lets
+/// the lists read their indexes alone (autovacuum would get there, later).
+pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
+    let sql = match db.engine() {
+        Engine::Sqlite => "ANALYZE dossiers",
+        Engine::Postgres => "VACUUM (ANALYZE) dossiers",
+    };
+    with_db!(db, pool => {
+        sqlx::query(sql).execute(pool).await?;
+    });
+    Ok(())
+}
+
 /// The stored `updated_at` of those of `ds_ids` that are stored.
 async fn stored_updated_at(
     db: &Db,

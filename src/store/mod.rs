@@ -131,7 +131,6 @@ impl Db {
         Ok(self.applied_migrations().await? - before)
     }
 
-    /// Fails with a clear sentence when `wif migrate` has not been run on this database.
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), StoreError> {
         with_db!(self, pool => {
@@ -140,6 +139,7 @@ impl Db {
         Ok(())
     }
 
+    /// Fails with a clear sentence when `wif migrate` has not been run on this database.
     pub async fn ensure_migrated(&self) -> Result<(), StoreError> {
         let known = match self {
             Db::Sqlite(_) => sqlx::migrate!("migrations/sqlite").migrations.len(),
