@@ -10,21 +10,34 @@ use chrono::NaiveDate;
 use crate::domain::validity::ValidityRecord;
 use crate::export::{stats, validity_check};
 
-/// The accepted APTs, sorted by DS number. The numbers are also kept apart, packed, so that a
-/// binary search touches a few cache lines instead of a few whole records.
+/// The accepted APTs, sorted by DS number. The numbers are also kept apart, packed, with every
+/// `STRIDE`-th of them in a summary small enough to stay in the processor's cache: a look-up
+/// searches the summary, then one block of numbers, then reads the records it found.
 #[derive(Debug, Default)]
 pub struct ValidityData {
     ds_ids: Vec<i64>,
+    summary: Vec<i64>,
     records: Vec<ValidityRecord>,
 }
+
+const STRIDE: usize = 64;
 
 impl ValidityData {
     /// Parses a whole `validity_check.json`; any defect refuses the file.
     pub fn parse(bytes: &[u8]) -> Result<ValidityData, serde_json::Error> {
-        let mut records: Vec<ValidityRecord> = serde_json::from_slice(bytes)?;
+        let records: Vec<ValidityRecord> = serde_json::from_slice(bytes)?;
+        Ok(ValidityData::new(records))
+    }
+
+    fn new(mut records: Vec<ValidityRecord>) -> ValidityData {
         records.sort_by_key(|r| r.ds_id);
-        let ds_ids = records.iter().map(|r| r.ds_id).collect();
-        Ok(ValidityData { ds_ids, records })
+        let ds_ids: Vec<i64> = records.iter().map(|r| r.ds_id).collect();
+        let summary = ds_ids.iter().copied().step_by(STRIDE).collect();
+        ValidityData {
+            ds_ids,
+            summary,
+            records,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -37,7 +50,12 @@ impl ValidityData {
 
     /// The records of `ds_id` with that birth date.
     pub fn find(&self, ds_id: i64, birth_date: NaiveDate) -> impl Iterator<Item = &ValidityRecord> {
-        let start = self.ds_ids.partition_point(|id| *id < ds_id);
+        // summary[block - 1] < ds_id <= summary[block]: the first record of `ds_id`, if any, is
+        // in the block before, or is the first of `block`.
+        let block = self.summary.partition_point(|id| *id < ds_id);
+        let from = block.saturating_sub(1) * STRIDE;
+        let to = (block * STRIDE).min(self.ds_ids.len());
+        let start = from + self.ds_ids[from..to].partition_point(|id| *id < ds_id);
         self.records[start..]
             .iter()
             .take_while(move |r| r.ds_id == ds_id)
@@ -186,5 +204,58 @@ impl Watcher {
             ticker.tick().await;
             self.refresh().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ProcedureKind;
+
+    fn record(ds_id: i64, birth: NaiveDate) -> ValidityRecord {
+        ValidityRecord {
+            ds_id,
+            kind: ProcedureKind::Authorization,
+            siret: None,
+            prenom: "*m****".into(),
+            nom: "*h***".into(),
+            date_de_naissance: Some(birth),
+            has_expired: false,
+            date_de_debut_apt: None,
+            date_de_fin_apt: None,
+            champs: None,
+        }
+    }
+
+    #[test]
+    fn find_agrees_with_a_plain_scan_around_every_block_boundary() {
+        let births = [
+            NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2001, 12, 31).unwrap(),
+        ];
+        // Gaps, repeated numbers (a dossier with records in two procedures) and both births.
+        let mut records = Vec::new();
+        for i in 0..1000i64 {
+            let ds_id = i * 3 + (i % 7) / 3;
+            records.push(record(ds_id, births[(i % 2) as usize]));
+            if i % 5 == 0 {
+                records.push(record(ds_id, births[0]));
+            }
+        }
+        records.reverse();
+        let data = ValidityData::new(records.clone());
+        for ds_id in -2..3100 {
+            for birth in births {
+                let mut expected: Vec<_> = records
+                    .iter()
+                    .filter(|r| r.ds_id == ds_id && r.date_de_naissance == Some(birth))
+                    .collect();
+                expected.sort_by_key(|r| r.ds_id);
+                let found: Vec<_> = data.find(ds_id, birth).collect();
+                assert_eq!(found.len(), expected.len(), "{ds_id} {birth}");
+                assert!(found.iter().all(|r| r.ds_id == ds_id));
+            }
+        }
+        assert!(ValidityData::default().find(1, births[0]).next().is_none());
     }
 }

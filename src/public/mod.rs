@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
@@ -156,11 +156,12 @@ fn error(status: StatusCode, message: &str) -> Response {
 async fn validity_check(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     path: Result<Path<(String, String)>, PathRejection>,
+    // The request itself, for its headers: read in place rather than copied.
+    request: Request,
 ) -> Response {
     // Limited before anything else, malformed requests included: they also probe.
-    if let Some(refused) = over_rate_limit(&state, peer, &headers) {
+    if let Some(refused) = over_rate_limit(&state, peer, request.headers()) {
         return refused;
     }
     let Ok(Path((ds_id, date))) = path else {
