@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the admin's lists (issue: 1,000,000 dossiers): median and 99th percentile of the
-# dossiers list (default, filtered, searched, sorted, deep page) and of Suivi Préfecture, over
-# HTTP, four connections. Needs wrk (apt-get install wrk) and a database filled beforehand:
+# dossiers list (default, filtered, searched, sorted, deep page by number and by "page suivante")
+# and of Suivi Préfecture, over HTTP, four connections. Needs wrk (apt-get install wrk) and a
+# database filled beforehand:
 #   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- dev generate --dossiers 1000000
 #   WIF_DATABASE_URL=postgres://…/wif_bench bash benches/admin_load.sh
 set -euo pipefail
@@ -31,6 +32,9 @@ fi
 
 # A department and a name prefix that exist in the data.
 department=$(curl -s -b "$work/jar" "http://127.0.0.1:18100/admin/dossiers/" | grep -o 'departement=[^"&]*' | sed -n 1p | cut -d= -f2 || true)
+# "Page suivante" from the deep page: found next to its last dossier rather than by offset.
+next=$(curl -s -b "$work/jar" "http://127.0.0.1:18100/admin/dossiers/?p=5000" \
+    | grep -o 'href="[^"]*"[^>]*>Page suivante<' | sed 's/^href="//; s/".*//; s/&amp;/\&/g')
 printf "%-55s %10s %10s %10s %10s\n" "page" "first" "median" "p99" "req/s"
 for path in \
     "/admin/dossiers/" \
@@ -38,6 +42,7 @@ for path in \
     "/admin/dossiers/?q=nguy" \
     "/admin/dossiers/?o=fin_apt" \
     "/admin/dossiers/?p=5000" \
+    "/admin/dossiers/$next" \
     "/admin/prefecture/"; do
     # The first request fills the minute-long cache of counts: timed apart, not in the load.
     first=$(curl -s -o /dev/null -w '%{time_total}' -b "$work/jar" "http://127.0.0.1:18100$path")

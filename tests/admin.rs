@@ -561,6 +561,39 @@ async fn the_dossiers_list_filters_searches_sorts_and_pages(t: &TestDb) {
     let last_page = agent.get("/admin/dossiers/?p=3").await.body;
     assert_eq!(column(&last_page, 0).len(), 50);
     assert!(last_page.contains("Page précédente"));
+
+    // "Page suivante" and "Page précédente" find their rows next to the page shown.
+    let first_page = agent.get("/admin/dossiers/?o=-fin_apt").await.body;
+    let next_link = link(&first_page, "Page suivante");
+    assert!(next_link.contains("apres="), "{next_link}");
+    let second_page = agent
+        .get(&format!("/admin/dossiers/{next_link}"))
+        .await
+        .body;
+    let counted = agent.get("/admin/dossiers/?o=-fin_apt&p=2").await.body;
+    assert_eq!(column(&second_page, 0), column(&counted, 0));
+    assert!(second_page.contains(r#"aria-current="page" title="Page 2""#));
+    let previous_link = link(&second_page, "Page précédente");
+    let back = agent
+        .get(&format!("/admin/dossiers/{previous_link}"))
+        .await
+        .body;
+    assert_eq!(column(&back, 0), column(&first_page, 0));
+    let third_link = link(&second_page, "Page suivante");
+    assert!(
+        third_link.contains("apres=") && third_link.contains("p=3"),
+        "{third_link}"
+    );
+}
+
+/// The address of the link labelled `label`, unescaped.
+fn link(body: &str, label: &str) -> String {
+    let end = body
+        .find(&format!(">{label}</a>"))
+        .unwrap_or_else(|| panic!("no link {label}"));
+    let start = body[..end].rfind("href=\"").expect("a link") + "href=\"".len();
+    let quote = body[start..].find('"').unwrap();
+    body[start..start + quote].replace("&amp;", "&")
 }
 
 /// Suivi Préfecture: permits expired less than 62 days ago or later, newest first.

@@ -174,3 +174,89 @@ async fn usernames_are_unique(t: &TestDb) {
             .is_none()
     );
 }
+
+both_engines!(pages_found_beside_a_dossier_are_the_pages_counted_by_offset);
+
+/// "Page suivante" and "page précédente" find their rows next to a dossier of the page shown:
+/// walking the list either way gives every dossier once, in the order of the pages counted by
+/// offset, for every sort, with empty values and ties.
+async fn pages_found_beside_a_dossier_are_the_pages_counted_by_offset(t: &TestDb) {
+    use wif::store::dossier_lists::{self, Column, ListQuery, PageStart};
+    let now = Utc::now();
+    let batch: Vec<Dossier> = (0..60)
+        .map(|i| {
+            let mut d = wif::synthetic::dossier(3, i, 1, now);
+            if i % 7 == 0 {
+                (d.created_at, d.department) = (None, None);
+                (d.date_de_debut_apt, d.date_de_fin_apt) = (None, None);
+            }
+            d
+        })
+        .collect();
+    dossiers::upsert(&t.db, &batch).await.unwrap();
+    for sort in Column::ALL {
+        for descending in [false, true] {
+            let page = |start, limit| {
+                let query = ListQuery {
+                    status: None,
+                    department: None,
+                    created: None,
+                    search: None,
+                    sort,
+                    descending,
+                    limit,
+                    start,
+                };
+                let db = t.db.clone();
+                async move {
+                    let rows = dossier_lists::page(&db, &query).await.unwrap();
+                    rows.into_iter().map(|r| r.ds_id).collect::<Vec<i64>>()
+                }
+            };
+            let all = page(PageStart::Offset(0), 1000).await;
+            assert_eq!(all.len(), 60);
+
+            let mut forwards = page(PageStart::Offset(0), 8).await;
+            loop {
+                let next = page(PageStart::After(*forwards.last().unwrap()), 8).await;
+                if next.is_empty() {
+                    break;
+                }
+                assert!(next.len() == 8 || forwards.len() + next.len() == 60);
+                forwards.extend(next);
+            }
+            assert_eq!(forwards, all, "{sort:?} descending={descending}, forwards");
+
+            let mut backwards = page(PageStart::Offset(52), 8).await;
+            loop {
+                let mut previous = page(PageStart::Before(backwards[0]), 8).await;
+                if previous.is_empty() {
+                    break;
+                }
+                previous.extend(backwards);
+                backwards = previous;
+            }
+            assert_eq!(
+                backwards, all,
+                "{sort:?} descending={descending}, backwards"
+            );
+        }
+    }
+    let unknown = page_after_unknown(t).await;
+    assert_eq!(unknown.len(), 8, "an unknown dossier gives the first page");
+}
+
+async fn page_after_unknown(t: &TestDb) -> Vec<wif::store::dossier_lists::ListRow> {
+    use wif::store::dossier_lists::{self, Column, ListQuery, PageStart};
+    let query = ListQuery {
+        status: None,
+        department: None,
+        created: None,
+        search: None,
+        sort: Column::CreatedAt,
+        descending: true,
+        limit: 8,
+        start: PageStart::After(999_999_999),
+    };
+    dossier_lists::page(&t.db, &query).await.unwrap()
+}

@@ -13,20 +13,20 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 
 use super::layout::{
-    Params, date, datetime, json_block, number, page, pagination, sort_header, status_tag,
-    total_line,
+    PAGE_KEYS, Params, date, datetime, json_block, number, page, pagination, sort_header,
+    status_tag, total_line,
 };
 use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
 use crate::domain::dates::MONTHS;
 use crate::domain::{DsId, Status};
-use crate::store::dossier_lists::{self, Column, ListQuery};
+use crate::store::dossier_lists::{self, Column, ListQuery, PageStart};
 use crate::store::dossiers;
 use crate::store::sessions::Session;
 
 pub const PER_PAGE: i64 = 100;
 /// The parameters of the query string, kept in links.
-const KEYS: [&str; 8] = [
+const KEYS: [&str; 10] = [
     "q",
     "statut",
     "departement",
@@ -35,10 +35,23 @@ const KEYS: [&str; 8] = [
     "jour",
     "o",
     "p",
+    "apres",
+    "avant",
 ];
 
 pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
     serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default()
+}
+
+/// Where the page shown starts: next to the dossier of `?apres=` or `?avant=` when the agent
+/// came by "page suivante" or "page précédente", else after the rows of the pages before.
+pub fn page_start(params: &Params, page: i64, per_page: i64) -> PageStart {
+    let ds_id = |key| params.get(key).and_then(|v| v.parse::<i64>().ok());
+    match (ds_id("apres"), ds_id("avant")) {
+        (Some(id), _) => PageStart::After(id),
+        (None, Some(id)) => PageStart::Before(id),
+        (None, None) => PageStart::Offset((page - 1) * per_page),
+    }
 }
 
 /// The page number of `?p=`, from 1.
@@ -123,7 +136,7 @@ pub async fn list(
         sort,
         descending,
         limit: PER_PAGE,
-        offset: (current_page - 1) * PER_PAGE,
+        start: page_start(&params, current_page, PER_PAGE),
     };
     let rows = dossier_lists::page(&state.db, &query).await?;
     let key = format!("dossiers|{:?}|{:?}", query.created, query.search);
@@ -143,7 +156,7 @@ pub async fn list(
     let body = html! {
         form.fr-search-bar.fr-mb-3w role="search" method="get" action="/admin/dossiers/" {
             label.fr-label for="q" { "Rechercher un dossier" }
-            @for (key, value) in params_without(&params, &["q", "p"]) {
+            @for (key, value) in params_without(&params, &["q"]) {
                 input type="hidden" name=(key) value=(value);
             }
             input.fr-input #q type="search" name="q" value=(params.get("q").unwrap_or_default())
@@ -187,7 +200,7 @@ pub async fn list(
                         }
                     }
                 }
-                (pagination(total, PER_PAGE, current_page, &params))
+                (pagination(total, PER_PAGE, current_page, &params, edges(&rows, |r| r.ds_id)))
             }
             div.fr-col-12.fr-col-lg-3 {
                 (facet("Par statut", "statut", &params, status_entries(&statuses)))
@@ -198,9 +211,15 @@ pub async fn list(
     Ok(page("Dossiers", Some(&session), "/admin/dossiers/", body))
 }
 
+/// The first and last dossier numbers of a page.
+pub fn edges<R>(rows: &[R], ds_id: impl Fn(&R) -> i64) -> Option<(i64, i64)> {
+    Some((ds_id(rows.first()?), ds_id(rows.last()?)))
+}
+
+/// The parameters but `keys` and those of the page shown.
 fn params_without(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
     KEYS.iter()
-        .filter(|k| !keys.contains(k))
+        .filter(|k| !keys.contains(k) && !PAGE_KEYS.contains(k))
         .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
         .collect()
 }

@@ -167,6 +167,10 @@ pub fn status_tag(status: &str) -> Markup {
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
 
+/// The parameters that say which page of a list is shown: `p`, its number, and for the pages
+/// reached by "page suivante" or "page précédente", the dossier they follow or precede.
+pub const PAGE_KEYS: [&str; 3] = ["p", "apres", "avant"];
+
 impl Params {
     pub fn from_pairs(pairs: &[(String, String)], keep: &[&str]) -> Params {
         Params(
@@ -190,7 +194,7 @@ impl Params {
         let mut pairs: Vec<(String, String)> = self
             .0
             .iter()
-            .filter(|(k, _)| k != key && k != "p")
+            .filter(|(k, _)| k != key && !PAGE_KEYS.contains(&k.as_str()))
             .cloned()
             .collect();
         if let Some(value) = value {
@@ -202,10 +206,22 @@ impl Params {
 
     /// Page `page` of the same list.
     pub fn page(&self, page: i64) -> String {
-        let mut pairs: Vec<(String, String)> =
-            self.0.iter().filter(|(k, _)| k != "p").cloned().collect();
+        self.page_beside(page, None)
+    }
+
+    /// Page `page`, found next to a dossier of the page shown: `("apres", n)` or `("avant", n)`.
+    fn page_beside(&self, page: i64, beside: Option<(&str, i64)>) -> String {
+        let mut pairs: Vec<(String, String)> = self
+            .0
+            .iter()
+            .filter(|(k, _)| !PAGE_KEYS.contains(&k.as_str()))
+            .cloned()
+            .collect();
         if page > 1 {
             pairs.push(("p".into(), page.to_string()));
+            if let Some((key, ds_id)) = beside {
+                pairs.push((key.into(), ds_id.to_string()));
+            }
         }
         pairs.sort();
         Params(pairs).to_query()
@@ -242,7 +258,17 @@ pub fn sort_header(label: &str, key: &str, params: &Params) -> Markup {
 }
 
 /// The DSFR pagination of a list of `total` items, `per_page` at a time, on `page` (from 1).
-pub fn pagination(total: i64, per_page: i64, page: i64, params: &Params) -> Markup {
+/// With `edges`, the first and last dossier numbers of the page shown, the previous and next
+/// pages are found from them rather than by counting rows.
+pub fn pagination(
+    total: i64,
+    per_page: i64,
+    page: i64,
+    params: &Params,
+    edges: Option<(i64, i64)>,
+) -> Markup {
+    let previous = params.page_beside(page - 1, edges.map(|(first, _)| ("avant", first)));
+    let next = params.page_beside(page + 1, edges.map(|(_, last)| ("apres", last)));
     let pages = ((total + per_page - 1) / per_page).max(1);
     let shown: Vec<i64> = {
         let mut v: Vec<i64> = [1, page - 2, page - 1, page, page + 1, page + 2, pages]
@@ -259,7 +285,7 @@ pub fn pagination(total: i64, per_page: i64, page: i64, params: &Params) -> Mark
                 ul.fr-pagination__list {
                     li {
                         @if page > 1 {
-                            a.fr-pagination__link.fr-pagination__link--prev.fr-pagination__link--lg-label href=(params.page(page - 1)) { "Page précédente" }
+                            a.fr-pagination__link.fr-pagination__link--prev.fr-pagination__link--lg-label href=(previous) { "Page précédente" }
                         } @else {
                             a.fr-pagination__link.fr-pagination__link--prev.fr-pagination__link--lg-label aria-disabled="true" role="link" { "Page précédente" }
                         }
@@ -278,7 +304,7 @@ pub fn pagination(total: i64, per_page: i64, page: i64, params: &Params) -> Mark
                     }
                     li {
                         @if page < pages {
-                            a.fr-pagination__link.fr-pagination__link--next.fr-pagination__link--lg-label href=(params.page(page + 1)) { "Page suivante" }
+                            a.fr-pagination__link.fr-pagination__link--next.fr-pagination__link--lg-label href=(next) { "Page suivante" }
                         } @else {
                             a.fr-pagination__link.fr-pagination__link--next.fr-pagination__link--lg-label aria-disabled="true" role="link" { "Page suivante" }
                         }

@@ -8,7 +8,9 @@ use axum::extract::{RawQuery, State};
 use chrono::{Days, Utc};
 use maud::{Markup, html};
 
-use super::dossiers::{PER_PAGE, facet, page_number, parse_query, sort_param, status_entries};
+use super::dossiers::{
+    PER_PAGE, edges, facet, page_number, page_start, parse_query, sort_param, status_entries,
+};
 use super::layout::{Params, date, page, pagination, sort_header, status_tag, total_line};
 use super::{AppState, PageError};
 use crate::domain::Status;
@@ -18,7 +20,7 @@ use crate::store::sessions::Session;
 
 /// A permit that expired more than this many days ago is no longer followed.
 const DAYS_BACK: u64 = 62;
-const KEYS: [&str; 3] = ["statut", "o", "p"];
+const KEYS: [&str; 5] = ["statut", "o", "p", "apres", "avant"];
 
 pub async fn list(
     State(state): State<Arc<AppState>>,
@@ -40,7 +42,7 @@ pub async fn list(
         sort,
         descending,
         limit: PER_PAGE,
-        offset: (current_page - 1) * PER_PAGE,
+        start: page_start(&params, current_page, PER_PAGE),
     };
     let rows = dossier_lists::prefecture_page(&state.db, &query).await?;
     let key = format!("prefecture|{}", query.after);
@@ -85,7 +87,7 @@ pub async fn list(
                         }
                     }
                 } }
-                (pagination(total, PER_PAGE, current_page, &params))
+                (pagination(total, PER_PAGE, current_page, &params, edges(&rows, |r| r.ds_id)))
             }
             div.fr-col-12.fr-col-lg-3 {
                 (facet("Par statut", "statut", &params, status_entries(&statuses)))

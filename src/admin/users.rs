@@ -265,7 +265,7 @@ pub async fn access_log(
                 @if entries.is_empty() { tr { td colspan="5" { "Aucune entrée." } } }
             }
         } }
-        (pagination(total, LOG_PER_PAGE, current, &params))
+        (pagination(total, LOG_PER_PAGE, current, &params, None))
     };
     Ok(page(
         "Journal d'accès",

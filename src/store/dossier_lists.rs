@@ -33,7 +33,7 @@ macro_rules! bind_all {
 }
 
 /// A `WHERE` clause under construction.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Filter {
     conditions: Vec<String>,
     binds: Vec<Bind>,
@@ -128,7 +128,7 @@ pub struct ListQuery {
     pub sort: Column,
     pub descending: bool,
     pub limit: i64,
-    pub offset: i64,
+    pub start: PageStart,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -213,18 +213,117 @@ fn capitalized(text: &str) -> String {
     })
 }
 
-/// One page of the list. The page's numbers are found first (in an index when the sort allows),
-/// then only those rows are read, however deep the page.
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageStart {
+    /// After this many rows: any page, at the cost of reading the rows it skips.
+    Offset(i64),
+    /// Just after this dossier, in the list's order ("page suivante"): read from the index at
+    /// that place, however deep.
+    After(i64),
+    /// Just before this dossier ("page précédente").
+    Before(i64),
+}
+
+/// One page of the list.
 pub async fn page(db: &Db, q: &ListQuery) -> Result<Vec<ListRow>, StoreError> {
+    let columns = "ds_id, status, created_at, department, date_de_debut_apt, date_de_fin_apt, \
+                   instructeurs, deleted_on_ds_at";
     let f = filter(q, db.engine(), true);
-    let order = order_by(q.sort.sql(), q.descending);
+    rows_of_page(db, columns, f, q.sort.sql(), q.descending, q.limit, q.start).await
+}
+
+/// The rows of a page. The page's numbers are found first (in an index when the sort allows),
+/// then only those rows are read. From a neighbouring dossier (`After`, `Before`), the index is
+/// entered at that dossier's place: `(column, ds_id)` compared as a row with the dossier's own.
+/// Empty values form a block of their own (first when descending, last when ascending): when
+/// the page reaches the end of its dossier's block, the next block completes it.
+async fn rows_of_page<R>(
+    db: &Db,
+    columns: &str,
+    f: Filter,
+    sort: &str,
+    descending: bool,
+    limit: i64,
+    start: PageStart,
+) -> Result<Vec<R>, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let (anchor, descending, reversed) = match start {
+        PageStart::Offset(offset) => {
+            return rows_from(db, columns, &f, sort, descending, limit, offset).await;
+        }
+        PageStart::After(id) => (id, descending, false),
+        // The rows before a dossier are the rows after it in the opposite order.
+        PageStart::Before(id) => (id, !descending, true),
+    };
+    let sql = format!("SELECT {sort} IS NULL FROM dossiers WHERE ds_id = $1");
+    let anchor_is_empty: Option<bool> = with_db!(db, pool => {
+        sqlx::query_scalar(&sql).bind(anchor).fetch_optional(pool).await?
+    });
+    let Some(anchor_is_empty) = anchor_is_empty else {
+        // A number that is not stored (edited by hand): the first page.
+        return rows_from(db, columns, &f, sort, descending, limit, 0).await;
+    };
+    let further = if descending { "<" } else { ">" };
+    let mut same_block = f.clone();
+    match anchor_is_empty {
+        true => same_block.and(
+            &format!("{sort} IS NULL AND ds_id {further} ?"),
+            vec![Bind::Int(anchor)],
+        ),
+        false => same_block.and(
+            &format!(
+                "({sort}, ds_id) {further} ((SELECT {sort} FROM dossiers WHERE ds_id = ?), ?)"
+            ),
+            vec![Bind::Int(anchor), Bind::Int(anchor)],
+        ),
+    }
+    let mut rows = rows_from(db, columns, &same_block, sort, descending, limit, 0).await?;
+    // Empty values first when descending, last when ascending.
+    let next_block = match (descending, anchor_is_empty) {
+        (true, true) => Some(format!("{sort} IS NOT NULL")),
+        (false, false) => Some(format!("{sort} IS NULL")),
+        _ => None,
+    };
+    if let (Some(condition), true) = (next_block, (rows.len() as i64) < limit) {
+        let mut next = f;
+        next.and(&condition, vec![]);
+        let rest = limit - rows.len() as i64;
+        rows.extend(rows_from(db, columns, &next, sort, descending, rest, 0).await?);
+    }
+    if reversed {
+        rows.reverse();
+    }
+    Ok(rows)
+}
+
+/// `limit` rows matching `f`, in order, after `offset` of them.
+async fn rows_from<R>(
+    db: &Db,
+    columns: &str,
+    f: &Filter,
+    sort: &str,
+    descending: bool,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<R>, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let order = order_by(sort, descending);
     let sql = format!(
-        "SELECT ds_id, status, created_at, department, date_de_debut_apt, date_de_fin_apt, \
-         instructeurs, deleted_on_ds_at FROM dossiers WHERE ds_id IN \
-         (SELECT ds_id FROM dossiers{} ORDER BY {order} LIMIT {} OFFSET {}) ORDER BY {order}",
+        "SELECT {columns} FROM dossiers WHERE ds_id IN \
+         (SELECT ds_id FROM dossiers{} ORDER BY {order} LIMIT {limit} OFFSET {offset}) \
+         ORDER BY {order}",
         f.sql(),
-        q.limit,
-        q.offset
     );
     Ok(with_db!(db, pool => {
         bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
@@ -373,7 +472,7 @@ pub struct PrefectureQuery {
     pub sort: PrefectureColumn,
     pub descending: bool,
     pub limit: i64,
-    pub offset: i64,
+    pub start: PageStart,
 }
 
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -403,19 +502,9 @@ pub async fn prefecture_page(
     db: &Db,
     q: &PrefectureQuery,
 ) -> Result<Vec<PrefectureRow>, StoreError> {
+    let columns = "date_dexpiration_titre_sejour, ds_id, nationalite, prenom, nom, status";
     let f = prefecture_filter(q, true);
-    let order = order_by(q.sort.sql(), q.descending);
-    let sql = format!(
-        "SELECT date_dexpiration_titre_sejour, ds_id, nationalite, prenom, nom, status FROM dossiers \
-         WHERE ds_id IN (SELECT ds_id FROM dossiers{} ORDER BY {order} LIMIT {} OFFSET {}) \
-         ORDER BY {order}",
-        f.sql(),
-        q.limit,
-        q.offset
-    );
-    Ok(with_db!(db, pool => {
-        bind_all!(sqlx::query_as(&sql), &f.binds).fetch_all(pool).await?
-    }))
+    rows_of_page(db, columns, f, q.sort.sql(), q.descending, q.limit, q.start).await
 }
 
 /// The counts of Suivi Préfecture, per status (no department).
