@@ -213,6 +213,23 @@ fn capitalized(text: &str) -> String {
     })
 }
 
+/// A row of a list page, read from either engine.
+trait PageRow:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+
+impl<R> PageRow for R where
+    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
 /// Where a page starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PageStart {
@@ -238,7 +255,7 @@ pub async fn page(db: &Db, q: &ListQuery) -> Result<Vec<ListRow>, StoreError> {
 /// entered at that dossier's place: `(column, ds_id)` compared as a row with the dossier's own.
 /// Empty values form a block of their own (first when descending, last when ascending): when
 /// the page reaches the end of its dossier's block, the next block completes it.
-async fn rows_of_page<R>(
+async fn rows_of_page<R: PageRow>(
     db: &Db,
     columns: &str,
     f: Filter,
@@ -246,13 +263,7 @@ async fn rows_of_page<R>(
     descending: bool,
     limit: i64,
     start: PageStart,
-) -> Result<Vec<R>, StoreError>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
+) -> Result<Vec<R>, StoreError> {
     let (anchor, descending, reversed) = match start {
         PageStart::Offset(offset) => {
             return rows_from(db, columns, &f, sort, descending, limit, offset).await;
@@ -303,7 +314,7 @@ where
 }
 
 /// `limit` rows matching `f`, in order, after `offset` of them.
-async fn rows_from<R>(
+async fn rows_from<R: PageRow>(
     db: &Db,
     columns: &str,
     f: &Filter,
@@ -311,13 +322,7 @@ async fn rows_from<R>(
     descending: bool,
     limit: i64,
     offset: i64,
-) -> Result<Vec<R>, StoreError>
-where
-    R: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin,
-{
+) -> Result<Vec<R>, StoreError> {
     let order = order_by(sort, descending);
     let sql = format!(
         "SELECT {columns} FROM dossiers WHERE ds_id IN \
