@@ -30,7 +30,7 @@ pub async fn show(
         div.fr-grid-row.fr-grid-row--gutters.fr-mb-4w {
             @for status in Status::ALL {
                 div.fr-col-6.fr-col-md-4.fr-col-lg-2 {
-                    div.fr-tile.fr-enlarge-link {
+                    div.fr-tile.fr-tile--sm.fr-enlarge-link {
                         div.fr-tile__body {
                             h2.fr-tile__title {
                                 a href=(format!("/admin/dossiers/?statut={}", status.as_str())) { (status.label()) }
