@@ -18,6 +18,8 @@ pub async fn export(db: &Db, output: &Output, today: NaiveDate) -> Result<u64, E
     let mut file = ExportFile::create(output)?;
     let mut rows = dossiers::validity_rows(db);
     let mut count = 0u64;
+    // Each record is written whole from this buffer rather than piece by piece into the file.
+    let mut line = Vec::with_capacity(512);
     file.write_all(b"[").map_err(|e| file.error(e))?;
     while let Some(row) = rows.try_next().await? {
         let kind: ProcedureKind =
@@ -40,9 +42,10 @@ pub async fn export(db: &Db, output: &Output, today: NaiveDate) -> Result<u64, E
             },
             today,
         );
-        let separator: &[u8] = if count == 0 { b"\n" } else { b",\n" };
-        file.write_all(separator).map_err(|e| file.error(e))?;
-        serde_json::to_writer(&mut file, &record).map_err(|e| file.error(e.into()))?;
+        line.clear();
+        line.extend_from_slice(if count == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut line, &record).map_err(|e| file.error(e.into()))?;
+        file.write_all(&line).map_err(|e| file.error(e))?;
         count += 1;
     }
     file.write_all(b"\n]\n").map_err(|e| file.error(e))?;

@@ -93,7 +93,11 @@ impl Db {
                 .map_err(connect_error)?;
             Ok(Db::Sqlite(pool))
         } else {
-            let options = PgConnectOptions::from_str(url).map_err(connect_error)?;
+            // No JIT: the export scans are estimated costly enough to be compiled, and the
+            // compilation took longer than it saved (0.27 s of a 0.74 s query).
+            let options = PgConnectOptions::from_str(url)
+                .map_err(connect_error)?
+                .options([("jit", "off")]);
             // One direct connection first: a refused connection or a bad password is reported
             // at once, instead of after the pool's acquire timeout.
             options
