@@ -18,6 +18,8 @@ fn main() {
     // retries npm) on every build until it succeeds.
     println!("cargo:rerun-if-changed=node_modules/@gouvfr/dsfr/package.json");
     println!("cargo:rerun-if-changed=static/wif.css");
+    // sqlx::migrate! embeds the migrations: a new one must rebuild the crate.
+    println!("cargo:rerun-if-changed=migrations");
 
     let root = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let dist = root.join("node_modules/@gouvfr/dsfr/dist");
