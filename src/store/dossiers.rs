@@ -309,26 +309,47 @@ pub struct ValidityRow {
     pub champs: Option<Json<BTreeMap<String, Value>>>,
 }
 
+/// The query `$before $after`, reading its table through `$index` on SQLite: its planner prefers a
+/// search on `status` that reads every dossier's row to a scan of the covering partial indexes of
+/// the exports (1,000,000 dossiers: 11 s instead of 1.5 s for the statistics).
+macro_rules! with_index {
+    ($db:expr, $before:literal, $index:literal, $after:literal) => {
+        match $db.engine() {
+            Engine::Sqlite => concat!($before, " INDEXED BY ", $index, $after),
+            Engine::Postgres => concat!($before, $after),
+        }
+    };
+}
+
 /// Every `closed` dossier, by DS number, streamed so that memory stays bounded. The champs are
 /// read apart, for introductions only: the other columns come from the covering index alone
 /// (PostgreSQL, 1,000,000 dossiers: 0.4 s instead of 1.5 s reading every row).
 pub fn validity_rows(db: &Db) -> BoxStream<'_, Result<ValidityRow, StoreError>> {
-    const SQL: &str = "SELECT d.ds_id, p.kind, d.siret, d.prenom, d.nom, d.date_de_naissance, \
+    let sql = with_index!(
+        db,
+        "SELECT d.ds_id, p.kind, d.siret, d.prenom, d.nom, d.date_de_naissance, \
         d.date_de_debut_apt, d.date_de_fin_apt, \
         CASE WHEN p.kind = 'introduction' \
             THEN (SELECT c.champs FROM dossiers c WHERE c.ds_id = d.ds_id) END AS champs \
-        FROM dossiers d JOIN procedures p ON p.id = d.procedure_id \
-        WHERE d.status = 'closed' ORDER BY d.ds_id";
-    with_db!(db, pool => sqlx::query_as(SQL).fetch(pool).map_err(StoreError::from).boxed())
+        FROM dossiers d",
+        "dossiers_validity_check",
+        " JOIN procedures p ON p.id = d.procedure_id \
+        WHERE d.status = 'closed' ORDER BY d.ds_id"
+    );
+    with_db!(db, pool => sqlx::query_as(sql).fetch(pool).map_err(StoreError::from).boxed())
 }
 
 /// How many dossiers not marked deleted have each status and nationality.
 pub async fn count_by_status_and_nationality(
     db: &Db,
 ) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
-    const SQL: &str = "SELECT status, nationalite, COUNT(*) FROM dossiers \
-        WHERE deleted_on_ds_at IS NULL GROUP BY status, nationalite";
-    Ok(with_db!(db, pool => sqlx::query_as(SQL).fetch_all(pool).await?))
+    let sql = with_index!(
+        db,
+        "SELECT status, nationalite, COUNT(*) FROM dossiers",
+        "dossiers_stats",
+        " WHERE deleted_on_ds_at IS NULL GROUP BY status, nationalite"
+    );
+    Ok(with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
 /// What the time-based statistics need of a dossier.
@@ -344,10 +365,14 @@ pub struct StatsRow {
 /// The dossiers not marked deleted that were created since `since` or are accepted (processing
 /// times cover every accepted dossier), streamed.
 pub fn stats_rows(db: &Db, since: DateTime<Utc>) -> BoxStream<'_, Result<StatsRow, StoreError>> {
-    const SQL: &str = "SELECT status = 'closed' AS closed, created_at, initiated_at, \
-        processed_at, updated_at FROM dossiers \
-        WHERE deleted_on_ds_at IS NULL AND (status = 'closed' OR created_at >= $1)";
-    with_db!(db, pool => sqlx::query_as(SQL).bind(since).fetch(pool).map_err(StoreError::from).boxed())
+    let sql = with_index!(
+        db,
+        "SELECT status = 'closed' AS closed, created_at, initiated_at, processed_at, updated_at \
+        FROM dossiers",
+        "dossiers_stats",
+        " WHERE deleted_on_ds_at IS NULL AND (status = 'closed' OR created_at >= $1)"
+    );
+    with_db!(db, pool => sqlx::query_as(sql).bind(since).fetch(pool).map_err(StoreError::from).boxed())
 }
 
 /// The stored `updated_at` of every dossier of a démarche, marked deleted or not.
