@@ -248,8 +248,8 @@ fn month_range(first: NaiveDate, last: NaiveDate) -> impl Iterator<Item = NaiveD
 /// Computes the statistics over every dossier not marked deleted.
 pub async fn compute(db: &Db, now: DateTime<Utc>, time_zone: Tz) -> Result<StatsFile, StoreError> {
     let mut builder = StatsBuilder::new(now, time_zone);
-    // The counts are grouped by the database while the dated rows stream in on another
-    // connection: a million rows read once, by two cores.
+    // The database groups the counts while the dated rows stream in on another connection:
+    // the server and this process work at the same time.
     let (counts, ()) = tokio::try_join!(dossiers::count_by_status_and_nationality(db), async {
         let mut rows = dossiers::stats_rows(db, builder.since());
         while let Some(row) = rows.try_next().await? {
