@@ -8,6 +8,7 @@ use chrono_tz::Tz;
 
 use crate::domain::ApiVersion;
 use crate::domain::cron::Schedule;
+use crate::http::TrustedProxies;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wif.sqlite3";
 pub const DEFAULT_DS_API_URL: &str = "https://demarche.numerique.gouv.fr";
@@ -59,7 +60,12 @@ pub struct Settings {
     pub cors_origins: Vec<String>,
     pub ds: DsSettings,
     pub public_rate_limit_per_minute: u32,
-    pub trust_proxy: bool,
+    /// `WIF_TRUSTED_PROXIES`, or `WIF_TRUST_PROXY=True`.
+    pub trusted_proxies: TrustedProxies,
+    /// `WIF_ALLOWED_ORIGINS`: origins a POST may come from besides the request's own `Host`.
+    pub allowed_origins: Vec<String>,
+    /// `WIF_METRICS_BIND`; `None` when `off`.
+    pub metrics_bind: Option<SocketAddr>,
     /// `None` when `off`.
     pub sync_schedule: Option<Schedule>,
     pub stats_schedule: Option<Schedule>,
@@ -128,22 +134,14 @@ impl Settings {
             bind: parse_addr(parsed("WIF_BIND", "127.0.0.1:8000"))?,
             public_bind: parse_addr(parsed("WIF_PUBLIC_BIND", "127.0.0.1:1337"))?,
             time_zone,
-            cors_origins: parsed(
+            cors_origins: parse_origins(parsed(
                 "WIF_CORS_ORIGINS",
                 "https://workinfrance.beta.gouv.fr,http://localhost:8080",
-            )
-            .1
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty())
-            .collect(),
+            ))?,
             ds: DsSettings {
-                token: var("DEMARCHES_SIMPLIFIEES_API_TOKEN").map(Secret),
+                token: ds_token(&lookup)?,
                 procedure_ids: parse_procedure_ids(&var)?,
-                api_url: parsed("DEMARCHES_SIMPLIFIEES_API_URL", DEFAULT_DS_API_URL)
-                    .1
-                    .trim_end_matches('/')
-                    .to_owned(),
+                api_url: ds_api_url(parsed("DEMARCHES_SIMPLIFIEES_API_URL", DEFAULT_DS_API_URL))?,
                 api_version,
                 rate_limit_per_minute: parse_rate(parsed(
                     "DEMARCHES_SIMPLIFIEES_RATE_LIMIT",
@@ -151,12 +149,64 @@ impl Settings {
                 ))?,
             },
             public_rate_limit_per_minute: parse_rate(parsed("WIF_PUBLIC_RATE_LIMIT", "60"))?,
-            trust_proxy: parse_bool(parsed("WIF_TRUST_PROXY", "False"))?,
+            trusted_proxies: trusted_proxies(&var)?,
+            allowed_origins: parse_origins(parsed("WIF_ALLOWED_ORIGINS", ""))?,
+            metrics_bind: match parsed("WIF_METRICS_BIND", "127.0.0.1:9100") {
+                (_, off) if off.eq_ignore_ascii_case("off") => None,
+                setting => Some(parse_addr(setting)?),
+            },
             sync_schedule: schedule(parsed("WIF_SYNC_SCHEDULE", "0 9-19 * * 1-5"))?,
             stats_schedule: schedule(parsed("WIF_STATS_SCHEDULE", "0 9 * * *"))?,
             log_format,
         })
     }
+}
+
+/// Every variable the program reads, so that a misspelt one can be pointed out.
+pub const KNOWN_VARIABLES: &[&str] = &[
+    "WIF_DATABASE_URL",
+    "WIF_DATABASE_NAME",
+    "WIF_DATABASE_USER",
+    "WIF_DATABASE_PASSWORD",
+    "WIF_DATABASE_HOST",
+    "WIF_DATABASE_PORT",
+    "WIF_SECRET_KEY",
+    "WIF_DEBUG",
+    "WIF_MEDIA_ROOT",
+    "WIF_BIND",
+    "WIF_PUBLIC_BIND",
+    "WIF_METRICS_BIND",
+    "WIF_TIME_ZONE",
+    "WIF_CORS_ORIGINS",
+    "WIF_ALLOWED_ORIGINS",
+    "WIF_PUBLIC_RATE_LIMIT",
+    "WIF_TRUST_PROXY",
+    "WIF_TRUSTED_PROXIES",
+    "WIF_SYNC_SCHEDULE",
+    "WIF_STATS_SCHEDULE",
+    "WIF_LOG_FORMAT",
+    "WIF_SUPERUSER_PASSWORD",
+    "DEMARCHES_SIMPLIFIEES_API_TOKEN",
+    "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
+    "DEMARCHES_SIMPLIFIEES_API_URL",
+    "DEMARCHES_SIMPLIFIEES_API_VERSION",
+    "DEMARCHES_SIMPLIFIEES_RATE_LIMIT",
+    // The test suite's own settings.
+    "WIF_TEST_DATABASE_URL",
+    "WIF_REQUIRE_BROWSER",
+];
+
+/// The `WIF_…` and `DEMARCHES_SIMPLIFIEES_…` names among `names` that the program does not read:
+/// a misspelt variable would otherwise be silently ignored.
+pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut unknown: Vec<&str> = names
+        .into_iter()
+        .filter(|n| n.starts_with("WIF_") || n.starts_with("DEMARCHES_SIMPLIFIEES_"))
+        .filter(|n| !KNOWN_VARIABLES.contains(n))
+        .collect();
+    unknown.sort_unstable();
+    unknown.dedup();
+    unknown
 }
 
 /// Loads `.env` from the working directory, if there is one, into the process environment;
@@ -218,6 +268,84 @@ fn percent_encode(text: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// A comma-separated list of origins (`https://host[:port]`); `*` is refused: an explicit list
+/// is what keeps other sites from reading the answers in a visitor's browser.
+fn parse_origins((variable, value): (&'static str, String)) -> Result<Vec<String>, ConfigError> {
+    value
+        .split(',')
+        .map(|o| o.trim().trim_end_matches('/'))
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let valid = reqwest::Url::parse(origin).is_ok_and(|url| {
+                matches!(url.scheme(), "http" | "https")
+                    && url.host_str().is_some()
+                    && url.path() == "/"
+                    && url.query().is_none()
+                    && !origin.ends_with('/')
+                    && origin.matches('/').count() == 2
+            });
+            match valid {
+                true => Ok(origin.to_owned()),
+                false => Err(ConfigError {
+                    variable,
+                    message: format!(
+                        "« {origin} » n'est pas une origine : donnez la liste des sites autorisés, sans « * » (exemple : https://workinfrance.beta.gouv.fr)"
+                    ),
+                }),
+            }
+        })
+        .collect()
+}
+
+fn trusted_proxies(var: &impl Fn(&str) -> Option<String>) -> Result<TrustedProxies, ConfigError> {
+    let mut proxies = TrustedProxies::parse(&var("WIF_TRUSTED_PROXIES").unwrap_or_default())
+        .map_err(|message| ConfigError {
+            variable: "WIF_TRUSTED_PROXIES",
+            message,
+        })?;
+    let alias = var("WIF_TRUST_PROXY").unwrap_or_else(|| "False".into());
+    proxies.any_peer = parse_bool(("WIF_TRUST_PROXY", alias))?;
+    Ok(proxies)
+}
+
+/// `DEMARCHES_SIMPLIFIEES_API_URL`: an `http(s)://` address, checked now rather than after a
+/// sync's retries.
+fn ds_api_url((variable, value): (&'static str, String)) -> Result<String, ConfigError> {
+    let url = value.trim_end_matches('/');
+    match reqwest::Url::parse(url) {
+        Ok(parsed)
+            if matches!(parsed.scheme(), "http" | "https") && parsed.host_str().is_some() =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err(ConfigError {
+            variable,
+            message: format!(
+                "« {value} » n'est pas une adresse http:// ou https:// (exemple : {DEFAULT_DS_API_URL})"
+            ),
+        }),
+    }
+}
+
+/// `DEMARCHES_SIMPLIFIEES_API_TOKEN`, which goes into a header: no control character, no space
+/// inside (a pasted line break, say).
+fn ds_token(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Secret>, ConfigError> {
+    let Some(token) = lookup("DEMARCHES_SIMPLIFIEES_API_TOKEN") else {
+        return Ok(None);
+    };
+    let token = token.trim();
+    if token.is_empty() {
+        return Ok(None);
+    }
+    if token.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(ConfigError {
+            variable: "DEMARCHES_SIMPLIFIEES_API_TOKEN",
+            message: "le jeton contient un espace, un retour à la ligne ou un caractère de contrôle : recopiez-le sans eux".into(),
+        });
+    }
+    Ok(Some(Secret(token.to_owned())))
 }
 
 fn schedule((variable, value): (&'static str, String)) -> Result<Option<Schedule>, ConfigError> {
@@ -342,7 +470,7 @@ mod tests {
         ])
         .unwrap();
         assert!(s.debug);
-        assert!(!s.trust_proxy);
+        assert_eq!(s.trusted_proxies, TrustedProxies::default());
         assert_eq!(s.ds.procedure_ids, [1234, 5678]);
         assert_eq!(s.ds.api_version, ApiVersion::V1);
     }
@@ -360,12 +488,77 @@ mod tests {
             ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", "12,abc"),
             ("WIF_DATABASE_URL", "mysql://localhost/wif"),
             ("WIF_LOG_FORMAT", "xml"),
+            ("WIF_CORS_ORIGINS", "*"),
+            ("WIF_CORS_ORIGINS", "https://a.gouv.fr, workinfrance"),
+            ("WIF_ALLOWED_ORIGINS", "https://wif.gouv.fr/admin/"),
+            ("WIF_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("WIF_METRICS_BIND", "9100"),
+            (
+                "DEMARCHES_SIMPLIFIEES_API_URL",
+                "demarche.numerique.gouv.fr",
+            ),
+            ("DEMARCHES_SIMPLIFIEES_API_URL", "not a url"),
+            (
+                "DEMARCHES_SIMPLIFIEES_API_URL",
+                "ftp://demarche.numerique.gouv.fr",
+            ),
+            ("DEMARCHES_SIMPLIFIEES_API_TOKEN", "abc\ndef"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).unwrap_err();
             assert_eq!(error.variable, variable);
             assert!(error.to_string().starts_with(variable), "{error}");
         }
+    }
+
+    #[test]
+    fn proxies_origins_and_the_metrics_listener_are_read() {
+        let s = settings(&[
+            ("WIF_TRUSTED_PROXIES", "172.16.0.0/12, 10.0.0.1"),
+            (
+                "WIF_ALLOWED_ORIGINS",
+                "https://wif.dreets.gouv.fr/, http://localhost:8000",
+            ),
+            ("WIF_METRICS_BIND", "0.0.0.0:9200"),
+            ("DEMARCHES_SIMPLIFIEES_API_URL", "http://127.0.0.1:8089/"),
+        ])
+        .unwrap();
+        assert_eq!(s.trusted_proxies.networks.len(), 2);
+        assert!(!s.trusted_proxies.any_peer);
+        assert_eq!(
+            s.allowed_origins,
+            ["https://wif.dreets.gouv.fr", "http://localhost:8000"]
+        );
+        assert_eq!(s.metrics_bind.unwrap().to_string(), "0.0.0.0:9200");
+        assert_eq!(s.ds.api_url, "http://127.0.0.1:8089");
+        let defaults = settings(&[("WIF_TRUST_PROXY", "True")]).unwrap();
+        assert!(
+            defaults.trusted_proxies.any_peer,
+            "the old boolean is an alias"
+        );
+        assert_eq!(defaults.metrics_bind.unwrap().to_string(), "127.0.0.1:9100");
+        assert!(defaults.allowed_origins.is_empty());
+        assert_eq!(
+            settings(&[("WIF_METRICS_BIND", "off")])
+                .unwrap()
+                .metrics_bind,
+            None
+        );
+    }
+
+    #[test]
+    fn misspelt_variables_are_found() {
+        let names = [
+            "WIF_DEBUG",
+            "WIF_SECERT_KEY",
+            "DEMARCHES_SIMPLIFIEES_TOKEN",
+            "PATH",
+            "WIF_TRUSTED_PROXIES",
+        ];
+        assert_eq!(
+            unknown_variables(names),
+            ["DEMARCHES_SIMPLIFIEES_TOKEN", "WIF_SECERT_KEY"]
+        );
     }
 
     #[test]

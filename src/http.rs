@@ -1,27 +1,204 @@
-//! What both web servers share: the client's address behind a proxy, and the request log.
+//! What both web servers share: the accept loop with its limits, the client's address behind a
+//! reverse proxy, and the request log.
 
-use std::net::IpAddr;
-use std::time::Instant;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::HeaderMap;
+use axum::Router;
+use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use ipnet::IpNet;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
 
-/// The client address: the peer, or behind a trusted reverse proxy the address it appended
-/// last to `X-Forwarded-For` (earlier entries are whatever the client sent).
-pub fn client_address(peer: IpAddr, headers: &HeaderMap, trust_proxy: bool) -> IpAddr {
-    if !trust_proxy {
-        return peer;
+/// How long a connection may take to send a request's headers, counted from the moment it
+/// connects or from the end of the previous answer: it closes half-sent requests (slowloris) and
+/// idle keep-alive connections alike.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
+/// Connections served at once by one listener; beyond, new ones wait in the kernel's backlog.
+pub const MAX_CONNECTIONS: usize = 512;
+
+/// The limits of one listener (the defaults above; tests shorten them).
+#[derive(Debug, Clone, Copy)]
+pub struct ServerLimits {
+    pub header_read_timeout: Duration,
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> ServerLimits {
+        ServerLimits {
+            header_read_timeout: HEADER_READ_TIMEOUT,
+            max_connections: MAX_CONNECTIONS,
+        }
     }
-    headers
-        .get_all("x-forwarded-for")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-        .next_back()
-        .unwrap_or(peer)
+}
+
+/// Serves `router` on `listener` (HTTP/1.1) within `limits`, each request carrying the peer's
+/// `ConnectInfo<SocketAddr>`, until `shutdown` resolves; then lets the requests under way end.
+/// Written on hyper rather than `axum::serve`, which sets no header-read timeout.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServerLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors, say: wait rather than spin.
+                    tracing::warn!(%error, "connexion refusée");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service =
+            router
+                .clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that goes away or times out is no error of ours.
+            let _ = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(Duration::from_secs(10)) => {}
+    }
+    Ok(())
+}
+
+/// The reverse proxies whose `X-Forwarded-For` is believed (`WIF_TRUSTED_PROXIES`, or with
+/// `WIF_TRUST_PROXY=True` whatever peer is directly connected).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    /// `WIF_TRUST_PROXY=True`: the connected peer is a proxy, whatever its address.
+    pub any_peer: bool,
+    pub networks: Vec<IpNet>,
+}
+
+impl TrustedProxies {
+    /// A comma-separated list of addresses and CIDR networks.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let networks = list
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+            .map(|item| {
+                item.parse::<IpNet>()
+                    .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| {
+                        format!("« {item} » n'est ni une adresse IP ni un réseau CIDR (exemple : 172.16.0.0/12)")
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies {
+            any_peer: false,
+            networks,
+        })
+    }
+
+    fn contains(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
+        self.networks.iter().any(|net| net.contains(&address))
+    }
+
+    /// The client's address: the peer itself, unless it is a trusted proxy; then, walking
+    /// `X-Forwarded-For` from the right, the first address that is not a trusted proxy (entries
+    /// further left were written by the client and prove nothing).
+    pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.any_peer && !self.contains(peer) {
+            return peer;
+        }
+        let mut forwarded: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(forwarded_address)
+            .collect();
+        if self.any_peer && self.networks.is_empty() {
+            return forwarded.pop().unwrap_or(peer);
+        }
+        let mut last = peer;
+        while let Some(address) = forwarded.pop() {
+            if !self.contains(address) {
+                return address;
+            }
+            last = address;
+        }
+        last
+    }
+}
+
+/// One entry of `X-Forwarded-For`: `203.0.113.7`, `203.0.113.7:51234`, `2001:db8::1` or
+/// `[2001:db8::1]:51234`.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    if let Ok(address) = entry.parse::<IpAddr>() {
+        return Some(address.to_canonical());
+    }
+    entry
+        .parse::<SocketAddr>()
+        .ok()
+        .map(|s| s.ip().to_canonical())
+}
+
+/// Headers of every answer of both listeners: no MIME sniffing, no browser feature the pages
+/// do not use, and, unless `hsts` is off (`WIF_DEBUG`), HTTPS only for a year.
+pub async fn transport_headers(
+    axum::extract::State(hsts): axum::extract::State<bool>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        "permissions-policy",
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    );
+    if hsts {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
 }
 
 /// One line per request with the route's pattern, never the path itself: it can hold a birth
@@ -42,4 +219,88 @@ pub async fn access_log(request: Request, next: Next) -> Response {
         "requête"
     );
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(forwarded: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn without_a_trusted_proxy_the_peer_is_the_client() {
+        let none = TrustedProxies::default();
+        assert_eq!(
+            none.client_address(ip("10.0.0.5"), &headers(&["1.2.3.4"])),
+            ip("10.0.0.5")
+        );
+        let other = TrustedProxies::parse("172.16.0.0/12").unwrap();
+        assert_eq!(
+            other.client_address(ip("10.0.0.5"), &headers(&["1.2.3.4"])),
+            ip("10.0.0.5"),
+            "a peer outside the list cannot choose its address"
+        );
+    }
+
+    #[test]
+    fn the_right_most_untrusted_forwarded_address_is_the_client() {
+        let proxies = TrustedProxies::parse("172.16.0.0/12, 10.0.0.1").unwrap();
+        let forwarded = headers(&["6.6.6.6, 203.0.113.7", "172.17.0.3"]);
+        assert_eq!(
+            proxies.client_address(ip("10.0.0.1"), &forwarded),
+            ip("203.0.113.7"),
+            "the client's own claim (6.6.6.6) and the inner proxy are skipped"
+        );
+        assert_eq!(
+            proxies.client_address(ip("172.20.0.2"), &headers(&[])),
+            ip("172.20.0.2"),
+            "no header: the proxy itself"
+        );
+    }
+
+    #[test]
+    fn ports_and_ipv6_forms_are_read() {
+        let proxies = TrustedProxies::parse("::1, 127.0.0.1").unwrap();
+        assert_eq!(
+            proxies.client_address(ip("127.0.0.1"), &headers(&["203.0.113.7:51234"])),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            proxies.client_address(ip("::1"), &headers(&["[2001:db8::1]:443"])),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            proxies.client_address(ip("::ffff:127.0.0.1"), &headers(&["2001:db8::2"])),
+            ip("2001:db8::2"),
+            "an IPv4 peer seen through an IPv6 socket is still the proxy"
+        );
+    }
+
+    #[test]
+    fn trust_proxy_true_believes_the_connected_peer_only() {
+        let alias = TrustedProxies {
+            any_peer: true,
+            networks: Vec::new(),
+        };
+        assert_eq!(
+            alias.client_address(ip("192.0.2.1"), &headers(&["6.6.6.6, 203.0.113.7"])),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn a_wrong_entry_is_named() {
+        let error = TrustedProxies::parse("10.0.0.0/8, proxy.local").unwrap_err();
+        assert!(error.contains("proxy.local"), "{error}");
+    }
 }

@@ -9,6 +9,15 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     wif::telemetry::init();
+    let names: Vec<String> = std::env::vars_os()
+        .filter_map(|(name, _)| name.into_string().ok())
+        .collect();
+    for name in wif::config::unknown_variables(names.iter().map(String::as_str)) {
+        tracing::warn!(
+            variable = name,
+            "variable inconnue, ignorée : vérifiez son orthographe (voir .env.example)"
+        );
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -215,6 +215,7 @@ async fn run_locked(
                     options.full,
                     progress,
                     &mut counters,
+                    run_id,
                 )
                 .await
             }
@@ -226,6 +227,7 @@ async fn run_locked(
                     options.full,
                     progress,
                     &mut counters,
+                    run_id,
                 )
                 .await
             }
@@ -248,6 +250,7 @@ async fn sync_v1(
     full: bool,
     progress: &ProgressBar,
     counters: &mut Counters,
+    run_id: i64,
 ) -> Result<(), SyncError> {
     let mut listed = Vec::new();
     let mut page = 1;
@@ -292,6 +295,8 @@ async fn sync_v1(
             documents.extend(result?);
         }
         store(db, procedure, documents, Dossier::from_v1, counters).await?;
+        // Kept as it goes, so that a killed process leaves true figures behind.
+        sync_runs::record_progress(db, run_id, counters).await?;
         progress.inc(chunk.len() as u64);
         log_progress(progress, procedure, chunk.len() as u64);
     }
@@ -317,6 +322,7 @@ async fn sync_v2(
     full: bool,
     progress: &ProgressBar,
     counters: &mut Counters,
+    run_id: i64,
 ) -> Result<(), SyncError> {
     let now = Utc::now();
     let pass = match sync_state::unfinished(db, procedure).await? {
@@ -356,6 +362,7 @@ async fn sync_v2(
         let end = page.end_cursor;
         let store_then_save = async {
             store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
+            sync_runs::record_progress(db, run_id, counters).await?;
             if let Some(end) = &end {
                 sync_state::save_cursor(db, procedure, end).await?;
             }

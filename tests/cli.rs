@@ -219,11 +219,91 @@ fn a_bad_setting_is_one_sentence_naming_the_variable() {
         ("WIF_DEBUG", "Peut-être", "WIF_DEBUG"),
         ("WIF_DATABASE_URL", "mysql://x/y", "WIF_DATABASE_URL"),
         ("WIF_TIME_ZONE", "Mars/Olympus", "WIF_TIME_ZONE"),
+        ("WIF_TRUSTED_PROXIES", "le-proxy", "WIF_TRUSTED_PROXIES"),
     ];
     for (variable, value, expected) in cases {
         let output = wif(dir.path(), &[(variable, value)], &["migrate"], "");
         assert_clear_failure(&output, expected);
     }
+    // Refused at start, before any retry or listener.
+    let public = wif(
+        dir.path(),
+        &[("WIF_CORS_ORIGINS", "*")],
+        &["serve-public"],
+        "",
+    );
+    assert_clear_failure(&public, "WIF_CORS_ORIGINS : « * » n'est pas une origine");
+    for url in [
+        "demarche.numerique.gouv.fr",
+        "not a url",
+        "ftp://demarche.numerique.gouv.fr",
+    ] {
+        let vars = [
+            ("DEMARCHES_SIMPLIFIEES_API_URL", url),
+            ("DEMARCHES_SIMPLIFIEES_API_TOKEN", "jeton"),
+            ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", "1"),
+        ];
+        let started = std::time::Instant::now();
+        let sync = wif(dir.path(), &vars, &["sync-dossiers"], "");
+        assert_clear_failure(&sync, "DEMARCHES_SIMPLIFIEES_API_URL");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "no retries"
+        );
+    }
+    let token = [("DEMARCHES_SIMPLIFIEES_API_TOKEN", "abc\ndef")];
+    let sync = wif(dir.path(), &token, &["sync-dossiers"], "");
+    let err = assert_clear_failure(&sync, "DEMARCHES_SIMPLIFIEES_API_TOKEN");
+    assert!(!err.contains("abc"), "the token is never shown: {err}");
+}
+
+#[test]
+fn a_misspelt_variable_is_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = wif(dir.path(), &[("WIF_SECERT_KEY", "x")], &["migrate"], "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("WIF_SECERT_KEY") && err.contains("variable inconnue"),
+        "{err}"
+    );
+    let clean = wif(dir.path(), &[("WIF_DEBUG", "True")], &["migrate"], "");
+    assert!(!stderr(&clean).contains("variable inconnue"));
+}
+
+/// With `WIF_DEBUG` the key made for sessions stays out of the media root that the public service
+/// reads, readable by its owner only; one left there by an earlier version is moved.
+#[test]
+fn the_debug_secret_key_is_private_and_outside_the_media_root() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let media = dir.path().join("media");
+    std::fs::create_dir_all(&media).unwrap();
+    std::fs::write(
+        media.join(".wif_secret_key"),
+        "ancienne-cle-de-plus-de-trente-deux-caracteres",
+    )
+    .unwrap();
+    assert!(wif(dir.path(), &[], &["migrate"], "").status.success());
+    // A taken port stops `serve` once the key is settled.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let vars = [
+        ("WIF_DEBUG", "True"),
+        ("WIF_MEDIA_ROOT", "media"),
+        ("WIF_BIND", &taken.local_addr().unwrap().to_string()),
+    ];
+    let output = wif(dir.path(), &vars, &["serve", "--no-scheduler"], "");
+    assert_clear_failure(&output, "WIF_BIND");
+    let key = dir.path().join(".wif_secret_key");
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        "ancienne-cle-de-plus-de-trente-deux-caracteres"
+    );
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert!(!media.join(".wif_secret_key").exists());
 }
 
 #[test]

@@ -10,6 +10,7 @@ use chrono::{Days, Utc};
 use chrono_tz::Europe::Paris;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use wif::http::TrustedProxies;
 use wif::public::{PublicConfig, serve_on};
 
 struct Service {
@@ -18,21 +19,27 @@ struct Service {
     client: reqwest::Client,
 }
 
-fn config(media: &Path, per_minute: u32, trust_proxy: bool) -> PublicConfig {
+fn config(media: &Path, per_minute: u32, trusted_proxies: TrustedProxies) -> PublicConfig {
     PublicConfig {
         media_root: media.to_owned(),
         time_zone: Paris,
         cors_origins: vec!["https://workinfrance.beta.gouv.fr".into()],
         rate_limit_per_minute: per_minute,
-        trust_proxy,
+        trusted_proxies,
+        hsts: false,
+        limits: wif::http::ServerLimits::default(),
         reload_interval: Duration::from_millis(50),
     }
 }
 
-async fn start_with(media: tempfile::TempDir, per_minute: u32, trust_proxy: bool) -> Service {
+async fn start_with(
+    media: tempfile::TempDir,
+    per_minute: u32,
+    trusted_proxies: TrustedProxies,
+) -> Service {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
-    let config = config(media.path(), per_minute, trust_proxy);
+    let config = config(media.path(), per_minute, trusted_proxies);
     tokio::spawn(async move {
         serve_on(listener, &config, std::future::pending())
             .await
@@ -52,7 +59,7 @@ async fn start(records: &Value) -> Service {
         &media.path().join("validity_check.json"),
         &records.to_string(),
     );
-    start_with(media, 100_000, false).await
+    start_with(media, 100_000, TrustedProxies::default()).await
 }
 
 /// Replaces a file the way the exports do: a whole new file renamed over the old one.
@@ -361,7 +368,7 @@ async fn the_rate_limit_answers_429_with_retry_after() {
         &media.path().join("validity_check.json"),
         &sample().to_string(),
     );
-    let service = start_with(media, 60, false).await;
+    let service = start_with(media, 60, TrustedProxies::default()).await;
     let url = format!(
         "{}/api/v1/apt_validity_check/44950/1978-12-20",
         service.base
@@ -396,12 +403,24 @@ async fn the_rate_limit_answers_429_with_retry_after() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
-    let media = tempfile::tempdir().unwrap();
-    write_atomically(
-        &media.path().join("validity_check.json"),
-        &sample().to_string(),
-    );
-    let service = start_with(media, 60, true).await;
+    // `WIF_TRUST_PROXY=True` (the connected peer), then `WIF_TRUSTED_PROXIES` with an inner
+    // proxy whose entry comes last.
+    let alias = TrustedProxies {
+        any_peer: true,
+        networks: Vec::new(),
+    };
+    let listed = TrustedProxies::parse("127.0.0.1, 10.0.0.0/8").unwrap();
+    for (trusted, last_hop) in [(alias, ""), (listed, ", 10.9.9.9")] {
+        let media = tempfile::tempdir().unwrap();
+        write_atomically(
+            &media.path().join("validity_check.json"),
+            &sample().to_string(),
+        );
+        each_client_has_its_own_allowance(start_with(media, 60, trusted).await, last_hop).await;
+    }
+}
+
+async fn each_client_has_its_own_allowance(service: Service, last_hop: &str) {
     let url = format!(
         "{}/api/v1/apt_validity_check/44950/1978-12-20",
         service.base
@@ -410,7 +429,10 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_allowance() {
         service
             .client
             .get(&url)
-            .header("X-Forwarded-For", format!("198.51.100.7, {client_ip}"))
+            .header(
+                "X-Forwarded-For",
+                format!("198.51.100.7, {client_ip}{last_hop}"),
+            )
             .send()
     };
     for _ in 0..6 {

@@ -513,3 +513,60 @@ async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
     assert!(again.status.success(), "{}", common::stderr(&again));
     assert_same_as_ds(&t, &ds, ApiVersion::V2).await;
 }
+
+/// A sync killed outright (SIGKILL) leaves its run with the figures of the pages it stored; the
+/// next run, once the lock has expired, closes it as interrupted and completes the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_sync_is_closed_as_interrupted_by_the_next_one() {
+    let t = TestDb::sqlite(true).await;
+    let (ds, settings) = start(400, ApiVersion::V2).await;
+    let owned = command_vars(&t, &settings);
+    let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ds.set_faults(Faults {
+        delay: Duration::from_millis(200),
+        ..Faults::default()
+    });
+    let mut child = spawn_sync(&t, &vars);
+    let mut waited = 0;
+    while sync_runs::latest(&t.db, 1)
+        .await
+        .unwrap()
+        .first()
+        .is_none_or(|run| run.created == 0)
+    {
+        assert!(waited < 200, "the sync never recorded a stored page");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = sync_runs::latest(&t.db, 1).await.unwrap().remove(0);
+    assert_eq!(killed.outcome, "running");
+
+    // What a minute of waiting does: the dead process's lock expires.
+    let wif::store::Db::Sqlite(pool) = &t.db else {
+        unreachable!()
+    };
+    sqlx::query("UPDATE locks SET expires_at = $1")
+        .bind(chrono::Utc::now() - chrono::Duration::seconds(1))
+        .execute(pool)
+        .await
+        .unwrap();
+    ds.set_faults(Faults::default());
+    let again = common::wif(t.dir.path(), &vars, &["sync-dossiers"], "");
+    assert!(again.status.success(), "{}", common::stderr(&again));
+    let runs = sync_runs::latest(&t.db, 2).await.unwrap();
+    let closed = runs.iter().find(|r| r.id == killed.id).unwrap();
+    assert_eq!(closed.outcome, "failure");
+    assert!(
+        closed
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("interrompue"),
+        "{:?}",
+        closed.error
+    );
+    assert!(closed.created > 0 && closed.finished_at.is_some());
+    assert_same_as_ds(&t, &ds, ApiVersion::V2).await;
+}

@@ -3,9 +3,14 @@
 //! The session cookie carries 32 random bytes; the database keeps only a hash of them, peppered
 //! with `WIF_SECRET_KEY`. Each session has its CSRF token, checked on every POST by
 //! `require_session`; the login form, which has no session yet, uses a double-submit cookie.
+//!
+//! Failed sign-ins are counted per username at one address and per username everywhere, with
+//! separate thresholds: one address's failures never refuse another person's right password,
+//! and a guesser spread over many addresses is still slowed down.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use axum::Form;
 use axum::body::{Body, to_bytes};
@@ -21,7 +26,6 @@ use sha2::{Digest, Sha256};
 use super::layout::{alert, page};
 use super::{AppState, PageError};
 use crate::domain::account;
-use crate::http::client_address;
 use crate::store::access_log::{self, Action, NewEntry};
 use crate::store::sessions::{self, Session};
 use crate::store::{login_failures, users};
@@ -30,10 +34,27 @@ const SESSION_COOKIE: &str = "wif_session";
 const LOGIN_CSRF_COOKIE: &str = "wif_login_csrf";
 /// Failures counted over this window.
 const WINDOW: Duration = Duration::minutes(15);
-/// From this many failures on, each attempt waits a growing delay (1 s, 2 s, 4 s…).
-const SLOW_AFTER: usize = 5;
-/// From this many failures on, sign-in is refused until the window forgets the first ones.
-const LOCK_AFTER: usize = 10;
+/// Thresholds of one throttling key: from `slow_after` failures in the window on, each attempt
+/// waits a growing delay (1 s, 2 s, 4 s…); from `lock_after` on, sign-in is refused until the
+/// window forgets the first ones.
+struct Thresholds {
+    slow_after: usize,
+    lock_after: usize,
+}
+
+/// A username at one address: the guesser sitting at a keyboard.
+const AT_ADDRESS: Thresholds = Thresholds {
+    slow_after: 5,
+    lock_after: 10,
+};
+/// A username from anywhere: higher than one address can reach alone, since `AT_ADDRESS` stops
+/// it at 10.
+const ANYWHERE: Thresholds = Thresholds {
+    slow_after: 20,
+    lock_after: 50,
+};
+/// How long a sign-in waits for a turn to check its password before being told to retry.
+const CHECK_WAIT: StdDuration = StdDuration::from_secs(5);
 /// The answer to a wrong username, a wrong password and an inactive account alike.
 const REFUSED: &str = "Nom d'utilisateur ou mot de passe incorrect, ou compte désactivé.";
 
@@ -82,7 +103,54 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
 }
 
 fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
-    client_address(peer.ip(), headers, state.trust_proxy).to_string()
+    state
+        .trusted_proxies
+        .client_address(peer.ip(), headers)
+        .to_string()
+}
+
+/// Password checks (Argon2: tens of milliseconds of CPU each) run on the blocking pool, as many
+/// at once as half the cores, so that a burst of sign-ins never stalls the pages; a bounded
+/// queue waits behind them, and beyond it a sign-in is told at once to retry.
+pub struct PasswordChecks {
+    running: tokio::sync::Semaphore,
+    queued: tokio::sync::Semaphore,
+}
+
+impl PasswordChecks {
+    pub fn new() -> PasswordChecks {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let at_once = (cores / 2).max(1);
+        PasswordChecks::with_limits(at_once, at_once * 64)
+    }
+
+    /// `at_once` checks running, and at most `waiting` more in the queue (the running ones
+    /// included).
+    pub fn with_limits(at_once: usize, waiting: usize) -> PasswordChecks {
+        PasswordChecks {
+            running: tokio::sync::Semaphore::new(at_once.max(1)),
+            queued: tokio::sync::Semaphore::new(waiting.max(at_once).max(1)),
+        }
+    }
+
+    /// Whether `password` matches `hash`; `None` when too many checks are waiting already.
+    async fn verify(&self, password: &str, hash: &str) -> Option<bool> {
+        let _place = self.queued.try_acquire().ok()?;
+        let _turn = tokio::time::timeout(CHECK_WAIT, self.running.acquire())
+            .await
+            .ok()?
+            .ok()?;
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        tokio::task::spawn_blocking(move || account::verify(&password, &hash))
+            .await
+            .ok()
+    }
+}
+
+impl Default for PasswordChecks {
+    fn default() -> PasswordChecks {
+        PasswordChecks::new()
+    }
 }
 
 /// Every admin route but the login page and the assets: without a live session, to the login
@@ -118,7 +186,7 @@ pub async fn require_session(
     };
     let mut request = request;
     if request.method() == Method::POST {
-        if !same_origin(request.headers()) {
+        if !same_origin(request.headers(), &state.allowed_origins) {
             return forbidden("Requête refusée : elle ne vient pas de ce site.");
         }
         let (parts, body) = request.into_parts();
@@ -139,22 +207,25 @@ pub async fn require_session(
     next.run(request).await
 }
 
-/// A POST sent by a page of another site carries its `Origin` (or at least its `Referer`).
-fn same_origin(headers: &HeaderMap) -> bool {
+/// A POST sent by a page of another site carries its `Origin` (or at least its `Referer`): it
+/// must be this site, as named by `Host` or, behind a proxy that rewrites `Host`, by
+/// `WIF_ALLOWED_ORIGINS`.
+fn same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let origin = headers
         .get(header::ORIGIN)
         .or_else(|| headers.get(header::REFERER))
         .and_then(|v| v.to_str().ok());
-    match (origin, host) {
-        (None, _) => true,
-        (Some("null"), _) => false,
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .map(|(_, rest)| rest.split('/').next().unwrap_or_default())
-            .is_some_and(|origin_host| origin_host == host),
-        (Some(_), None) => false,
-    }
+    let Some(origin) = origin else {
+        return true;
+    };
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return false;
+    };
+    let origin_host = rest.split('/').next().unwrap_or_default();
+    let origin = format!("{scheme}://{origin_host}");
+    allowed.iter().any(|a| a.eq_ignore_ascii_case(&origin))
+        || host.is_some_and(|host| origin_host.eq_ignore_ascii_case(host))
 }
 
 fn forbidden(message: &str) -> Response {
@@ -170,10 +241,15 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-/// Where to go after signing in: a path of the admin only, never another site.
+/// Where to go after signing in: a path of the admin only, never another site, and nothing a
+/// `Location` header cannot carry (a control character, say).
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with("/admin/") && !n.starts_with("//") && !n.contains('\\') => {
+        Some(n)
+            if n.starts_with("/admin/")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
             n.to_owned()
         }
         _ => "/admin/".to_owned(),
@@ -269,7 +345,10 @@ pub async fn login(
 ) -> Result<Response, PageError> {
     let next = safe_next(Some(&form.next));
     let csrf_cookie = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same_origin(&headers) || form.csrf.is_empty() || !same(&form.csrf, &csrf_cookie) {
+    if !same_origin(&headers, &state.allowed_origins)
+        || form.csrf.is_empty()
+        || !same(&form.csrf, &csrf_cookie)
+    {
         return Ok(forbidden(
             "Requête refusée : le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
         ));
@@ -277,39 +356,50 @@ pub async fn login(
     let now = Utc::now();
     let address = address(&state, peer, &headers);
     let username = form.username.trim().to_owned();
+    let lowercase = username.to_lowercase();
+    // Keys and thresholds in the same order.
     let keys = [
-        format!("user:{}", username.to_lowercase()),
-        format!("address:{address}"),
+        format!("user_address:{lowercase} {address}"),
+        format!("user:{lowercase}"),
     ];
+    let thresholds = [AT_ADDRESS, ANYWHERE];
 
-    if let Some(wait) = throttled(&state, &keys, now).await? {
-        return Ok(login_page(
-            &state,
-            &csrf_cookie,
-            &next,
-            Some(&wait),
-            &username,
-        ));
-    }
-
-    let user = users::find_by_username(&state.db, &username).await?;
-    let accepted = match &user {
-        Some(user) => account::verify(&form.password, &user.password_hash) && user.is_active,
-        None => {
-            // As long as a real check, so that the time does not tell whether the name exists.
-            let _ = account::verify(&form.password, &state.dummy_hash);
-            false
+    let attempt = login_failures::attempt(&state.db, &keys, now, now - WINDOW, |i, failures| {
+        throttle_message(&thresholds[i], failures, now)
+    })
+    .await?;
+    let attempt = match attempt {
+        Ok(attempt) => attempt,
+        Err(wait) => {
+            return Ok(login_page(
+                &state,
+                &csrf_cookie,
+                &next,
+                Some(&wait),
+                &username,
+            ));
         }
     };
+
+    let user = users::find_by_username(&state.db, &username).await?;
+    // An unknown name is checked against a dummy hash, so that the time does not tell whether
+    // the name exists.
+    let hash = user
+        .as_ref()
+        .map_or(state.dummy_hash.as_str(), |u| u.password_hash.as_str());
+    let Some(matches) = state.password_checks.verify(&form.password, hash).await else {
+        return Ok(busy());
+    };
+    let accepted = matches && user.as_ref().is_some_and(|u| u.is_active);
     let entry = |action, user_id| NewEntry {
         user_id,
         username: &username,
         action,
         ds_id: None,
         address: &address,
+        detail: None,
     };
     let Some(user) = user.filter(|_| accepted) else {
-        login_failures::record(&state.db, &keys, now, now - WINDOW).await?;
         access_log::record(&state.db, entry(Action::LoginFailed, None), now).await?;
         tracing::info!("connexion refusée");
         return Ok(login_page(
@@ -321,7 +411,7 @@ pub async fn login(
         ));
     };
 
-    login_failures::clear(&state.db, &keys[0]).await?;
+    login_failures::succeeded(&state.db, &attempt, &keys[0]).await?;
     sessions::purge_expired(&state.db, now).await?;
     // A new session id at each sign-in: an id planted before cannot be reused.
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {
@@ -353,36 +443,60 @@ pub async fn login(
     Ok(response)
 }
 
-/// Whether sign-in must wait, and the message that says so.
-async fn throttled(
-    state: &AppState,
-    keys: &[String],
+/// Too many sign-ins waiting for a password check: try again in a moment.
+fn busy() -> Response {
+    let mut response = (
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(
+            "Service occupé",
+            None,
+            "",
+            alert(
+                "error",
+                "Trop de connexions en même temps : réessayez dans quelques secondes.",
+            ),
+        ),
+    )
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
+/// Whether a sign-in must wait, given the failures of one key in the window (oldest first), and
+/// the message that says so.
+fn throttle_message(
+    thresholds: &Thresholds,
+    failures: &[DateTime<Utc>],
     now: DateTime<Utc>,
-) -> Result<Option<String>, PageError> {
-    for key in keys {
-        let failures = login_failures::since(&state.db, key, now - WINDOW).await?;
-        if failures.len() >= LOCK_AFTER {
-            let until = failures[failures.len() - LOCK_AFTER] + WINDOW;
-            let minutes = ((until - now).num_seconds() + 59) / 60;
-            return Ok(Some(format!(
-                "Trop de tentatives de connexion : réessayez dans {} minute{}.",
-                minutes.max(1),
-                if minutes > 1 { "s" } else { "" }
-            )));
-        }
-        if failures.len() >= SLOW_AFTER {
-            let delay = Duration::seconds(1 << (failures.len() - SLOW_AFTER));
-            let last = *failures.last().expect("not empty");
-            if now < last + delay {
-                let seconds = (last + delay - now).num_seconds().max(1);
-                return Ok(Some(format!(
-                    "Trop de tentatives de connexion : patientez {seconds} seconde{} avant de réessayer.",
-                    if seconds > 1 { "s" } else { "" }
-                )));
-            }
+) -> Option<String> {
+    let Thresholds {
+        slow_after,
+        lock_after,
+    } = *thresholds;
+    if failures.len() >= lock_after {
+        let until = failures[failures.len() - lock_after] + WINDOW;
+        let minutes = ((until - now).num_seconds() + 59) / 60;
+        return Some(format!(
+            "Trop de tentatives de connexion : réessayez dans {} minute{}.",
+            minutes.max(1),
+            if minutes > 1 { "s" } else { "" }
+        ));
+    }
+    if failures.len() >= slow_after {
+        // 1 s, 2 s, 4 s… up to about a minute.
+        let delay = Duration::seconds(1 << (failures.len() - slow_after).min(6));
+        let last = *failures.last().expect("not empty");
+        if now < last + delay {
+            let seconds = (last + delay - now).num_seconds().max(1);
+            return Some(format!(
+                "Trop de tentatives de connexion : patientez {seconds} seconde{} avant de réessayer.",
+                if seconds > 1 { "s" } else { "" }
+            ));
         }
     }
-    Ok(None)
+    None
 }
 
 /// `POST /admin/logout`: the session ends on the server, the cookie is cleared.
@@ -399,6 +513,7 @@ pub async fn logout(
         action: Action::Logout,
         ds_id: None,
         address: &address(&state, peer, &headers),
+        detail: None,
     };
     access_log::record(&state.db, entry, Utc::now()).await?;
     let mut response = Redirect::to("/admin/login").into_response();
@@ -409,20 +524,24 @@ pub async fn logout(
     Ok(response)
 }
 
-/// Records a view of a dossier's personal data.
-pub async fn record_view(
+/// Records a view of personal data: a dossier (`ds_id`), Suivi Préfecture, a search (`detail`
+/// says its kind).
+pub async fn record_access(
     state: &AppState,
     session: &Session,
     peer: SocketAddr,
     headers: &HeaderMap,
-    ds_id: i64,
+    action: Action,
+    ds_id: Option<i64>,
+    detail: Option<&str>,
 ) -> Result<(), PageError> {
     let entry = NewEntry {
         user_id: Some(session.user.id),
         username: &session.user.username,
-        action: Action::DossierView,
-        ds_id: Some(ds_id),
+        action,
+        ds_id,
         address: &address(state, peer, headers),
+        detail,
     };
     access_log::record(&state.db, entry, Utc::now()).await?;
     Ok(())

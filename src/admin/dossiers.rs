@@ -20,6 +20,7 @@ use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
 use crate::domain::dates::MONTHS;
 use crate::domain::{DsId, Status};
+use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, Column, ListQuery, PageStart};
 use crate::store::dossiers;
 use crate::store::sessions::Session;
@@ -54,13 +55,27 @@ pub fn page_start(params: &Params, page: i64, per_page: i64) -> PageStart {
     }
 }
 
-/// The page number of `?p=`, from 1.
+/// What a search looks for, for the access log: nothing personal for a dossier number (`None`),
+/// else a name or an e-mail address; never the text itself.
+fn search_kind(search: &str) -> Option<&'static str> {
+    let search = search.trim();
+    match () {
+        _ if search.is_empty() || search.parse::<i64>().is_ok() => None,
+        _ if search.contains('@') => Some("par e-mail"),
+        _ => Some("par nom"),
+    }
+}
+
+/// Beyond any real list (a billion rows at 100 a page), and far from overflowing an OFFSET.
+const MAX_PAGE: i64 = 10_000_000;
+
+/// The page number of `?p=`, from 1 to `MAX_PAGE`.
 pub fn page_number(params: &Params) -> i64 {
     params
         .get("p")
         .and_then(|p| p.parse::<i64>().ok())
         .filter(|p| *p >= 1)
-        .unwrap_or(1)
+        .map_or(1, |p| p.min(MAX_PAGE))
 }
 
 /// The date hierarchy's selection: a year, a month of it, a day of that.
@@ -120,10 +135,24 @@ impl DateSelection {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
     let pairs = parse_query(raw.as_deref());
     let params = Params::from_pairs(&pairs, &KEYS);
+    if let Some(kind) = params.get("q").and_then(search_kind) {
+        auth::record_access(
+            &state,
+            &session,
+            peer,
+            &headers,
+            Action::DossierSearch,
+            None,
+            Some(kind),
+        )
+        .await?;
+    }
     let status = params.get("statut").and_then(Status::from_v1);
     let dates = DateSelection::from(&params);
     let (sort, descending) = sort_param(&params, Column::from_key, (Column::CreatedAt, true));
@@ -346,7 +375,16 @@ pub async fn show(
     let stored = dossiers::get(&state.db, ds_id)
         .await?
         .ok_or(PageError::NotFound)?;
-    auth::record_view(&state, &session, peer, &headers, ds_id.get()).await?;
+    auth::record_access(
+        &state,
+        &session,
+        peer,
+        &headers,
+        Action::DossierView,
+        Some(ds_id.get()),
+        None,
+    )
+    .await?;
     let d = &stored.dossier;
     let tz = state.time_zone;
     let values: HashMap<&str, &serde_json::Value> =

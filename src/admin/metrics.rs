@@ -1,5 +1,9 @@
-//! `GET /metrics` (Prometheus text format) and `GET /readyz` of the admin listener. Figures only:
+//! `GET /metrics` (Prometheus text format), served on a listener of its own (`WIF_METRICS_BIND`,
+//! local by default: it tells dossier counts and sync times), and `GET /readyz`. Figures only:
 //! routes are patterns (`/admin/dossiers/{ds_id}`), never a dossier's number or data.
+//!
+//! Written by hand rather than with the `metrics` crates: a few counters and one histogram, read
+//! from the database at scrape time.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -14,19 +18,53 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use crate::store::{dossier_lists, job_runs, sync_runs};
 
-/// Requests answered, by route pattern and status, with their total time.
+/// Upper bounds, in seconds, of the latency histogram's buckets.
+const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
+
+/// Requests answered, by route pattern and status: how many, their total time, and how many
+/// took at most each bucket's bound.
 #[derive(Default)]
 pub struct HttpCounters {
-    counts: Mutex<BTreeMap<(String, u16), (u64, f64)>>,
+    counts: Mutex<BTreeMap<(String, u16), Latencies>>,
+}
+
+#[derive(Default, Clone)]
+struct Latencies {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
 }
 
 impl HttpCounters {
     fn add(&self, route: String, status: u16, seconds: f64) {
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         let entry = counts.entry((route, status)).or_default();
-        entry.0 += 1;
-        entry.1 += seconds;
+        entry.count += 1;
+        entry.sum += seconds;
+        for (bound, bucket) in BUCKETS.iter().zip(entry.buckets.iter_mut()) {
+            if seconds <= *bound {
+                *bucket += 1;
+            }
+        }
     }
+}
+
+/// A label value as the text format wants it: backslash, double quote and line feed escaped.
+fn label(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// The metrics listener's routes.
+pub fn app(state: Arc<AppState>) -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/metrics", get(metrics))
+        .route("/readyz", get(readyz))
+        .route("/healthz", get(|| async { "ok" }))
+        .with_state(state)
 }
 
 /// Counts each request under its route pattern.
@@ -96,6 +134,7 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "Sync runs by outcome.",
     );
     for (outcome, n) in &runs.by_outcome {
+        let outcome = label(outcome);
         let _ = writeln!(out, "wif_sync_runs_total{{outcome=\"{outcome}\"}} {n}");
     }
     family(
@@ -125,6 +164,7 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "Scheduled job runs (sync then validity export, stats export) by outcome.",
     );
     for (job, outcome, n) in &jobs {
+        let (job, outcome) = (label(job), label(outcome));
         let _ = writeln!(
             out,
             "wif_job_runs_total{{job=\"{job}\",outcome=\"{outcome}\"}} {n}"
@@ -137,6 +177,7 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "Duration of each job's last finished run, exports included.",
     );
     for (job, seconds) in &job_durations {
+        let job = label(job);
         let _ = writeln!(
             out,
             "wif_job_last_duration_seconds{{job=\"{job}\"}} {seconds}"
@@ -150,20 +191,15 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "Dossiers per status (not deleted on DS).",
     );
     for (status, n) in &dossiers {
+        let status = label(&status.to_string());
         let _ = writeln!(out, "wif_dossiers{{status=\"{status}\"}} {n}");
     }
 
     family(
         &mut out,
-        "wif_http_requests_total",
-        "counter",
-        "Requests answered by route pattern and status.",
-    );
-    family(
-        &mut out,
-        "wif_http_request_duration_seconds_sum",
-        "counter",
-        "Total time spent answering, by route pattern and status.",
+        "wif_http_request_duration_seconds",
+        "histogram",
+        "Time spent answering, by route pattern and status.",
     );
     let counts = state
         .http
@@ -171,13 +207,60 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    for ((route, status), (n, seconds)) in &counts {
-        let labels = format!("route=\"{}\",status=\"{status}\"", route.replace('"', "'"));
-        let _ = writeln!(out, "wif_http_requests_total{{{labels}}} {n}");
+    for ((route, status), latencies) in &counts {
+        let labels = format!("route=\"{}\",status=\"{status}\"", label(route));
+        for (bound, n) in BUCKETS.iter().zip(latencies.buckets) {
+            let _ = writeln!(
+                out,
+                "wif_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+            );
+        }
+        let n = latencies.count;
         let _ = writeln!(
             out,
-            "wif_http_request_duration_seconds_sum{{{labels}}} {seconds}"
+            "wif_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {n}"
+        );
+        let _ = writeln!(
+            out,
+            "wif_http_request_duration_seconds_sum{{{labels}}} {}",
+            latencies.sum
+        );
+        let _ = writeln!(
+            out,
+            "wif_http_request_duration_seconds_count{{{labels}}} {n}"
         );
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label(r#"a"b\c"#), r#"a\"b\\c"#);
+        assert_eq!(label("deux\nlignes"), r"deux\nlignes");
+        assert_eq!(label("/admin/dossiers/{ds_id}"), "/admin/dossiers/{ds_id}");
+    }
+
+    #[test]
+    fn latencies_fall_in_every_bucket_above_them() {
+        let counters = HttpCounters::default();
+        counters.add("/admin/".into(), 200, 0.03);
+        counters.add("/admin/".into(), 200, 3.0);
+        let counts = counters.counts.lock().unwrap();
+        let l = &counts[&("/admin/".to_owned(), 200)];
+        assert_eq!(l.count, 2);
+        assert_eq!(
+            l.buckets[BUCKETS.iter().position(|b| *b == 0.025).unwrap()],
+            0
+        );
+        assert_eq!(
+            l.buckets[BUCKETS.iter().position(|b| *b == 0.05).unwrap()],
+            1
+        );
+        assert_eq!(l.buckets[BUCKETS.len() - 1], 2);
+        assert!((l.sum - 3.03).abs() < 1e-9);
+    }
 }

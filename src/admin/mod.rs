@@ -16,6 +16,7 @@ use chrono_tz::Tz;
 use maud::html;
 
 use crate::config::{DsSettings, Secret, Settings};
+use crate::http::{ServerLimits, TrustedProxies};
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
 
@@ -25,6 +26,7 @@ mod charts;
 mod counts;
 mod dossiers;
 mod home;
+mod input;
 pub mod layout;
 mod metrics;
 mod prefecture;
@@ -32,7 +34,7 @@ mod stats;
 mod sync_page;
 mod users;
 
-pub use auth::random_token;
+pub use auth::{PasswordChecks, random_token};
 use layout::{alert, page};
 
 /// Sessions end after this long without a request (SPEC: two weeks).
@@ -44,7 +46,12 @@ pub struct AppState {
     pub secret: Secret,
     /// `Secure` on cookies: off only with `WIF_DEBUG`, for plain HTTP on a workstation.
     pub secure_cookies: bool,
-    pub trust_proxy: bool,
+    pub trusted_proxies: TrustedProxies,
+    /// `WIF_ALLOWED_ORIGINS`: where a POST may come from besides the request's `Host`.
+    pub allowed_origins: Vec<String>,
+    pub limits: ServerLimits,
+    /// Password checks (Argon2, CPU-bound) run on the blocking pool, a few at a time.
+    pub password_checks: auth::PasswordChecks,
     pub idle: Duration,
     pub time_zone: Tz,
     pub ds: DsSettings,
@@ -62,7 +69,10 @@ impl AppState {
             db,
             secret,
             secure_cookies: !settings.debug,
-            trust_proxy: settings.trust_proxy,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            allowed_origins: settings.allowed_origins.clone(),
+            limits: ServerLimits::default(),
+            password_checks: auth::PasswordChecks::new(),
             idle: IDLE,
             time_zone: settings.time_zone,
             ds: settings.ds.clone(),
@@ -150,11 +160,15 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/static/{*path}", get(assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::readyz))
-        .route("/metrics", get(metrics::metrics))
         .merge(private)
         // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
         .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.secure_cookies,
+            crate::http::transport_headers,
+        ))
+        .layer(middleware::from_fn(input::reject_control_characters))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::count,
@@ -178,7 +192,6 @@ async fn security_headers(request: Request, next: Next) -> Response {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
          font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
     );
-    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     if !is_asset {
@@ -187,8 +200,12 @@ async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Where `WIF_DEBUG` keeps the key it made: the working directory, never the media root that the
+/// public service reads.
+const DEBUG_KEY_FILE: &str = ".wif_secret_key";
+
 /// The secret that peppers session hashes: `WIF_SECRET_KEY`, or with `WIF_DEBUG` a key made once
-/// and kept in the data directory.
+/// and kept, readable by its owner only, in the working directory.
 pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
     if let Some(secret) = &settings.secret_key {
         if secret.expose().len() < 32 {
@@ -201,43 +218,70 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
             "WIF_SECRET_KEY : la clé secrète est obligatoire hors WIF_DEBUG (par exemple : openssl rand -hex 32)"
         );
     }
-    let path = settings.media_root.join(".wif_secret_key");
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        return Ok(Secret::new(existing.trim().to_owned()));
+    let path = std::path::Path::new(DEBUG_KEY_FILE);
+    // Earlier versions kept it in the media root: take it from there, and remove it there.
+    let old = settings.media_root.join(DEBUG_KEY_FILE);
+    let existing = std::fs::read_to_string(path).or_else(|_| std::fs::read_to_string(&old));
+    let key = match existing {
+        Ok(existing) => existing.trim().to_owned(),
+        Err(_) => auth::random_token(),
+    };
+    write_private(path, &key).map_err(|e| {
+        anyhow::anyhow!(
+            "WIF_SECRET_KEY : impossible d'enregistrer la clé dans {} ({e})",
+            path.display()
+        )
+    })?;
+    if old.exists() {
+        std::fs::remove_file(&old).ok();
     }
-    let key = auth::random_token();
-    std::fs::create_dir_all(&settings.media_root)
-        .and_then(|()| std::fs::write(&path, &key))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "WIF_SECRET_KEY : impossible d'enregistrer la clé dans {} ({e})",
-                path.display()
-            )
-        })?;
     Ok(Secret::new(key))
 }
 
+/// Writes `content` to `path` with permissions 0600 (owner only).
+fn write_private(path: &std::path::Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    file.write_all(content.as_bytes())
+}
+
+/// What `wif serve` listens on.
+pub struct Listeners {
+    pub admin: tokio::net::TcpListener,
+    /// `WIF_METRICS_BIND`, unless `off`.
+    pub metrics: Option<tokio::net::TcpListener>,
+}
+
 /// `wif serve`: everything the admin needs before it serves, checked first so that a wrong
-/// setting stops the command before anything starts: the secret key, then `WIF_BIND`.
+/// setting stops the command before anything starts: the secret key, then `WIF_BIND` and
+/// `WIF_METRICS_BIND`.
 pub async fn prepare(
     settings: &Settings,
     db: Db,
     jobs: Vec<crate::scheduler::Job>,
-) -> anyhow::Result<(tokio::net::TcpListener, Arc<AppState>)> {
+) -> anyhow::Result<(Listeners, Arc<AppState>)> {
     let secret = secret_key(settings)?;
-    let listener = tokio::net::TcpListener::bind(settings.bind)
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "WIF_BIND : impossible d'écouter sur {} ({e})",
-                settings.bind
-            )
-        })?;
+    let bind = |variable: &'static str, address: SocketAddr| async move {
+        tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|e| anyhow::anyhow!("{variable} : impossible d'écouter sur {address} ({e})"))
+    };
+    let admin = bind("WIF_BIND", settings.bind).await?;
+    let metrics = match settings.metrics_bind {
+        Some(address) => Some(bind("WIF_METRICS_BIND", address).await?),
+        None => None,
+    };
     let state = Arc::new(AppState {
         jobs,
         ..AppState::new(db, settings, secret)
     });
-    Ok((listener, state))
+    Ok((Listeners { admin, metrics }, state))
 }
 
 pub async fn serve_on(
@@ -246,11 +290,19 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = ?listener.local_addr().ok(), "administration démarrée");
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let limits = state.limits;
+    crate::http::serve(listener, app(state), limits, shutdown).await?;
+    Ok(())
+}
+
+/// Serves `/metrics` (with `/healthz` and `/readyz`) on the metrics listener.
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    tracing::info!(address = ?listener.local_addr().ok(), "métriques disponibles");
+    let limits = state.limits;
+    crate::http::serve(listener, metrics::app(state), limits, shutdown).await?;
     Ok(())
 }

@@ -1,10 +1,12 @@
 //! `/admin/prefecture/`: the dossiers whose residence permit expired less than 62 days ago or
 //! expires later, for the agents who follow renewals with the prefectures.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::http::HeaderMap;
 use chrono::{Days, Utc};
 use maud::{Markup, html};
 
@@ -12,9 +14,10 @@ use super::dossiers::{
     PER_PAGE, edges, facet, page_number, page_start, parse_query, sort_param, status_entries,
 };
 use super::layout::{Params, date, page, pagination, sort_header, status_tag, total_line};
-use super::{AppState, PageError};
+use super::{AppState, PageError, auth};
 use crate::domain::Status;
 use crate::domain::text::title_case;
+use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, PrefectureColumn, PrefectureQuery};
 use crate::store::sessions::Session;
 
@@ -25,8 +28,21 @@ const KEYS: [&str; 5] = ["statut", "o", "p", "apres", "avant"];
 pub async fn list(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
+    // The list shows names and nationalities: personal data, logged like a dossier's page.
+    auth::record_access(
+        &state,
+        &session,
+        peer,
+        &headers,
+        Action::PrefectureView,
+        None,
+        None,
+    )
+    .await?;
     let pairs = parse_query(raw.as_deref());
     let params = Params::from_pairs(&pairs, &KEYS);
     let today = Utc::now().with_timezone(&state.time_zone).date_naive();

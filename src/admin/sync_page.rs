@@ -15,7 +15,10 @@ use super::{AppState, PageError, require_superuser};
 use crate::ds::RetryPolicy;
 use crate::store::sessions::Session;
 use crate::store::sync_runs;
-use crate::sync::{self, SyncOptions};
+use crate::sync::{self, SyncError, SyncOptions};
+
+/// How long « Synchroniser maintenant » waits to tell a refused sync from a started one.
+const STARTED_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
@@ -23,11 +26,14 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
     let runs = sync_runs::latest(&state.db, 50).await?;
-    let started = raw.as_deref() == Some("lancee=1");
+    let answer = raw.as_deref();
     let tz = state.time_zone;
     let body = html! {
-        @if started {
-            (alert("info", "Synchronisation lancée : elle apparaît ci-dessous ; rechargez la page pour suivre son avancement."))
+        @match answer {
+            Some("lancee=1") => (alert("info", "Synchronisation lancée : elle apparaît ci-dessous ; rechargez la page pour suivre son avancement.")),
+            Some("refusee=1") => (alert("warning", "Synchronisation non lancée : une autre est déjà en cours (planifiée, ou lancée par une autre instance). Elle apparaît ci-dessous.")),
+            Some("echec=1") => (alert("error", "Synchronisation non lancée : elle a échoué dès le départ ; la raison est consignée dans le journal et, le cas échéant, ci-dessous.")),
+            _ => {}
         }
         @if session.user.is_superuser {
             @if state.ds.token.is_none() {
@@ -109,18 +115,29 @@ pub async fn start(
     // On a thread of its own: the sync's future borrows across awaits in a way `tokio::spawn`
     // cannot prove `Send` for (rust-lang/rust#102211); `block_on` needs no `Send`.
     let runtime = tokio::runtime::Handle::current();
+    let (ended, end) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
         runtime.block_on(async move {
             let options = SyncOptions::default();
             let hidden = ProgressBar::hidden();
             let stop = std::future::pending();
-            match sync::run(&db, &ds, RetryPolicy::default(), &options, &hidden, stop).await {
+            let outcome =
+                sync::run(&db, &ds, RetryPolicy::default(), &options, &hidden, stop).await;
+            match &outcome {
                 Ok(report) => {
                     tracing::info!(dossiers = report.total().seen, "synchronisation terminée")
                 }
                 Err(error) => tracing::warn!(%error, "synchronisation échouée"),
             }
+            let _ = ended.send(outcome.map(|_| ()));
         })
     });
-    Ok(Redirect::to("/admin/sync/?lancee=1").into_response())
+    // A refusal (the lock is taken) or a configuration error comes within milliseconds; a sync
+    // still going after this wait has started.
+    let target = match tokio::time::timeout(STARTED_AFTER, end).await {
+        Ok(Ok(Err(SyncError::AlreadyRunning { .. }))) => "/admin/sync/?refusee=1",
+        Ok(Ok(Err(_))) => "/admin/sync/?echec=1",
+        _ => "/admin/sync/?lancee=1",
+    };
+    Ok(Redirect::to(target).into_response())
 }

@@ -247,7 +247,7 @@ pub async fn access_log(
     let (entries, total) =
         access_log::page(&state.db, LOG_PER_PAGE, (current - 1) * LOG_PER_PAGE).await?;
     let body = html! {
-        p { "Chaque connexion, réussie ou non, chaque déconnexion et chaque consultation d'un dossier (RGPD)." }
+        p { "Chaque connexion, réussie ou non, chaque déconnexion et chaque consultation de données personnelles : un dossier, le Suivi Préfecture, une recherche par nom ou par e-mail (RGPD)." }
         (total_line(total, "entrée"))
         div.fr-table.wif-table { table {
             caption { "Journal d'accès" }
@@ -257,7 +257,7 @@ pub async fn access_log(
                     tr {
                         td { (datetime(Some(e.at), state.time_zone)) }
                         td { (e.username) }
-                        td { (Action::label(&e.action)) }
+                        td { (Action::label(&e.action)) @if let Some(detail) = &e.detail { " (" (detail) ")" } }
                         td { @if let Some(id) = e.ds_id { a href=(format!("/admin/dossiers/{id}")) { (id) } } @else { "—" } }
                         td { (e.address) }
                     }

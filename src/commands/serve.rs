@@ -12,12 +12,22 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         true => Vec::new(),
         false => scheduler::jobs(&settings),
     };
-    let (listener, state) = crate::admin::prepare(&settings, db.clone(), jobs.clone()).await?;
+    let (listeners, state) = crate::admin::prepare(&settings, db.clone(), jobs.clone()).await?;
     if !jobs.is_empty() {
         start_scheduler(settings.clone(), jobs);
     }
     println!("Administration : http://{}/admin/", settings.bind);
-    let result = crate::admin::serve_on(listener, state, crate::shutdown_signal()).await;
+    if let Some(listener) = listeners.metrics {
+        println!("Métriques : http://{}/metrics", listener.local_addr()?);
+        let metrics =
+            crate::admin::serve_metrics(listener, state.clone(), crate::shutdown_signal());
+        tokio::spawn(async move {
+            if let Err(error) = metrics.await {
+                tracing::error!(%error, "métriques arrêtées");
+            }
+        });
+    }
+    let result = crate::admin::serve_on(listeners.admin, state, crate::shutdown_signal()).await;
     db.close().await;
     result
 }

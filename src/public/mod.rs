@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -23,7 +23,7 @@ use crate::config::Settings;
 use crate::domain::dates::{has_expired, parse_iso_date};
 use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
-use crate::http::{access_log, client_address};
+use crate::http::{ServerLimits, TrustedProxies, access_log};
 
 pub mod data;
 pub mod rate_limit;
@@ -38,7 +38,10 @@ pub struct PublicConfig {
     pub time_zone: Tz,
     pub cors_origins: Vec<String>,
     pub rate_limit_per_minute: u32,
-    pub trust_proxy: bool,
+    pub trusted_proxies: TrustedProxies,
+    /// `Strict-Transport-Security` on answers: off with `WIF_DEBUG` (plain HTTP on a workstation).
+    pub hsts: bool,
+    pub limits: ServerLimits,
     /// How often the files are checked for a new version.
     pub reload_interval: Duration,
 }
@@ -50,7 +53,9 @@ impl PublicConfig {
             time_zone: settings.time_zone,
             cors_origins: settings.cors_origins.clone(),
             rate_limit_per_minute: settings.public_rate_limit_per_minute,
-            trust_proxy: settings.trust_proxy,
+            trusted_proxies: settings.trusted_proxies.clone(),
+            hsts: !settings.debug,
+            limits: ServerLimits::default(),
             reload_interval: Duration::from_secs(2),
         }
     }
@@ -60,7 +65,7 @@ struct AppState {
     data: Arc<PublicData>,
     limiter: RateLimiter,
     time_zone: Tz,
-    trust_proxy: bool,
+    trusted_proxies: TrustedProxies,
 }
 
 /// Loads the files once, then returns the router and the watcher that keeps them fresh.
@@ -78,7 +83,7 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         data,
         limiter: RateLimiter::new(config.rate_limit_per_minute),
         time_zone: config.time_zone,
-        trust_proxy: config.trust_proxy,
+        trusted_proxies: config.trusted_proxies.clone(),
     });
     let origins: Vec<HeaderValue> = config
         .cors_origins
@@ -100,6 +105,10 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         .route("/readyz", get(readyz))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Adresse inconnue.") })
         .layer(cors)
+        .layer(middleware::from_fn_with_state(
+            config.hsts,
+            crate::http::transport_headers,
+        ))
         .layer(middleware::from_fn(access_log))
         .with_state(state);
     (router, watcher)
@@ -129,12 +138,7 @@ pub async fn serve_on(
     let (router, watcher) = app(config).await;
     let reload = tokio::spawn(watcher.run(config.reload_interval));
     tracing::info!(address = ?listener.local_addr().ok(), "service public démarré");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    crate::http::serve(listener, router, config.limits, shutdown).await?;
     reload.abort();
     Ok(())
 }
@@ -233,8 +237,8 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
 
 /// Takes one request from the client's allowance; beyond it, the 429 answer with `Retry-After`.
 fn over_rate_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
-    let client = client_address(peer.ip(), headers, state.trust_proxy);
-    let wait = state.limiter.check(client, Instant::now()).err()?;
+    let client = state.trusted_proxies.client_address(peer.ip(), headers);
+    let wait = state.limiter.check(client).err()?;
     let mut response = error(
         StatusCode::TOO_MANY_REQUESTS,
         "Trop de requêtes : réessayez dans quelques secondes.",

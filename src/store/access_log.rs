@@ -1,5 +1,6 @@
 //! The `access_log` table (RGPD): every sign-in, failed or not, every sign-out and every view of
-//! a dossier's personal data, with the user, the time and the address.
+//! personal data (a dossier, Suivi Préfecture, a search by name or e-mail), with the user, the
+//! time and the address.
 
 use chrono::{DateTime, Utc};
 
@@ -11,6 +12,9 @@ pub enum Action {
     LoginFailed,
     Logout,
     DossierView,
+    PrefectureView,
+    /// A search by name or e-mail; the entry's detail says which, never the text searched.
+    DossierSearch,
 }
 
 impl Action {
@@ -20,6 +24,8 @@ impl Action {
             Action::LoginFailed => "login_failed",
             Action::Logout => "logout",
             Action::DossierView => "dossier_view",
+            Action::PrefectureView => "prefecture_view",
+            Action::DossierSearch => "dossier_search",
         }
     }
 
@@ -30,6 +36,8 @@ impl Action {
             "login_failed" => "Connexion refusée",
             "logout" => "Déconnexion",
             "dossier_view" => "Consultation d'un dossier",
+            "prefecture_view" => "Consultation du Suivi Préfecture",
+            "dossier_search" => "Recherche de dossiers",
             _ => "Autre",
         }
     }
@@ -42,6 +50,7 @@ pub struct Entry {
     pub action: String,
     pub ds_id: Option<i64>,
     pub address: String,
+    pub detail: Option<String>,
 }
 
 pub struct NewEntry<'a> {
@@ -50,13 +59,15 @@ pub struct NewEntry<'a> {
     pub action: Action,
     pub ds_id: Option<i64>,
     pub address: &'a str,
+    /// What kind of search, say; never personal data.
+    pub detail: Option<&'a str>,
 }
 
 pub async fn record(db: &Db, entry: NewEntry<'_>, at: DateTime<Utc>) -> Result<(), StoreError> {
     with_db!(db, pool => {
         sqlx::query(
-            "INSERT INTO access_log (at, user_id, username, action, ds_id, address) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO access_log (at, user_id, username, action, ds_id, address, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(at)
         .bind(entry.user_id)
@@ -64,6 +75,7 @@ pub async fn record(db: &Db, entry: NewEntry<'_>, at: DateTime<Utc>) -> Result<(
         .bind(entry.action.as_str())
         .bind(entry.ds_id)
         .bind(entry.address)
+        .bind(entry.detail)
         .execute(pool)
         .await?;
     });
@@ -74,7 +86,7 @@ pub async fn record(db: &Db, entry: NewEntry<'_>, at: DateTime<Utc>) -> Result<(
 pub async fn page(db: &Db, limit: i64, offset: i64) -> Result<(Vec<Entry>, i64), StoreError> {
     Ok(with_db!(db, pool => {
         let entries = sqlx::query_as(
-            "SELECT at, username, action, ds_id, address FROM access_log \
+            "SELECT at, username, action, ds_id, address, detail FROM access_log \
              ORDER BY at DESC, id DESC LIMIT $1 OFFSET $2",
         )
         .bind(limit)

@@ -89,6 +89,28 @@ pub async fn finish(
     Ok(())
 }
 
+/// The counters of a run still under way, so that a run whose process is killed keeps what it
+/// did; `finish` writes them again at the end.
+pub async fn record_progress(db: &Db, id: i64, counters: &Counters) -> Result<(), StoreError> {
+    let n = |v: u64| v as i64;
+    with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE sync_runs SET pages = $2, seen = $3, created = $4, updated = $5, unchanged = $6, \
+             skipped = $7 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(n(counters.pages))
+        .bind(n(counters.seen))
+        .bind(n(counters.created))
+        .bind(n(counters.updated))
+        .bind(n(counters.unchanged))
+        .bind(n(counters.skipped))
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
 /// The most recent runs first.
 pub async fn latest(db: &Db, limit: i64) -> Result<Vec<SyncRun>, StoreError> {
     Ok(with_db!(db, pool => {

@@ -221,22 +221,60 @@ pub async fn start_admin(t: &TestDb) -> String {
 
 /// The admin app as `start_admin`, with `WIF_DEBUG` as given.
 pub async fn start_admin_with(t: &TestDb, debug: bool) -> String {
+    let debug = debug.to_string();
+    start_admin_configured(t, &[("WIF_DEBUG", &debug)], |_| {}).await
+}
+
+/// The admin app on `t`'s database with these settings (`WIF_DEBUG` is `True` unless given),
+/// its state adjusted by `adjust` before it serves.
+pub async fn start_admin_configured(
+    t: &TestDb,
+    vars: &[(&str, &str)],
+    adjust: impl FnOnce(&mut wif::admin::AppState),
+) -> String {
     let settings = wif::config::Settings::from_lookup(|key| match key {
-        "WIF_DEBUG" => Some(debug.to_string()),
         "WIF_DATABASE_URL" => Some(t.url.clone()),
+        _ => vars
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_string())
+            .or_else(|| (key == "WIF_DEBUG").then(|| "True".to_owned())),
+    })
+    .unwrap();
+    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
+    let mut state = wif::admin::AppState::new(t.db.clone(), &settings, secret);
+    adjust(&mut state);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(wif::admin::serve_on(
+        listener,
+        std::sync::Arc::new(state),
+        std::future::pending(),
+    ));
+    url
+}
+
+/// The admin app and its metrics listener, each on a free port; returns their base URLs.
+pub async fn start_admin_and_metrics(t: &TestDb) -> (String, String) {
+    let settings = wif::config::Settings::from_lookup(|key| match key {
+        "WIF_DATABASE_URL" => Some(t.url.clone()),
+        "WIF_DEBUG" => Some("True".into()),
         _ => None,
     })
     .unwrap();
     let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
     let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(wif::admin::serve_on(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    url
+    let mut urls = Vec::new();
+    for metrics in [false, true] {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        urls.push(format!("http://{}", listener.local_addr().unwrap()));
+        let (state, shutdown) = (state.clone(), std::future::pending());
+        match metrics {
+            false => tokio::spawn(wif::admin::serve_on(listener, state, shutdown)),
+            true => tokio::spawn(wif::admin::serve_metrics(listener, state, shutdown)),
+        };
+    }
+    (urls.remove(0), urls.remove(0))
 }
 
 /// An account with `ADMIN_PASSWORD`; returns its id.
