@@ -16,6 +16,7 @@ pub mod store;
 pub mod sync;
 pub mod synthetic;
 pub mod telemetry;
+pub mod web;
 
 /// Resolves on Ctrl-C or SIGTERM, for a clean stop of the servers.
 pub async fn shutdown_signal() {

@@ -549,3 +549,217 @@ async fn serve_public_runs_without_any_database() {
     assert_eq!(body["status"], "valid");
     assert!(!media.path().join("wif.sqlite3").exists());
 }
+
+impl Service {
+    /// A page as a browser asks for it: status, `Content-Type` and body.
+    async fn page(
+        &self,
+        path: &str,
+        accept_language: Option<&str>,
+    ) -> (StatusCode, String, String) {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        if let Some(language) = accept_language {
+            request = request.header("accept-language", language);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        let kind = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        (status, kind, response.text().await.unwrap())
+    }
+}
+
+/// The verification page answers like the API: the record of a valid APT; one generic answer
+/// for a wrong date, an expired APT or an unknown number; form errors next to their field.
+#[tokio::test]
+async fn the_verification_page_answers_like_the_api() {
+    let service = start(&sample()).await;
+    let (status, kind, home) = service.page("/", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(kind.starts_with("text/html"), "{kind}");
+    assert!(home.contains("<html lang=\"fr\""));
+    assert!(home.contains("Vérifier une autorisation provisoire de travail"));
+    assert!(home.contains("<label class=\"fr-label\" for=\"numero\">"));
+    assert!(home.contains("<label class=\"fr-label\" for=\"date_de_naissance\">"));
+    assert!(!home.contains("<script"), "no JavaScript needed");
+
+    let (status, _, valid) = service
+        .page("/verifier?numero=44950&date_de_naissance=1978-12-20", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(valid.contains("Autorisation valide"), "{valid}");
+    assert!(valid.contains("*m**") && valid.contains("*o*"));
+    assert!(
+        valid.contains("27/03/2018") && valid.contains(&today().format("%d/%m/%Y").to_string())
+    );
+    assert!(valid.contains("Autorisation provisoire de travail"));
+
+    let generic = |body: &str| {
+        body.contains("Aucune autorisation valide")
+            && !body.contains("Autorisation valide<")
+            && !body.contains("*m**")
+    };
+    let mut answers = Vec::new();
+    for query in [
+        "numero=44950&date_de_naissance=1978-12-21",
+        "numero=44951&date_de_naissance=1990-01-01",
+        "numero=99999999&date_de_naissance=1978-12-20",
+    ] {
+        let (status, _, body) = service.page(&format!("/verifier?{query}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{query}");
+        assert!(generic(&body), "{query}: {body}");
+        let start = body.find("<main").unwrap();
+        answers.push(body[start..].replace(query, ""));
+    }
+    assert!(
+        answers.windows(2).all(|w| w[0] == w[1]),
+        "the answer does not tell whether the number exists"
+    );
+
+    let (status, _, errors) = service
+        .page("/verifier?numero=abc&date_de_naissance=1997-02-30", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(errors.contains("<title>Erreur :"));
+    assert!(errors.contains("id=\"numero-erreur\">Le numéro doit comporter de 1 à 19 chiffres."));
+    assert!(errors.contains(
+        "id=\"date_de_naissance-erreur\">La date de naissance doit être une date réelle au format AAAA-MM-JJ."
+    ));
+    assert!(errors.contains("aria-describedby=\"numero-aide numero-erreur\""));
+    assert!(errors.contains("value=\"abc\""), "what was typed stays");
+
+    let (status, _, prefilled) = service.page("/verifier?numero=44950", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(prefilled.contains("name=\"numero\" type=\"text\" value=\"44950\""));
+    assert!(!prefilled.contains("fr-error-text"));
+}
+
+/// English with `?lang=en` or the browser's language, French otherwise; the switch keeps the
+/// form's values.
+#[tokio::test]
+async fn the_pages_speak_french_or_english() {
+    let service = start(&sample()).await;
+    let (_, _, english) = service.page("/", Some("en-GB,en;q=0.8")).await;
+    assert!(english.contains("<html lang=\"en\""));
+    assert!(english.contains("Check a temporary work authorisation"));
+    let (_, _, asked) = service
+        .page(
+            "/verifier?numero=44950&date_de_naissance=1978-12-20&lang=en",
+            None,
+        )
+        .await;
+    assert!(asked.contains("Valid authorisation") && asked.contains("2018-03-27"));
+    assert!(
+        asked.contains("name=\"lang\" value=\"en\""),
+        "the next check stays in English"
+    );
+    assert!(
+        asked.contains(
+            "href=\"/verifier?numero=44950&amp;date_de_naissance=1978-12-20&amp;lang=fr\""
+        )
+    );
+    let (_, _, french) = service.page("/", Some("fr-FR,fr;q=0.9,en;q=0.5")).await;
+    assert!(french.contains("<html lang=\"fr\""));
+}
+
+/// The statistics of the exported file, as charts with their tables; the DSFR from the binary;
+/// the admin's strict security headers.
+#[tokio::test]
+async fn statistics_assets_and_headers() {
+    let t = common::TestDb::sqlite(true).await;
+    common::seed_dossiers(&t, 200).await;
+    let stats = wif::export::stats::compute(&t.db, Utc::now(), Paris)
+        .await
+        .unwrap();
+    let service = start(&sample()).await;
+    let (_, _, before) = service.page("/statistiques", None).await;
+    assert!(before.contains("pas encore disponibles"));
+    write_atomically(
+        &service.media.path().join("stats.json"),
+        &serde_json::to_string(&stats).unwrap(),
+    );
+    let mut page = String::new();
+    for _ in 0..100 {
+        page = service.page("/statistiques", None).await.2;
+        if page.contains("<svg") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(page.matches("<svg").count(), 5, "{page}");
+    let total = format!("{}", stats.data.total_dossiers);
+    assert!(page.contains(&total), "the total of the file");
+    for status in ["Brouillon", "Accepté", "Sans suite"] {
+        assert!(page.contains(status));
+    }
+    let (_, _, english) = service.page("/statistiques?lang=en", None).await;
+    assert!(english.contains("Accepted") && english.contains("Applications per day"));
+
+    let css = service
+        .client
+        .get(format!("{}/static/dsfr/dsfr.min.css", service.base))
+        .send()
+        .await
+        .unwrap();
+    let dsfr = wif::web::assets::dsfr_available();
+    assert_eq!(
+        css.status(),
+        if dsfr {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        }
+    );
+    let home = service
+        .client
+        .get(format!("{}/", service.base))
+        .send()
+        .await
+        .unwrap();
+    let csp = home.headers()["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(home.headers()["x-frame-options"], "DENY");
+    assert!(home.headers().get("permissions-policy").is_some());
+}
+
+/// The pages share the API's allowance per address; beyond it, a French page says to wait.
+#[tokio::test]
+async fn the_pages_count_against_the_rate_limit() {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &sample().to_string(),
+    );
+    let service = start_with(media, 60, TrustedProxies::default()).await;
+    let mut statuses = Vec::new();
+    for path in [
+        "/",
+        "/statistiques",
+        "/verifier?numero=1",
+        "/",
+        "/",
+        "/api/v1/apt_validity_check/44950/1978-12-20",
+        "/",
+    ] {
+        statuses.push(service.page(path, None).await);
+    }
+    let codes: Vec<StatusCode> = statuses.iter().map(|(s, _, _)| *s).collect();
+    assert_eq!(&codes[..6], &[StatusCode::OK; 6]);
+    assert_eq!(codes[6], StatusCode::TOO_MANY_REQUESTS);
+    let (_, kind, body) = &statuses[6];
+    assert!(kind.starts_with("text/html"));
+    assert!(body.contains("Trop de requêtes depuis votre adresse"));
+    let css = service
+        .client
+        .get(format!("{}/static/wif.css", service.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        css.status(),
+        StatusCode::OK,
+        "the style sheet is not counted"
+    );
+}

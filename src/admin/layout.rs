@@ -3,10 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 
-use super::assets;
 use crate::store::sessions::Session;
+use crate::web::Frame;
+pub use crate::web::number;
 
 /// The sections of the navigation; `superuser` ones are hidden from staff.
 const SECTIONS: [(&str, &str, bool); 7] = [
@@ -21,44 +22,33 @@ const SECTIONS: [(&str, &str, bool); 7] = [
 
 /// A whole page: `current` is the navigation entry to highlight.
 pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup) -> Markup {
+    let frame = Frame {
+        lang: "fr",
+        title,
+        service: "Work in France — back office",
+        tagline: "Autorisations provisoires de travail des étudiants étrangers",
+        home: "/admin/",
+        static_root: "/admin/static",
+        indexed: false,
+        skip_link: "Contenu",
+        footer: "Back office de Work in France : suivi des demandes d'autorisation provisoire de travail. \
+                 Accès réservé aux agents habilités ; chaque consultation de dossier est journalisée.",
+    };
+    frame.render(tools(session), menu(session, current), body)
+}
+
+fn tools(session: Option<&Session>) -> Markup {
     html! {
-        (DOCTYPE)
-        html lang="fr" data-fr-scheme="light" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex, nofollow";
-                title { (title) " — Work in France, back office" }
-                @if assets::dsfr_available() {
-                    link rel="stylesheet" href="/admin/static/dsfr/dsfr.min.css";
-                    link rel="icon" href="/admin/static/dsfr/favicon/favicon.svg" type="image/svg+xml";
+        @if let Some(session) = session {
+            ul.fr-btns-group {
+                li {
+                    span.fr-btn.fr-icon-account-circle-line { (session.user.username)
+                        @if session.user.is_superuser { " (administrateur)" } }
                 }
-                link rel="stylesheet" href="/admin/static/wif.css";
-            }
-            body {
-                div.fr-skiplinks {
-                    nav.fr-container role="navigation" aria-label="Accès rapide" {
-                        ul.fr-skiplinks__list { li { a.fr-link href="#contenu" { "Contenu" } } }
-                    }
-                }
-                (header(session, current))
-                main #contenu .fr-container.fr-my-4w role="main" {
-                    h1 { (title) }
-                    (body)
-                }
-                footer.fr-footer role="contentinfo" {
-                    div.fr-container {
-                        div.fr-footer__body {
-                            div.fr-footer__brand.fr-enlarge-link {
-                                p.fr-logo { "République" br; "Française" }
-                            }
-                            div.fr-footer__content {
-                                p.fr-footer__content-desc {
-                                    "Back office de Work in France : suivi des demandes d'autorisation provisoire de travail. "
-                                    "Accès réservé aux agents habilités ; chaque consultation de dossier est journalisée."
-                                }
-                            }
-                        }
+                li {
+                    form method="post" action="/admin/logout" {
+                        (csrf_field(session))
+                        button.fr-btn.fr-icon-logout-box-r-line type="submit" { "Se déconnecter" }
                     }
                 }
             }
@@ -66,61 +56,18 @@ pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup)
     }
 }
 
-fn header(session: Option<&Session>, current: &str) -> Markup {
+fn menu(session: Option<&Session>, current: &str) -> Markup {
     html! {
-        header.fr-header role="banner" {
-            div.fr-header__body {
-                div.fr-container {
-                    div.fr-header__body-row {
-                        div.fr-header__brand.fr-enlarge-link {
-                            div.fr-header__brand-top {
-                                div.fr-header__logo {
-                                    p.fr-logo { "République" br; "Française" }
-                                }
-                            }
-                            div.fr-header__service {
-                                a href="/admin/" title="Accueil — Work in France, back office" {
-                                    p.fr-header__service-title { "Work in France — back office" }
-                                }
-                                p.fr-header__service-tagline { "Autorisations provisoires de travail des étudiants étrangers" }
-                            }
-                        }
-                        @if let Some(session) = session {
-                            div.fr-header__tools {
-                                div.fr-header__tools-links {
-                                    ul.fr-btns-group {
-                                        li {
-                                            span.fr-btn.fr-icon-account-circle-line { (session.user.username)
-                                                @if session.user.is_superuser { " (administrateur)" } }
-                                        }
-                                        li {
-                                            form method="post" action="/admin/logout" {
-                                                (csrf_field(session))
-                                                button.fr-btn.fr-icon-logout-box-r-line type="submit" { "Se déconnecter" }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            @if let Some(session) = session {
-                div.fr-header__menu {
-                    div.fr-container {
-                        nav.fr-nav role="navigation" aria-label="Menu principal" {
-                            ul.fr-nav__list {
-                                @for (href, label, superuser) in SECTIONS {
-                                    @if !superuser || session.user.is_superuser {
-                                        li.fr-nav__item {
-                                            @if href == current {
-                                                a.fr-nav__link href=(href) aria-current="page" { (label) }
-                                            } @else {
-                                                a.fr-nav__link href=(href) { (label) }
-                                            }
-                                        }
-                                    }
+        @if let Some(session) = session {
+            nav.fr-nav role="navigation" aria-label="Menu principal" {
+                ul.fr-nav__list {
+                    @for (href, label, superuser) in SECTIONS {
+                        @if !superuser || session.user.is_superuser {
+                            li.fr-nav__item {
+                                @if href == current {
+                                    a.fr-nav__link href=(href) aria-current="page" { (label) }
+                                } @else {
+                                    a.fr-nav__link href=(href) { (label) }
                                 }
                             }
                         }
@@ -318,22 +265,6 @@ pub fn pagination(
 /// "1 234 dossiers" above a list.
 pub fn total_line(total: i64, noun: &str) -> Markup {
     html! { p.wif-total { strong { (number(total)) } " " (noun) @if total > 1 { "s" } } }
-}
-
-/// A number with a thin space between thousands, as French writes it.
-pub fn number(n: i64) -> String {
-    let digits = n.abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    if n < 0 {
-        out.insert(0, '-');
-    }
-    out
 }
 
 /// Pretty-printed JSON, escaped for HTML.

@@ -6,9 +6,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::Duration;
@@ -20,9 +19,7 @@ use crate::http::{ServerLimits, TrustedProxies};
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
 
-pub mod assets;
 mod auth;
-mod charts;
 mod counts;
 mod dossiers;
 mod home;
@@ -157,13 +154,13 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(|| async { Redirect::to("/admin/") }))
         .route("/admin", get(|| async { Redirect::to("/admin/") }))
         .route("/admin/login", get(auth::login_form).post(auth::login))
-        .route("/admin/static/{*path}", get(assets::asset))
+        .route("/admin/static/{*path}", get(crate::web::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::readyz))
         .merge(private)
         // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
         .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(crate::http::page_security_headers))
         .layer(middleware::from_fn_with_state(
             state.secure_cookies,
             crate::http::transport_headers,
@@ -175,29 +172,6 @@ pub fn app(state: Arc<AppState>) -> Router {
         ))
         .layer(middleware::from_fn(crate::http::access_log))
         .with_state(state)
-}
-
-/// Headers that keep the pages from being framed, sniffed, leaked in a `Referer` or cached, and a
-/// policy that allows no script or style but the site's own files.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let is_asset = request.uri().path().starts_with("/admin/static/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
-        headers.insert(name, HeaderValue::from_static(value));
-    };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    );
-    set(headers, header::REFERRER_POLICY, "same-origin");
-    set(headers, header::X_FRAME_OPTIONS, "DENY");
-    if !is_asset {
-        set(headers, header::CACHE_CONTROL, "no-store");
-    }
-    response
 }
 
 /// Where `WIF_DEBUG` keeps the key it made: the working directory, never the media root that the

@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -26,6 +26,7 @@ use crate::domain::{DsId, ProcedureKind};
 use crate::http::{ServerLimits, TrustedProxies, access_log};
 
 pub mod data;
+mod pages;
 pub mod rate_limit;
 
 use data::{PublicData, Watcher};
@@ -101,10 +102,15 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
     let router = Router::new()
         .merge(validity)
         .route("/static/stats.json", get(stats_json))
+        .route("/static/{*path}", get(crate::web::assets::asset))
+        .route("/", get(pages::home))
+        .route("/verifier", get(pages::verify))
+        .route("/statistiques", get(pages::statistics_page))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "Adresse inconnue.") })
         .layer(cors)
+        .layer(middleware::from_fn(crate::http::page_security_headers))
         .layer(middleware::from_fn_with_state(
             config.hsts,
             crate::http::transport_headers,
@@ -165,8 +171,15 @@ async fn validity_check(
     request: Request,
 ) -> Response {
     // Limited before anything else, malformed requests included: they also probe.
-    if let Some(refused) = over_rate_limit(&state, peer, request.headers()) {
-        return refused;
+    if let Some(seconds) = rate_limited(&state, peer, request.headers()) {
+        let mut response = error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Trop de requêtes : réessayez dans quelques secondes.",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return response;
     }
     let Ok(Path((ds_id, date))) = path else {
         return error(StatusCode::BAD_REQUEST, "Adresse invalide.");
@@ -183,19 +196,7 @@ async fn validity_check(
             "La date de naissance doit être une date réelle au format AAAA-MM-JJ.",
         );
     };
-    let today = Utc::now().with_timezone(&state.time_zone).date_naive();
-    let validity = state.data.validity();
-    let data: Vec<ValidityRecord> = validity
-        .find(ds_id.get(), birth_date)
-        .filter(|r| {
-            r.kind != ProcedureKind::Authorization
-                || r.date_de_fin_apt.is_some_and(|end| end >= today)
-        })
-        .map(|record| ValidityRecord {
-            has_expired: has_expired(record.date_de_fin_apt, today),
-            ..record.clone()
-        })
-        .collect();
+    let data = check(&state, ds_id, birth_date);
     let answer = Answer {
         status: if data.is_empty() { "invalid" } else { "valid" },
         data,
@@ -235,17 +236,27 @@ async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     )
 }
 
-/// Takes one request from the client's allowance; beyond it, the 429 answer with `Retry-After`.
-fn over_rate_limit(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+/// The valid records of `ds_id` with that birth date, as answered today: an authorization must
+/// not have ended, and `has_expired` is recomputed.
+fn check(state: &AppState, ds_id: DsId, birth_date: NaiveDate) -> Vec<ValidityRecord> {
+    let today = Utc::now().with_timezone(&state.time_zone).date_naive();
+    let validity = state.data.validity();
+    validity
+        .find(ds_id.get(), birth_date)
+        .filter(|r| {
+            r.kind != ProcedureKind::Authorization
+                || r.date_de_fin_apt.is_some_and(|end| end >= today)
+        })
+        .map(|record| ValidityRecord {
+            has_expired: has_expired(record.date_de_fin_apt, today),
+            ..record.clone()
+        })
+        .collect()
+}
+
+/// Takes one request from the client's allowance; beyond it, the seconds to wait.
+fn rate_limited(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<u64> {
     let client = state.trusted_proxies.client_address(peer.ip(), headers);
     let wait = state.limiter.check(client).err()?;
-    let mut response = error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "Trop de requêtes : réessayez dans quelques secondes.",
-    );
-    let seconds = wait.as_secs_f64().ceil().max(1.0) as u64;
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-    Some(response)
+    Some(wait.as_secs_f64().ceil().max(1.0) as u64)
 }

@@ -3,7 +3,7 @@
 
 use maud::{Markup, html};
 
-use super::layout::number;
+use super::{Lang, number};
 
 const WIDTH: f64 = 760.0;
 const HEIGHT: f64 = 280.0;
@@ -85,10 +85,16 @@ pub fn horizontal_bars(id: &str, title: &str, labels: &[String], values: &[i64])
 }
 
 /// The figures of a chart, as a table.
-pub fn table(caption: &str, heading: (&str, &str), labels: &[String], values: &[i64]) -> Markup {
+pub fn table(
+    lang: Lang,
+    caption: &str,
+    heading: (&str, &str),
+    labels: &[String],
+    values: &[i64],
+) -> Markup {
     html! {
         details.wif-figures {
-            summary { "Voir les chiffres : " (caption) }
+            summary { (lang.pick("Voir les chiffres : ", "See the figures: ")) (caption) }
             div.fr-table { table {
                 caption { (caption) }
                 thead { tr { th scope="col" { (heading.0) } th scope="col" { (heading.1) } } }
@@ -123,7 +129,7 @@ mod tests {
         let chart = bars("c", "Essai", &labels, &[3, 0], "dossiers").into_string();
         assert!(chart.contains("&lt;Côte d'Ivoire&gt;") && !chart.contains("<Côte"));
         assert_eq!(chart.matches("<rect").count(), 2);
-        let rows = table("Essai", ("Pays", "Dossiers"), &labels, &[3, 0]).into_string();
+        let rows = table(Lang::Fr, "Essai", ("Pays", "Dossiers"), &labels, &[3, 0]).into_string();
         assert_eq!(rows.matches("<tr>").count(), 3, "a header and two rows");
     }
 }

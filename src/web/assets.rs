@@ -1,4 +1,4 @@
-//! The admin's static files, embedded in the binary: the DSFR (installed by npm from
+//! The static files of both web services, embedded in the binary: the DSFR (installed by npm from
 //! `package-lock.json`, listed by `build.rs`) under `dsfr/`, and the site's own `wif.css`.
 
 use axum::extract::Path;
@@ -9,7 +9,8 @@ include!(concat!(env!("OUT_DIR"), "/dsfr_assets.rs"));
 
 const WIF_CSS: &str = include_str!("../../static/wif.css");
 
-/// `GET /admin/static/{*path}`: only the embedded files answer, so no path can reach the disk.
+/// `GET /admin/static/{*path}` and the public `GET /static/{*path}`: only the embedded files
+/// answer, so no path can reach the disk.
 pub async fn asset(Path(path): Path<String>) -> Response {
     let Some(body) = lookup(&path) else {
         return (StatusCode::NOT_FOUND, "Fichier introuvable.").into_response();
