@@ -96,6 +96,8 @@ impl Browser {
             "--disable-component-update",
             "--disable-sync",
             "--window-size=1400,1000",
+            // A French agent's browser: the public pages follow Accept-Language.
+            "--lang=fr-FR",
         ]
         .map(String::from)
         .into_iter()
@@ -103,7 +105,8 @@ impl Browser {
         .collect::<Vec<_>>();
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
+            "goog:chromeOptions": {"binary": CHROMIUM, "args": args,
+                "prefs": {"intl.accept_languages": "fr-FR,fr"}},
         }}});
         let created: Value = http
             .post(format!("{root}/session"))
@@ -285,6 +288,52 @@ impl Browser {
             .map(str::to_owned)
     }
 
+    /// Runs a script in the page (arguments none) and returns its value.
+    async fn execute(&self, script: &str) -> Value {
+        self.must(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// The WCAG 2.1 A and AA violations axe-core (npm `axe-core`) finds on the page: one line
+    /// each, with the elements concerned.
+    async fn axe_violations(&self) -> Vec<String> {
+        let axe = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe)
+            .unwrap_or_else(|e| panic!("{}: {e} (npm ci installs axe-core)", axe.display()));
+        let script = format!(
+            "{source}\n;const done = arguments[arguments.length - 1];\n\
+             axe.run(document, {{runOnly: {{type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}}}})\n\
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' -> ' + v.nodes.map(n => n.target.join(' ')).join(', '))),\n\
+                     e => done(['axe failed: ' + e]));"
+        );
+        let found = self
+            .must(
+                "POST",
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        found
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Fails with the list when axe-core finds a WCAG 2.1 A/AA violation on the page.
+    async fn assert_accessible(&self, step: &str) {
+        let violations = self.axe_violations().await;
+        if !violations.is_empty() {
+            self.screenshot(&format!("{step}-axe")).await;
+        }
+        assert!(violations.is_empty(), "{step}: {violations:#?}");
+    }
+
     /// Saves the page as `target/screenshots/<engine>-<step>.png`.
     async fn screenshot(&self, step: &str) {
         let png = self.must("GET", "/screenshot", None).await;
@@ -402,6 +451,7 @@ async fn admin_in_a_browser(t: &TestDb) {
         })
         .await;
     assert_eq!(browser.text(&browser.find("h1").await).await, "Connexion");
+    browser.assert_accessible("01-login").await;
     browser.screenshot("01-login").await;
 
     let username = browser.find("#username").await;
@@ -420,6 +470,7 @@ async fn admin_in_a_browser(t: &TestDb) {
     assert!(header.contains("marie (administrateur)"), "{header}");
     assert_eq!(total(&browser).await, seeded.len());
     assert_eq!(browser.find_all("table tbody tr").await.len(), 100);
+    browser.assert_accessible("03-dossiers").await;
     browser.screenshot("03-dossiers").await;
 
     // A status of the side menu: its count, then only its dossiers.
@@ -450,6 +501,7 @@ async fn admin_in_a_browser(t: &TestDb) {
     let statuses = browser.texts("table tbody tr td:nth-child(2)").await;
     assert_eq!(statuses.len(), facet_count.min(100));
     assert!(statuses.iter().all(|s| s == refused), "{statuses:?}");
+    browser.assert_accessible("04-status-filter").await;
     browser.screenshot("04-status-filter").await;
 
     // A DS number finds its dossier alone; the status filter goes with the "Dossiers" link.
@@ -545,6 +597,7 @@ async fn admin_in_a_browser(t: &TestDb) {
     let json = browser.find("details.wif-raw pre").await;
     assert_eq!(browser.text(&json).await, "", "the JSON is folded at first");
     assert!(browser.source().await.contains(&raw));
+    browser.assert_accessible("07-dossier").await;
     browser.screenshot("07-dossier").await;
     browser
         .click(&browser.find("details.wif-raw summary").await)
@@ -584,6 +637,7 @@ async fn admin_in_a_browser(t: &TestDb) {
     browser
         .wait_for_url("the year", |u| u.contains(&format!("annee={year}")))
         .await;
+    browser.assert_accessible("09-dates-year").await;
     browser.screenshot("09-dates-year").await;
     let month_name = wif::domain::dates::MONTHS[month as usize - 1];
     let month_link = browser
@@ -631,7 +685,21 @@ async fn admin_in_a_browser(t: &TestDb) {
         })
         .count();
     assert_eq!(total(&browser).await, followed);
+    browser.assert_accessible("11-prefecture").await;
     browser.screenshot("11-prefecture").await;
+
+    // The other pages, each without a WCAG 2.1 A/AA violation.
+    for (path, step) in [
+        ("/admin/", "11a-home"),
+        ("/admin/stats/", "11b-stats"),
+        ("/admin/sync/", "11c-sync"),
+        ("/admin/users/", "11d-users"),
+        ("/admin/access-log/", "11e-access-log"),
+    ] {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.find("h1").await;
+        browser.assert_accessible(step).await;
+    }
 
     // Signing out ends the session: the list asks to sign in again.
     let logout = browser
@@ -657,3 +725,154 @@ async fn admin_in_a_browser(t: &TestDb) {
 }
 
 both_engines!(admin_in_a_browser);
+
+/// The public pages in Chromium: the form, a valid and an invalid check, a form error, the
+/// English page, the statistics; each without a WCAG 2.1 A/AA violation under axe-core.
+#[tokio::test]
+async fn public_pages_in_a_browser() {
+    if browser_missing() {
+        return;
+    }
+    let t = TestDb::sqlite(true).await;
+    let seeded = common::seed_dossiers(&t, 300).await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive();
+    let valid = seeded
+        .iter()
+        .find(|d| {
+            d.status == Status::Closed
+                && d.date_de_fin_apt.is_some_and(|e| e >= today)
+                && d.date_de_naissance.is_some()
+        })
+        .expect("a valid APT among the synthetic dossiers");
+    let media = tempfile::tempdir().unwrap();
+    let now = chrono::Utc::now();
+    let validity = wif::export::Output::File(media.path().join("validity_check.json"));
+    wif::export::validity_check::export(&t.db, &validity, today)
+        .await
+        .unwrap();
+    let stats = wif::export::stats::compute(&t.db, now, chrono_tz::Europe::Paris)
+        .await
+        .unwrap();
+    std::fs::write(
+        media.path().join("stats.json"),
+        serde_json::to_vec(&stats).unwrap(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let settings = wif::config::Settings::from_lookup(|_| None).unwrap();
+    let config = wif::public::PublicConfig {
+        media_root: media.path().to_owned(),
+        rate_limit_per_minute: 10_000,
+        ..wif::public::PublicConfig::from_settings(&settings)
+    };
+    tokio::spawn(async move {
+        wif::public::serve_on(listener, &config, std::future::pending())
+            .await
+            .unwrap()
+    });
+    let browser = Browser::start("public").await;
+
+    browser.goto(&format!("{base}/")).await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Vérifier une autorisation provisoire de travail"
+    );
+    browser.assert_accessible("01-form").await;
+    browser.screenshot("01-form").await;
+
+    // A valid check through the form (the date picker is filled by script: its keys depend on
+    // the browser's locale).
+    let numero = browser.find("#numero").await;
+    browser.send_keys(&numero, &valid.ds_id.to_string()).await;
+    let birth = valid.date_de_naissance.unwrap();
+    browser
+        .execute(&format!(
+            "document.getElementById('date_de_naissance').value = '{birth}';"
+        ))
+        .await;
+    browser
+        .click(&browser.find("main form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for_url("the answer", |u| {
+            u.starts_with(&format!("{base}/verifier?"))
+        })
+        .await;
+    let answer = browser.text(&browser.find(".fr-alert").await).await;
+    assert!(answer.starts_with("Autorisation valide"), "{answer}");
+    let masked = browser.texts("td.wif-masked").await;
+    let nom = valid.nom.clone().unwrap_or_default();
+    assert_eq!(masked[0], wif::domain::text::obfuscate(&nom));
+    browser.assert_accessible("02-valid").await;
+    browser.screenshot("02-valid").await;
+
+    // A wrong birth date: the generic answer.
+    browser
+        .goto(&format!(
+            "{base}/verifier?numero={}&date_de_naissance=1900-01-01",
+            valid.ds_id
+        ))
+        .await;
+    let answer = browser.text(&browser.find(".fr-alert").await).await;
+    assert!(answer.starts_with("Aucune autorisation valide"), "{answer}");
+    browser.assert_accessible("03-invalid").await;
+    browser.screenshot("03-invalid").await;
+
+    // A form error, next to its field.
+    browser
+        .goto(&format!(
+            "{base}/verifier?numero=12a&date_de_naissance=1997-02-30"
+        ))
+        .await;
+    let error = browser.text(&browser.find("#numero-erreur").await).await;
+    assert_eq!(error, "Le numéro doit comporter de 1 à 19 chiffres.");
+    let input = browser.find("#numero").await;
+    assert_eq!(
+        browser.attribute(&input, "aria-invalid").await.as_deref(),
+        Some("true")
+    );
+    browser.assert_accessible("04-form-error").await;
+    browser.screenshot("04-form-error").await;
+
+    // English, through the switch in the header.
+    browser.goto(&format!("{base}/")).await;
+    browser
+        .click(&browser.find_text("header a", |t| t == "English").await)
+        .await;
+    browser
+        .wait_for_url("the English page", |u| u.ends_with("lang=en"))
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Check a temporary work authorisation"
+    );
+    assert_eq!(
+        browser
+            .execute("return document.documentElement.lang;")
+            .await,
+        "en"
+    );
+    browser.assert_accessible("05-english").await;
+    browser.screenshot("05-english").await;
+
+    // The statistics, from the navigation.
+    browser
+        .click(
+            &browser
+                .find_text("nav.fr-nav a", |t| t == "Statistics")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for_url("the statistics", |u| {
+            u.starts_with(&format!("{base}/statistiques"))
+        })
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Statistics");
+    assert_eq!(browser.find_all("figure svg").await.len(), 5);
+    browser.assert_accessible("06-statistics").await;
+    browser.screenshot("06-statistics").await;
+}
