@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the public service (issue: 1,000,000 records): requests per second and latency
-# of the validity check against /healthz on the same server, resident memory, and the time
-# and peak memory of reloading the file. Needs wrk (apt-get install wrk).
+# of the validity check and of the verification page against /healthz on the same server, the
+# check again from random client addresses (the rate limiter's table grows), resident memory,
+# and the time and peak memory of reloading the file. Needs wrk (apt-get install wrk).
 #   bash benches/public_load.sh [RECORDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ with open(path, "w") as f:
 PY
 echo "file: $(du -h "$work/validity_check.json" | cut -f1), $records records"
 
-WIF_MEDIA_ROOT=$work WIF_PUBLIC_BIND=127.0.0.1:18337 WIF_PUBLIC_RATE_LIMIT=1000000000 \
+WIF_MEDIA_ROOT=$work WIF_PUBLIC_BIND=127.0.0.1:18337 WIF_PUBLIC_RATE_LIMIT=1000000000 WIF_TRUST_PROXY=True \
     RUST_LOG=warn,wif::public::data=info target/release/wif serve-public > "$work/server.log" 2>&1 &
 server=$!
 until curl -sf http://127.0.0.1:18337/healthz > /dev/null; do sleep 0.2; done
@@ -47,10 +48,28 @@ request = function()
   return wrk.format("GET", "/healthz?" .. math.random(1, $records))
 end
 LUA
+cat > "$work/page.lua" <<LUA
+math.randomseed(42)
+request = function()
+  return wrk.format("GET", "/verifier?numero=" .. math.random(1, $records) .. "&date_de_naissance=1990-01-01")
+end
+LUA
+cat > "$work/addresses.lua" <<LUA
+math.randomseed(42)
+request = function()
+  local address = math.random(1, 223) .. "." .. math.random(0, 255) .. "." .. math.random(0, 255) .. "." .. math.random(1, 254)
+  return wrk.format("GET", "/api/v1/apt_validity_check/" .. math.random(1, $records) .. "/1990-01-01",
+                    { ["X-Forwarded-For"] = address })
+end
+LUA
 echo "== /healthz"
 wrk -t1 -c32 -d10s --latency -s "$work/healthz.lua" http://127.0.0.1:18337/ | grep -E 'Requests/sec|50%|99%'
 echo "== validity check (random ids)"
 wrk -t1 -c32 -d10s --latency -s "$work/random.lua" http://127.0.0.1:18337/ | grep -E 'Requests/sec|50%|99%'
+echo "== verification page (random ids)"
+wrk -t1 -c32 -d10s --latency -s "$work/page.lua" http://127.0.0.1:18337/ | grep -E 'Requests/sec|50%|99%'
+echo "== validity check (random ids, random client addresses)"
+wrk -t1 -c32 -d10s --latency -s "$work/addresses.lua" http://127.0.0.1:18337/ | grep -E 'Requests/sec|50%|99%'
 echo "resident memory after load test: $(grep VmRSS /proc/$server/status | awk '{print $2/1024 " MiB"}')"
 
 cp "$work/validity_check.json" "$work/new.json" && mv "$work/new.json" "$work/validity_check.json"
