@@ -432,6 +432,14 @@ async fn a_burst_of_sign_ins_does_not_freeze_the_admin(t: &TestDb) {
     assert!(refused >= 100, "{statuses:?}");
     assert!(checked >= 16, "{statuses:?}");
     assert_eq!(refused + checked, 300, "{statuses:?}");
+    // A refusal for lack of time is no failed attempt: only the checked ones are counted (under
+    // the name at this address, and the name anywhere).
+    let sql = "SELECT COUNT(*) FROM login_failures";
+    let failures: i64 = match &t.db {
+        wif::store::Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+        wif::store::Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await.unwrap(),
+    };
+    assert_eq!(failures, 2 * checked as i64);
 }
 
 /// Behind trusted proxies, the client is the right-most forwarded address that is not a proxy:

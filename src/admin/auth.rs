@@ -388,6 +388,7 @@ pub async fn login(
         .as_ref()
         .map_or(state.dummy_hash.as_str(), |u| u.password_hash.as_str());
     let Some(matches) = state.password_checks.verify(&form.password, hash).await else {
+        login_failures::withdraw(&state.db, &attempt).await?;
         return Ok(busy());
     };
     let accepted = matches && user.as_ref().is_some_and(|u| u.is_active);

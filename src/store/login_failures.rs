@@ -75,9 +75,8 @@ pub async fn attempt<T>(
     }
 }
 
-/// The password was right: the attempt was no failure, and `clear` (the username at this
-/// address) starts afresh.
-pub async fn succeeded(db: &Db, attempt: &Attempt, clear: &str) -> Result<(), StoreError> {
+/// The password could not be checked (the server was too busy): the attempt does not count.
+pub async fn withdraw(db: &Db, attempt: &Attempt) -> Result<(), StoreError> {
     super::with_db!(db, pool => {
         for id in &attempt.ids {
             sqlx::query("DELETE FROM login_failures WHERE id = $1")
@@ -85,6 +84,15 @@ pub async fn succeeded(db: &Db, attempt: &Attempt, clear: &str) -> Result<(), St
                 .execute(pool)
                 .await?;
         }
+    });
+    Ok(())
+}
+
+/// The password was right: the attempt was no failure, and `clear` (the username at this
+/// address) starts afresh.
+pub async fn succeeded(db: &Db, attempt: &Attempt, clear: &str) -> Result<(), StoreError> {
+    withdraw(db, attempt).await?;
+    super::with_db!(db, pool => {
         sqlx::query("DELETE FROM login_failures WHERE key = $1")
             .bind(clear)
             .execute(pool)
