@@ -1213,6 +1213,14 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
         .unwrap();
     let body: serde_json::Value = answer.json().await.unwrap();
     assert_eq!(body["status"], "valid");
+    let page = wif::ds::http_client()
+        .build()
+        .unwrap()
+        .get(value("page de vérification :"))
+        .send()
+        .await
+        .unwrap();
+    assert!(page.text().await.unwrap().contains("Autorisation valide"));
 
     let interrupt = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])

@@ -118,8 +118,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Administration : {admin_url}");
     println!("  utilisateur : {username}");
     println!("  mot de passe : {password}");
-    println!("Service public : {public_url}/static/stats.json");
+    println!("Service public : {public_url}/");
+    println!("  statistiques : {public_url}/statistiques ({public_url}/static/stats.json)");
     if let Some((ds_id, birth)) = example {
+        println!(
+            "  page de vérification : {public_url}/verifier?numero={ds_id}&date_de_naissance={birth}"
+        );
         println!(
             "  vérification d'une APT : {public_url}/api/v1/apt_validity_check/{ds_id}/{birth}"
         );
