@@ -100,7 +100,26 @@ async fn check_limits(address: &str) {
 #[tokio::test]
 async fn the_admin_listener_closes_slow_and_idle_connections() {
     let t = common::TestDb::sqlite(true).await;
-    check_limits(admin(&t).await.trim_start_matches("http://")).await;
+    let base = admin(&t).await;
+    let address = base.trim_start_matches("http://");
+    check_limits(address).await;
+
+    // A form whose body trickles in is answered 408 once the timeout has passed.
+    let mut slow = TcpStream::connect(address).await.unwrap();
+    slow.write_all(
+        b"POST /admin/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 100\r\n\r\nusername=",
+    )
+    .await
+    .unwrap();
+    let answer = until_closed(&mut slow, Duration::from_secs(20))
+        .await
+        .expect("a trickling body keeps its connection");
+    assert!(
+        String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
 //! User input no page accepts: control characters (a NUL byte, which PostgreSQL refuses in text)
-//! in the query string or in a form, answered with a 400 before any handler reads them.
+//! in the query string or in a form, answered with a 400 before any handler reads them; and a
+//! form whose body does not arrive within the header timeout.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -12,7 +13,11 @@ use super::layout::{alert, page};
 /// Forms of the admin are small; beyond this a request is refused.
 pub const FORM_LIMIT: usize = 1 << 20;
 
-pub async fn reject_control_characters(request: Request, next: Next) -> Response {
+pub async fn reject_control_characters(
+    State(patience): State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
     if request
         .uri()
         .query()
@@ -29,8 +34,14 @@ pub async fn reject_control_characters(request: Request, next: Next) -> Response
         return next.run(request).await;
     }
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, FORM_LIMIT).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop long.").into_response();
+    // A body sent a byte at a time must not hold the connection longer than its headers could.
+    let read = tokio::time::timeout(patience, to_bytes(body, FORM_LIMIT));
+    let bytes = match read.await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => {
+            return (StatusCode::PAYLOAD_TOO_LARGE, "Formulaire trop long.").into_response();
+        }
+        Err(_) => return (StatusCode::REQUEST_TIMEOUT, "Formulaire trop lent.").into_response(),
     };
     if has_control(&bytes) {
         return bad_request();

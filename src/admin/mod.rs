@@ -165,7 +165,10 @@ pub fn app(state: Arc<AppState>) -> Router {
             state.secure_cookies,
             crate::http::transport_headers,
         ))
-        .layer(middleware::from_fn(input::reject_control_characters))
+        .layer(middleware::from_fn_with_state(
+            state.limits.header_read_timeout,
+            input::reject_control_characters,
+        ))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             metrics::count,
