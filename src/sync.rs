@@ -362,10 +362,11 @@ async fn sync_v2(
         let end = page.end_cursor;
         let store_then_save = async {
             store(db, procedure, page.nodes, Dossier::from_v2, counters).await?;
-            sync_runs::record_progress(db, run_id, counters).await?;
             if let Some(end) = &end {
                 sync_state::save_cursor(db, procedure, end).await?;
             }
+            // After the cursor: a run stopped here resumes after the page it stored.
+            sync_runs::record_progress(db, run_id, counters).await?;
             Ok::<_, SyncError>(())
         };
         let (stored, next) = tokio::join!(store_then_save, next);

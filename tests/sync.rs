@@ -199,9 +199,21 @@ async fn interrupted_then_rerun(t: &TestDb, api: ApiVersion) {
         }),
         ..Faults::default()
     });
-    // Dropped as soon as a first batch is stored, however slow the machine.
+    // Dropped as soon as a first batch is stored (v2: and its cursor saved, else the next run
+    // rightly reads that page again), however slow the machine.
     let first_batch_stored = async {
-        while dossiers::count(&t.db).await.unwrap() == 0 {
+        loop {
+            let stored = dossiers::count(&t.db).await.unwrap() > 0;
+            let saved = match api {
+                ApiVersion::V1 => true,
+                ApiVersion::V2 => wif::store::sync_state::unfinished(&t.db, PROCEDURE)
+                    .await
+                    .unwrap()
+                    .is_some_and(|pass| pass.cursor.is_some()),
+            };
+            if stored && saved {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
