@@ -36,7 +36,7 @@ fn main() {
 }
 
 async fn measure(base: &str, ds_id: i64) {
-    let http = reqwest::Client::builder()
+    let http = wif::ds::http_client()
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(1000)
         .build()
