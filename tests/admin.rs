@@ -102,19 +102,32 @@ impl Agent {
 
     /// Signs in through the login form; returns the answer to the POST.
     async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
+        self.sign_in_to("/admin/", username, password).await
+    }
+
+    /// Signs in through the login form, asking to go to `next` afterwards.
+    async fn sign_in_to(&mut self, next: &str, username: &str, password: &str) -> Answer {
+        let request = self.login_request(next, username, password).await;
+        self.send(request).await
+    }
+
+    /// The login form's POST, ready to send: a test may add headers first.
+    async fn login_request(
+        &mut self,
+        next: &str,
+        username: &str,
+        password: &str,
+    ) -> reqwest::RequestBuilder {
         let form = self.get("/admin/login").await;
         assert_eq!(form.status, StatusCode::OK);
         let csrf = form.csrf();
-        self.post(
-            "/admin/login",
-            &[
-                ("csrf", &csrf),
-                ("next", "/admin/"),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await
+        let form = [
+            ("csrf", csrf.as_str()),
+            ("next", next),
+            ("username", username),
+            ("password", password),
+        ];
+        with_form(self.http.post(format!("{}/admin/login", self.base)), &form)
     }
 
     /// A page's CSRF token, for the forms of a signed-in user.
@@ -455,31 +468,17 @@ async fn clients_behind_the_proxy_are_told_apart(t: &TestDb) {
     .await;
     let mut attacker = Agent::new(&base);
     for _ in 0..10 {
-        let form = attacker.get("/admin/login").await;
-        let request = with_form(
-            attacker.http.post(format!("{base}/admin/login")),
-            &[
-                ("csrf", &form.csrf()),
-                ("next", "/admin/"),
-                ("username", "marie"),
-                ("password", "mauvais mot de passe"),
-            ],
-        )
-        .header("x-forwarded-for", "6.6.6.6, 203.0.113.66, 10.1.2.3");
+        let request = attacker
+            .login_request("/admin/", "marie", "mauvais mot de passe")
+            .await
+            .header("x-forwarded-for", "6.6.6.6, 203.0.113.66, 10.1.2.3");
         attacker.send(request).await;
     }
     let mut marie = Agent::new(&base);
-    let form = marie.get("/admin/login").await;
-    let request = with_form(
-        marie.http.post(format!("{base}/admin/login")),
-        &[
-            ("csrf", &form.csrf()),
-            ("next", "/admin/"),
-            ("username", "marie"),
-            ("password", ADMIN_PASSWORD),
-        ],
-    )
-    .header("x-forwarded-for", "198.51.100.7");
+    let request = marie
+        .login_request("/admin/", "marie", ADMIN_PASSWORD)
+        .await
+        .header("x-forwarded-for", "198.51.100.7");
     let signed_in = marie.send(request).await;
     assert_eq!(
         signed_in.status,
@@ -512,17 +511,10 @@ async fn allowed_origins_pass_the_csrf_check(t: &TestDb) {
             ("https://ailleurs.example", StatusCode::FORBIDDEN),
         ] {
             let mut agent = Agent::new(&base);
-            let form = agent.get("/admin/login").await;
-            let request = with_form(
-                agent.http.post(format!("{base}/admin/login")),
-                &[
-                    ("csrf", &form.csrf()),
-                    ("next", "/admin/"),
-                    ("username", "marie"),
-                    ("password", ADMIN_PASSWORD),
-                ],
-            )
-            .header("origin", origin);
+            let request = agent
+                .login_request("/admin/", "marie", ADMIN_PASSWORD)
+                .await
+                .header("origin", origin);
             assert_eq!(
                 agent.send(request).await.status,
                 status,
@@ -538,35 +530,15 @@ async fn odd_input_gets_a_clear_answer(t: &TestDb) {
     seed_dossiers(t, 3).await;
     create_user(t, "admin", true).await;
     let mut agent = Agent::new(&start_admin(t).await);
-    let form = agent.get("/admin/login").await;
-    let nul = agent
-        .post(
-            "/admin/login",
-            &[
-                ("csrf", &form.csrf()),
-                ("next", "/admin/"),
-                ("username", "ad\0min"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
-        .await;
+    let nul = agent.sign_in("ad\0min", ADMIN_PASSWORD).await;
     assert_eq!(nul.status, StatusCode::BAD_REQUEST);
     assert!(nul.body.contains("caractère de contrôle"));
     assert!(!agent.cookies.contains_key("wif_session"));
 
     let odd = agent.post("/admin/login", &[]).await;
     assert_ne!(odd.status, StatusCode::INTERNAL_SERVER_ERROR);
-    let form = agent.get("/admin/login").await;
     let signed_in = agent
-        .post(
-            "/admin/login",
-            &[
-                ("csrf", &form.csrf()),
-                ("next", "/admin/dossiers/?q=Renée"),
-                ("username", "admin"),
-                ("password", ADMIN_PASSWORD),
-            ],
-        )
+        .sign_in_to("/admin/dossiers/?q=Renée", "admin", ADMIN_PASSWORD)
         .await;
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     assert_eq!(signed_in.location(), "/admin/");

@@ -420,6 +420,28 @@ fn command_vars(t: &TestDb, settings: &DsSettings) -> Vec<(&'static str, String)
 }
 
 /// `wif sync-dossiers` started in the background, its output captured.
+/// A simulator of 400 dossiers answering each request in 200 ms, and the variables of a
+/// `wif sync-dossiers` against it.
+async fn slow_command(t: &TestDb) -> (FakeDs, Vec<(&'static str, String)>) {
+    let (ds, settings) = start(400, ApiVersion::V2).await;
+    ds.set_faults(Faults {
+        delay: Duration::from_millis(200),
+        ..Faults::default()
+    });
+    (ds, command_vars(t, &settings))
+}
+
+/// Polls `check` every 50 ms until it holds, for at most 10 s.
+async fn until<F: Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("waited 10 s for {what}");
+}
+
 fn spawn_sync(t: &TestDb, vars: &[(&str, &str)]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
         .current_dir(t.dir.path())
@@ -486,20 +508,13 @@ async fn sync_dossiers_command_runs_alone_and_prints_the_summary() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
     let t = TestDb::sqlite(true).await;
-    let (ds, settings) = start(400, ApiVersion::V2).await;
-    let owned = command_vars(&t, &settings);
+    let (ds, owned) = slow_command(&t).await;
     let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    ds.set_faults(Faults {
-        delay: Duration::from_millis(200),
-        ..Faults::default()
-    });
     let child = spawn_sync(&t, &vars);
-    let mut waited = 0;
-    while dossiers::count(&t.db).await.unwrap() == 0 {
-        assert!(waited < 200, "the sync never stored a page");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    until("the sync stores a page", || async {
+        dossiers::count(&t.db).await.unwrap() > 0
+    })
+    .await;
     let kill = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -531,25 +546,14 @@ async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_sync_is_closed_as_interrupted_by_the_next_one() {
     let t = TestDb::sqlite(true).await;
-    let (ds, settings) = start(400, ApiVersion::V2).await;
-    let owned = command_vars(&t, &settings);
+    let (ds, owned) = slow_command(&t).await;
     let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    ds.set_faults(Faults {
-        delay: Duration::from_millis(200),
-        ..Faults::default()
-    });
     let mut child = spawn_sync(&t, &vars);
-    let mut waited = 0;
-    while sync_runs::latest(&t.db, 1)
-        .await
-        .unwrap()
-        .first()
-        .is_none_or(|run| run.created == 0)
-    {
-        assert!(waited < 200, "the sync never recorded a stored page");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    until("the run records a stored page", || async {
+        let runs = sync_runs::latest(&t.db, 1).await.unwrap();
+        runs.first().is_some_and(|run| run.created > 0)
+    })
+    .await;
     child.kill().unwrap();
     child.wait().unwrap();
     let killed = sync_runs::latest(&t.db, 1).await.unwrap().remove(0);

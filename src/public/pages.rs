@@ -1,9 +1,11 @@
 //! The public pages (`wif serve-public`): verify an APT with a form, and the statistics, in
 //! French or English, without JavaScript. They read the exported files only, like the API.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{ConnectInfo, RawQuery, Request, State};
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -193,17 +195,8 @@ fn html_response(status: StatusCode, markup: Markup) -> Response {
 }
 
 /// `GET /`: the verification form.
-pub async fn home(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> Response {
-    let query = parse_query(raw.as_deref());
-    let lang = language(&query, request.headers());
-    if let Some(refused) = limited(&state, peer, request.headers(), lang) {
-        return refused;
-    }
+pub async fn home(visit: Visit) -> Response {
+    let Visit { query, lang, .. } = visit;
     let title = lang.pick(
         "Vérifier une autorisation provisoire de travail",
         "Check a temporary work authorisation",
@@ -219,17 +212,8 @@ pub async fn home(
 
 /// `GET /verifier?numero=…&date_de_naissance=…`: the answer, or the form with its errors; with
 /// the number alone (a QR code on a certificate), the form with the number filled in.
-pub async fn verify(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> Response {
-    let query = parse_query(raw.as_deref());
-    let lang = language(&query, request.headers());
-    if let Some(refused) = limited(&state, peer, request.headers(), lang) {
-        return refused;
-    }
+pub async fn verify(visit: Visit) -> Response {
+    let Visit { state, query, lang } = visit;
     let t = |fr: &'static str, en: &'static str| lang.pick(fr, en);
     let numero = query.numero.as_deref().map(str::trim).unwrap_or_default();
     let date = query
@@ -339,17 +323,8 @@ fn answer(lang: Lang, record: Option<&ValidityRecord>, query: &PageQuery) -> Mar
 }
 
 /// `GET /statistiques`: the figures of the exported `stats.json`.
-pub async fn statistics_page(
-    State(state): State<Arc<AppState>>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> Response {
-    let query = parse_query(raw.as_deref());
-    let lang = language(&query, request.headers());
-    if let Some(refused) = limited(&state, peer, request.headers(), lang) {
-        return refused;
-    }
+pub async fn statistics_page(visit: Visit) -> Response {
+    let Visit { state, query, lang } = visit;
     let t = |fr: &'static str, en: &'static str| lang.pick(fr, en);
     let stats: Option<StatsFile> = state
         .data
@@ -373,15 +348,37 @@ pub async fn statistics_page(
     )
 }
 
-/// Takes one request from the visitor's allowance (the pages share the API's); beyond it, the
-/// `429` page.
-fn limited(
-    state: &AppState,
-    peer: std::net::SocketAddr,
-    headers: &HeaderMap,
+/// What every page starts from: its query and language, once one request has been taken from
+/// the visitor's allowance (the pages share the API's); beyond it, the `429` page.
+pub struct Visit {
+    state: Arc<AppState>,
+    query: PageQuery,
     lang: Lang,
-) -> Option<Response> {
-    rate_limited(state, peer, headers).map(|seconds| too_many_requests(lang, seconds))
+}
+
+impl FromRequestParts<Arc<AppState>> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Visit, Response> {
+        let query = parse_query(parts.uri.query());
+        let lang = language(&query, &parts.headers);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(peer)| *peer)
+            .ok_or_else(|| StatusCode::INTERNAL_SERVER_ERROR.into_response())?;
+        match rate_limited(state, peer, &parts.headers) {
+            Some(seconds) => Err(too_many_requests(lang, seconds)),
+            None => Ok(Visit {
+                state: state.clone(),
+                query,
+                lang,
+            }),
+        }
+    }
 }
 
 /// The `429` page of the pages, in the visitor's language.

@@ -64,21 +64,15 @@ pub async fn finish(
 ) -> Result<(), StoreError> {
     let outcome = super::outcome(error);
     let n = |v: u64| v as i64;
+    record_progress(db, id, counters).await?;
     with_db!(db, pool => {
         sqlx::query(
-            "UPDATE sync_runs SET finished_at = $2, requests = $3, pages = $4, seen = $5, created = $6, \
-             updated = $7, unchanged = $8, skipped = $9, marked_deleted = $10, outcome = $11, error = $12, \
-             skipped_details = $13 WHERE id = $1",
+            "UPDATE sync_runs SET finished_at = $2, requests = $3, marked_deleted = $4, outcome = $5, \
+             error = $6, skipped_details = $7 WHERE id = $1",
         )
         .bind(id)
         .bind(Utc::now())
         .bind(n(counters.requests))
-        .bind(n(counters.pages))
-        .bind(n(counters.seen))
-        .bind(n(counters.created))
-        .bind(n(counters.updated))
-        .bind(n(counters.unchanged))
-        .bind(n(counters.skipped))
         .bind(n(counters.marked_deleted))
         .bind(outcome)
         .bind(error)
@@ -90,7 +84,7 @@ pub async fn finish(
 }
 
 /// The counters of a run still under way, so that a run whose process is killed keeps what it
-/// did; `finish` writes them again at the end.
+/// did; `finish` writes them, and the rest, at the end.
 pub async fn record_progress(db: &Db, id: i64, counters: &Counters) -> Result<(), StoreError> {
     let n = |v: u64| v as i64;
     with_db!(db, pool => {
