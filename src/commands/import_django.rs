@@ -90,7 +90,7 @@ fn print_summary(report: &Report) {
     );
     println!(
         "  mot de passe inutilisable, à redéfinir par un administrateur : {}",
-        names(&|a| a.unusable_password && a.outcome != AccountOutcome::UsernameTaken)
+        names(&|a| a.unusable_password && matches!(a.outcome, AccountOutcome::Imported(_)))
     );
 
     let d = &report.dossiers;
