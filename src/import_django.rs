@@ -6,6 +6,7 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+use futures_util::{StreamExt, stream};
 use indicatif::ProgressBar;
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
@@ -14,8 +15,9 @@ use tokio::sync::mpsc;
 use crate::django::{DjangoDossier, DjangoUser, Source, SourceError};
 use crate::domain::Dossier;
 use crate::domain::account::{self, HashKind};
+use crate::store::dossiers::{self, UpsertCounts};
 use crate::store::users::{self, ImportedUser};
-use crate::store::{Db, StoreError, dossiers};
+use crate::store::{Db, Engine, StoreError};
 
 /// Dossiers per fetch from the source and per transaction in ours.
 const BATCH: usize = 1000;
@@ -128,6 +130,7 @@ pub async fn run(
     let total = source.count_dossiers().await?;
     source.open_dossiers().await?;
 
+    progress.set_length(total);
     progress.set_message("comptes");
     let mut accounts = Vec::with_capacity(django_users.len());
     for user in &django_users {
@@ -135,7 +138,6 @@ pub async fn run(
     }
 
     progress.set_message("dossiers");
-    progress.set_length(total);
     let report = Report {
         source: source.target().to_owned(),
         dry_run: options.dry_run,
@@ -185,20 +187,25 @@ async fn import_account(
     })
 }
 
-/// Streams the dossiers: the source fetches the next batch while this one is read (CPU, on the
-/// blocking pool) and the one before is stored.
+/// Streams the dossiers through a pipeline: the source fetches the next batches, two batches
+/// are read at once (CPU, on the blocking pool) and, on PostgreSQL, several are stored at once,
+/// each in its own transaction (the batches hold different dossiers, so they never wait on each
+/// other). SQLite has a single writer: one batch at a time.
 async fn import_dossiers(
     db: &Db,
     mut source: Source,
     options: &ImportOptions,
     progress: &ProgressBar,
 ) -> Result<DossierCounts, ImportError> {
-    let (sender, mut batches) = mpsc::channel::<Result<Vec<DjangoDossier>, SourceError>>(2);
+    let (sender, batches) = mpsc::channel::<Result<Vec<DjangoDossier>, SourceError>>(2);
     let reader = tokio::spawn(async move {
         loop {
             let batch = source.next_dossiers(BATCH).await;
-            let end = batch.as_ref().map_or(true, Vec::is_empty);
-            if sender.send(batch).await.is_err() || end {
+            if batch.as_ref().is_ok_and(Vec::is_empty) {
+                break;
+            }
+            let failed = batch.is_err();
+            if sender.send(batch).await.is_err() || failed {
                 break;
             }
         }
@@ -206,30 +213,40 @@ async fn import_dossiers(
     });
 
     let procedure = options.procedure;
+    let writers = match db.engine() {
+        Engine::Postgres => 3,
+        Engine::Sqlite => 1,
+    };
+    let stored = stream::unfold(batches, |mut batches| async move {
+        batches.recv().await.map(|batch| (batch, batches))
+    })
+    .map(|batch| async move {
+        let rows = batch?;
+        Ok::<_, ImportError>(
+            join(tokio::task::spawn_blocking(move || {
+                read_rows(procedure, rows)
+            }))
+            .await,
+        )
+    })
+    .buffered(2)
+    .map(|read| async move {
+        let read = read?;
+        let done = match options.dry_run {
+            true => dossiers::preview_upsert(db, &read.dossiers).await?,
+            false => dossiers::upsert(db, &read.dossiers).await?,
+        };
+        Ok::<_, ImportError>((read, done))
+    })
+    .buffer_unordered(writers);
+
+    let mut stored = std::pin::pin!(stored);
     let mut counts = DossierCounts::default();
-    let mut reading = None;
-    loop {
-        let next = batches.recv().await.transpose()?.filter(|b| !b.is_empty());
-        let next = next.map(|rows| tokio::task::spawn_blocking(move || read_rows(procedure, rows)));
-        if let Some(batch) = reading.take() {
-            store(
-                db,
-                options.dry_run,
-                join(batch).await,
-                &mut counts,
-                progress,
-            )
-            .await?;
-        }
-        match next {
-            Some(next) => reading = Some(next),
-            None => break,
-        }
+    while let Some(result) = stored.next().await {
+        let (read, done) = result?;
+        count(&mut counts, read, done, progress);
     }
-    drop(batches);
-    reader
-        .await
-        .unwrap_or_else(|error| std::panic::resume_unwind(error.into_panic()));
+    join(reader).await;
     Ok(counts)
 }
 
@@ -267,20 +284,14 @@ fn read_rows(procedure: i64, rows: Vec<DjangoDossier>) -> ReadBatch {
     read
 }
 
-async fn store(
-    db: &Db,
-    dry_run: bool,
-    read: ReadBatch,
-    counts: &mut DossierCounts,
-    progress: &ProgressBar,
-) -> Result<(), ImportError> {
-    let done = match dry_run {
-        true => dossiers::preview_upsert(db, &read.dossiers).await?,
-        false => dossiers::upsert(db, &read.dossiers).await?,
-    };
-    for (ds_id, reason) in &read.skipped {
-        tracing::warn!(ds_id, %reason, "dossier ignoré");
-    }
+/// Adds a stored batch to the counts and the progress.
+fn count(counts: &mut DossierCounts, read: ReadBatch, done: UpsertCounts, progress: &ProgressBar) {
+    // Above the bar on a terminal, not through it.
+    progress.suspend(|| {
+        for (ds_id, reason) in &read.skipped {
+            tracing::warn!(ds_id, %reason, "dossier ignoré");
+        }
+    });
     counts.read += read.rows;
     counts.created += done.created;
     counts.updated += done.updated;
@@ -291,7 +302,6 @@ async fn store(
     if progress.is_hidden() && (position % 10_000 < read.rows || Some(position) == total) {
         tracing::info!(done = position, total, "dossiers importés");
     }
-    Ok(())
 }
 
 /// Whether two URLs name the same PostgreSQL database (same host, port and name).
