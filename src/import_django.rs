@@ -52,7 +52,7 @@ pub enum Role {
 }
 
 impl Role {
-    /// `(is_superuser, is_active)` of the account here.
+    /// The role, then `is_superuser` and `is_active` of the account here.
     fn of(user: &DjangoUser) -> (Role, bool, bool) {
         match (user.is_superuser, user.is_staff) {
             (true, _) => (Role::Administrator, true, user.is_active),
