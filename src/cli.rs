@@ -33,6 +33,9 @@ pub enum Command {
     /// Exporte stats.json, les statistiques publiques, dans WIF_MEDIA_ROOT
     #[command(visible_alias = "export_stats_data")]
     ExportStatsData(ExportArgs),
+    /// Importe la base du back office Python (Django) : dossiers, et comptes avec leurs mots de passe
+    #[command(visible_alias = "import_django")]
+    ImportDjango(ImportDjangoArgs),
     /// Outils de développement (données synthétiques pour les mesures de performance)
     #[command(subcommand)]
     Dev(DevCommand),
@@ -71,6 +74,22 @@ pub struct SyncArgs {
     /// Ne synchronise que cette démarche
     #[arg(long, value_name = "NUMERO")]
     pub procedure: Option<i64>,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "La base source est lue dans une seule transaction en lecture seule, jamais modifiée. Relancer la commande ne change rien de plus. Le mot de passe peut venir de PGPASSWORD plutôt que de l'adresse."
+)]
+pub struct ImportDjangoArgs {
+    /// Adresse de la base PostgreSQL du back office Python (postgres://utilisateur:mot-de-passe@hote:5432/base)
+    #[arg(long, value_name = "URL")]
+    pub from: String,
+    /// Démarche DS des dossiers importés ; par défaut celle de DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT
+    #[arg(long, value_name = "NUMERO")]
+    pub procedure: Option<i64>,
+    /// Affiche ce que l'import ferait, sans rien écrire
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +187,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::FakeDs(args) => commands::fake_ds::run(args).await,
         Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,
         Command::ExportStatsData(args) => commands::export::stats(args).await,
+        Command::ImportDjango(args) => commands::import_django::run(args).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,

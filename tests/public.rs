@@ -167,6 +167,63 @@ async fn expired_unknown_or_mismatched_apts_are_invalid() {
     assert_eq!(body["data"][0]["has_expired"], true);
 }
 
+/// A `validity_check.json` as the Python back office's exporter wrote it, which a site may still
+/// serve while it switches over: no `type`, `has_expired` null or missing, dates as ISO, as
+/// `DD/MM/YYYY` or as free text.
+#[tokio::test]
+async fn the_python_exporters_file_is_served_as_it_is() {
+    let later = today() + Days::new(30);
+    let french = |d: chrono::NaiveDate| d.format("%d/%m/%Y").to_string();
+    let file = json!([
+        {"ds_id": 50001, "siret": "52222222222222", "prenom": "*m**", "nom": "*o*",
+         "date_de_naissance": "1978-12-20", "has_expired": false,
+         "date_de_debut_apt": "2024-09-01", "date_de_fin_apt": later.to_string()},
+        {"ds_id": 50002, "siret": "52222222222222", "prenom": "*a*", "nom": "*i*",
+         "date_de_naissance": "1990-01-01", "has_expired": null,
+         "date_de_debut_apt": "01/09/2024", "date_de_fin_apt": french(later)},
+        {"ds_id": 50003, "siret": null, "prenom": "*o*", "nom": "*e*",
+         "date_de_naissance": "1991-02-03",
+         "date_de_debut_apt": "à définir", "date_de_fin_apt": "à définir"},
+        {"ds_id": 50004, "siret": null, "prenom": null, "nom": "*u*",
+         "date_de_naissance": "1992-03-04", "has_expired": false,
+         "date_de_debut_apt": "01/01/2020", "date_de_fin_apt": french(today() - Days::new(1))},
+        {"ds_id": 50005, "siret": null, "prenom": "*é*", "nom": "*a*",
+         "date_de_naissance": "20/12/1978", "has_expired": null,
+         "date_de_debut_apt": null, "date_de_fin_apt": later.to_string()},
+    ]);
+    let service = start(&file).await;
+    assert_eq!(
+        service.get("/readyz").await.1["records"],
+        5,
+        "the file is loaded"
+    );
+
+    let (status, body) = service.check("50001", "1978-12-20").await;
+    assert_eq!((status, &body["status"]), (StatusCode::OK, &json!("valid")));
+    assert_eq!(body["data"][0]["type"], "authorization", "no type: an APT");
+    assert_eq!(body["data"][0]["has_expired"], false);
+
+    let (_, body) = service.check("50002", "1990-01-01").await;
+    assert_eq!(body["status"], "valid");
+    assert_eq!(body["data"][0]["date_de_fin_apt"], later.to_string());
+    assert_eq!(body["data"][0]["date_de_debut_apt"], "2024-09-01");
+
+    let (_, body) = service.check("50005", "1978-12-20").await;
+    assert_eq!(body["status"], "valid", "a DD/MM/YYYY birth date matches");
+
+    let invalid = json!({"status": "invalid", "data": []});
+    for (id, date) in [
+        ("50003", "1991-02-03"), // « à définir »: unreadable, hence expired
+        ("50004", "1992-03-04"), // ended yesterday, whatever has_expired said
+    ] {
+        assert_eq!(
+            service.check(id, date).await,
+            (StatusCode::OK, invalid.clone()),
+            "{id}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn malformed_ids_and_dates_get_a_french_400() {
     let service = start(&sample()).await;

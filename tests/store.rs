@@ -34,6 +34,7 @@ both_engines!(
     dossiers_come_back_exactly_as_stored,
     a_second_upsert_writes_nothing,
     only_a_newer_update_rewrites_a_dossier,
+    a_dossier_without_update_time_is_written_once,
     dossiers_gone_from_ds_are_marked_not_deleted,
     usernames_are_unique,
 );
@@ -113,6 +114,37 @@ async fn only_a_newer_update_rewrites_a_dossier(t: &TestDb) {
     let counts = dossiers::upsert(&t.db, &[newer.clone()]).await.unwrap();
     assert_eq!(counts.updated, 1);
     assert_eq!(stored(t, 184023).await.dossier, newer);
+}
+
+async fn a_dossier_without_update_time_is_written_once(t: &TestDb) {
+    let mut undated = v1();
+    undated.updated_at = None;
+    let first = dossiers::upsert(&t.db, std::slice::from_ref(&undated))
+        .await
+        .unwrap();
+    assert_eq!(first.created, 1);
+    let synced_at = stored(t, 44950).await.synced_at;
+    assert_eq!(
+        dossiers::preview_upsert(&t.db, &[undated.clone(), v2()])
+            .await
+            .unwrap(),
+        UpsertCounts {
+            created: 1,
+            updated: 0,
+            unchanged: 1
+        }
+    );
+    let again = dossiers::upsert(&t.db, &[undated]).await.unwrap();
+    assert_eq!(again.unchanged, 1, "no date is not newer than no date");
+    assert_eq!(stored(t, 44950).await.synced_at, synced_at);
+    assert_eq!(
+        dossiers::count(&t.db).await.unwrap(),
+        1,
+        "a preview writes nothing"
+    );
+
+    let dated = dossiers::upsert(&t.db, &[v1()]).await.unwrap();
+    assert_eq!(dated.updated, 1, "a date is newer than none");
 }
 
 async fn dossiers_gone_from_ds_are_marked_not_deleted(t: &TestDb) {

@@ -413,6 +413,13 @@ pub async fn login(
     };
 
     login_failures::succeeded(&state.db, &attempt, &keys[0]).await?;
+    if account::needs_rehash(&user.password_hash) {
+        // A hash kept from the Python back office gives way to ours (Argon2id: CPU work).
+        let password = form.password.clone();
+        if let Ok(hash) = tokio::task::spawn_blocking(move || account::hash(&password)).await {
+            users::set_password_hash(&state.db, user.id, &hash).await?;
+        }
+    }
     sessions::purge_expired(&state.db, now).await?;
     // A new session id at each sign-in: an id planted before cannot be reused.
     if let Some(old) = cookie(&headers, SESSION_COOKIE) {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::dossiers::{page_number, parse_query};
 use super::layout::{Params, alert, csrf_field, datetime, page, pagination, total_line};
 use super::{AppState, PageError, require_superuser};
-use crate::domain::account;
+use crate::domain::account::{self, HashKind};
 use crate::store::StoreError;
 use crate::store::access_log::{self, Action};
 use crate::store::sessions::{self, Session};
@@ -38,6 +38,10 @@ async fn users_page(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let all = users::all(&state.db).await?;
+    let old_hashes = all
+        .iter()
+        .filter(|u| account::kind(&u.password_hash) == HashKind::Django)
+        .count();
     let status = if error.is_some() {
         axum::http::StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -46,6 +50,9 @@ async fn users_page(
     let body = html! {
         @if let Some(message) = done_message(done) { (alert("success", message)) }
         @if let Some(error) = error { (alert("error", error)) }
+        @if old_hashes > 0 {
+            p { (old_hashes) " compte(s) gardent le mot de passe du back office Python (« ancien mot de passe ») : il est remplacé à leur prochaine connexion." }
+        }
         div.fr-table.wif-table { table {
             caption { "Comptes" }
             thead { tr {
@@ -55,10 +62,21 @@ async fn users_page(
             tbody {
                 @for user in &all {
                     tr {
-                        td { (user.username) }
+                        td {
+                            (user.username)
+                            @let name = format!("{} {}", user.first_name, user.last_name);
+                            @if !name.trim().is_empty() { br; span.fr-hint-text { (name.trim()) } }
+                        }
                         td { (user.email) }
                         td { @if user.is_superuser { "Administrateur" } @else { "Agent (lecture seule)" } }
-                        td { @if user.is_active { span.fr-badge.fr-badge--sm.fr-badge--success { "actif" } } @else { span.fr-badge.fr-badge--sm { "désactivé" } } }
+                        td {
+                            @if user.is_active { span.fr-badge.fr-badge--sm.fr-badge--success { "actif" } } @else { span.fr-badge.fr-badge--sm { "désactivé" } }
+                            @match account::kind(&user.password_hash) {
+                                HashKind::Django => { " " span.fr-badge.fr-badge--sm.fr-badge--warning { "ancien mot de passe" } }
+                                HashKind::Unusable => { " " span.fr-badge.fr-badge--sm.fr-badge--error { "mot de passe à définir" } }
+                                HashKind::Argon2 => {}
+                            }
+                        }
                         td { (datetime(user.last_login_at, state.time_zone)) }
                         td {
                             @if user.id != session.user.id {

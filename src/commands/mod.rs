@@ -5,6 +5,7 @@ pub mod demo;
 pub mod dev;
 pub mod export;
 pub mod fake_ds;
+pub mod import_django;
 pub mod migrate;
 pub mod procedures;
 pub mod serve;

@@ -1,8 +1,11 @@
-//! Back-office accounts: what a valid username, e-mail and password are; Argon2id hashing.
+//! Back-office accounts: what a valid username, e-mail and password are; Argon2id hashing, and
+//! the hashes kept from the Python back office until their owner signs in.
 
 use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+
+use super::password;
 
 pub const MIN_LENGTH: usize = 12;
 
@@ -103,13 +106,47 @@ pub fn hash(password: &str) -> String {
         .to_string()
 }
 
-/// Whether `password` matches a stored hash; a malformed hash matches nothing.
+/// Whether `password` matches a stored hash: ours (Argon2id) or a Django one kept by the
+/// import. A malformed hash and an unusable one (`!…`, Django's `set_unusable_password`) match
+/// nothing.
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    PasswordHash::new(stored_hash).is_ok_and(|parsed| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok()
-    })
+    match kind(stored_hash) {
+        HashKind::Argon2 => PasswordHash::new(stored_hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        }),
+        HashKind::Django => password::verify_django(password, stored_hash),
+        HashKind::Unusable => false,
+    }
+}
+
+/// Whether a hash that just matched must be replaced by `hash(password)`: Django's are.
+pub fn needs_rehash(stored_hash: &str) -> bool {
+    kind(stored_hash) == HashKind::Django
+}
+
+/// What a stored hash is, for the sign-in and for the administrators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashKind {
+    /// Ours.
+    Argon2,
+    /// Kept from the Python back office, replaced at the next sign-in.
+    Django,
+    /// Matches no password: an administrator must set one.
+    Unusable,
+}
+
+pub fn kind(stored_hash: &str) -> HashKind {
+    if stored_hash.starts_with('!') {
+        HashKind::Unusable
+    } else if password::is_django(stored_hash) {
+        HashKind::Django
+    } else if stored_hash.starts_with('$') {
+        HashKind::Argon2
+    } else {
+        HashKind::Unusable
+    }
 }
 
 #[cfg(test)]
@@ -171,5 +208,30 @@ mod tests {
         assert!(verify("correct cheval agrafe", &first));
         assert!(!verify("correct cheval agrafé", &first));
         assert!(!verify("correct cheval agrafe", "not a hash"));
+        assert_eq!(kind(&first), HashKind::Argon2);
+        assert!(!needs_rehash(&first));
+    }
+
+    #[test]
+    fn django_hashes_are_verified_then_replaced() {
+        let django = "pbkdf2_sha256$100000$seedSalt$vb8SWn+NeKf51onW0PGqpYy5w53s42I/ABJa6mGB/70=";
+        assert!(verify("mot de passe du back office", django));
+        assert!(!verify("mot de passe du back offic", django));
+        assert_eq!(kind(django), HashKind::Django);
+        assert!(needs_rehash(django));
+    }
+
+    #[test]
+    fn unusable_hashes_never_match() {
+        // Django's unusable password: `!` then 40 random characters.
+        let unusable = "!Xk3vQ9pL2mN8rT5wY7zA1bC4dE6fG0hJ2kL4mN6";
+        assert_eq!(kind(unusable), HashKind::Unusable);
+        assert!(!verify("", unusable));
+        assert!(!verify(unusable, unusable));
+        assert!(!verify(&unusable[1..], unusable));
+        assert!(!needs_rehash(unusable));
+        assert_eq!(kind(""), HashKind::Unusable);
+        assert_eq!(kind("bcrypt_sha256$$2b$12$abc"), HashKind::Unusable);
+        assert!(!verify("", ""));
     }
 }

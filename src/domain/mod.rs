@@ -5,6 +5,7 @@ pub mod champs;
 pub mod cron;
 pub mod dates;
 pub mod dossier;
+pub mod password;
 pub mod procedure;
 pub mod status;
 pub mod text;

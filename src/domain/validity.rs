@@ -14,20 +14,53 @@ use super::text::obfuscate;
 /// The champs an introduction record carries: none of them is personal data.
 pub const INTRODUCTION_CHAMPS: [&str; 3] = ["type_de_contrat", "emploi_occupe", "nombre_dheures"];
 
+/// Written by our exports, and read back by the public service, which also accepts the files of
+/// the Python back office's exporter while a site switches over: no `type` (an authorization),
+/// `has_expired` null or missing (it is recomputed anyway), names null, and dates as it wrote
+/// them (`YYYY-MM-DD`, `DD/MM/YYYY`, or free text such as « à définir », read as no date).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ValidityRecord {
     pub ds_id: i64,
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default)]
     pub kind: ProcedureKind,
+    #[serde(default)]
     pub siret: Option<String>,
+    #[serde(default, deserialize_with = "lenient::text")]
     pub prenom: String,
+    #[serde(default, deserialize_with = "lenient::text")]
     pub nom: String,
+    #[serde(default, deserialize_with = "lenient::date")]
     pub date_de_naissance: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::flag")]
     pub has_expired: bool,
+    #[serde(default, deserialize_with = "lenient::date")]
     pub date_de_debut_apt: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "lenient::date")]
     pub date_de_fin_apt: Option<NaiveDate>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub champs: Option<Vec<ExportedChamp>>,
+}
+
+/// The old exporter's variants, read into our values.
+mod lenient {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer};
+
+    use crate::domain::dates::parse_date;
+
+    /// A date in either of the formats DS dossiers hold; any other text is no date, which for
+    /// an APT's end means expired.
+    pub fn date<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.and_then(|text| parse_date(&text)))
+    }
+
+    pub fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        Ok(Option::<bool>::deserialize(d)?.unwrap_or(false))
+    }
+
+    pub fn text<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,6 +184,52 @@ mod tests {
         );
         let text = json.to_string();
         assert!(!text.contains("emma@example.org") && !text.contains("06 12"));
+    }
+
+    #[test]
+    fn records_of_the_python_exporter_are_read() {
+        let file = r#"[
+            {"ds_id": 1, "siret": "52222222222222", "prenom": "*m**", "nom": "*o*",
+             "date_de_naissance": "1978-12-20", "has_expired": false,
+             "date_de_debut_apt": "2018-03-27", "date_de_fin_apt": "2018-05-10"},
+            {"ds_id": 2, "siret": null, "prenom": null, "nom": "*a*",
+             "date_de_naissance": "20/12/1978", "has_expired": null,
+             "date_de_debut_apt": "27/03/2018", "date_de_fin_apt": "10/05/2030"},
+            {"ds_id": 3, "prenom": "*i*", "nom": "*u*", "date_de_naissance": "1990-01-01",
+             "date_de_debut_apt": "à définir", "date_de_fin_apt": "à définir"},
+            {"ds_id": 4, "type": "introduction", "prenom": "", "nom": "",
+             "date_de_naissance": null, "has_expired": true, "date_de_debut_apt": null,
+             "date_de_fin_apt": "31/02/2030", "champs": []}
+        ]"#;
+        let records: Vec<ValidityRecord> = serde_json::from_str(file).unwrap();
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert!(
+            records[..3]
+                .iter()
+                .all(|r| r.kind == ProcedureKind::Authorization)
+        );
+        assert_eq!(records[0].date_de_fin_apt, date(2018, 5, 10));
+        assert_eq!(records[1].date_de_naissance, date(1978, 12, 20));
+        assert_eq!(records[1].date_de_debut_apt, date(2018, 3, 27));
+        assert_eq!(records[1].date_de_fin_apt, date(2030, 5, 10));
+        assert_eq!(
+            (records[1].prenom.as_str(), records[1].has_expired),
+            ("", false)
+        );
+        assert_eq!(
+            (records[2].date_de_debut_apt, records[2].date_de_fin_apt),
+            (None, None)
+        );
+        assert_eq!(records[2].siret, None);
+        assert_eq!(records[3].kind, ProcedureKind::Introduction);
+        assert_eq!(records[3].date_de_fin_apt, None, "not a real date");
+        assert!(records[3].has_expired);
+        // What is not a record at all is still refused.
+        assert!(serde_json::from_str::<Vec<ValidityRecord>>(r#"[{"prenom": "x"}]"#).is_err());
+        assert!(
+            serde_json::from_str::<Vec<ValidityRecord>>(r#"[{"ds_id": 1, "date_de_fin_apt": 5}]"#)
+                .is_err()
+        );
     }
 
     #[test]

@@ -30,27 +30,14 @@ pub struct StoredDossier {
 /// when DS's `updated_at` is newer than the stored one, so running a sync twice writes nothing.
 /// The dossiers to write go in multi-row statements (`rows_per_statement`).
 pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, StoreError> {
-    let mut counts = UpsertCounts::default();
-    if dossiers.is_empty() {
+    let (counts, changed) = plan(db, dossiers).await?;
+    if changed.is_empty() {
         return Ok(counts);
     }
     let now = Utc::now();
-    let stored = stored_updated_at(db, dossiers.iter().map(|d| d.ds_id.get())).await?;
-    let mut procedure_ids: Vec<i64> = dossiers.iter().map(|d| d.procedure_id).collect();
+    let mut procedure_ids: Vec<i64> = changed.iter().map(|d| d.procedure_id).collect();
     procedure_ids.sort_unstable();
     procedure_ids.dedup();
-    let mut changed = Vec::with_capacity(dossiers.len());
-    for d in dossiers {
-        match stored.get(&d.ds_id.get()) {
-            None => counts.created += 1,
-            Some(Some(old)) if d.updated_at.is_none_or(|new| new <= *old) => {
-                counts.unchanged += 1;
-                continue;
-            }
-            Some(_) => counts.updated += 1,
-        }
-        changed.push(d);
-    }
 
     with_db!(db, pool => {
         let mut tx = pool.begin().await?;
@@ -97,6 +84,42 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
         tx.commit().await?;
     });
     Ok(counts)
+}
+
+/// What `upsert` would do with these dossiers, without writing anything (`--dry-run`).
+pub async fn preview_upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, StoreError> {
+    Ok(plan(db, dossiers).await?.0)
+}
+
+/// Which dossiers an upsert writes: the new ones, and those whose `updated_at` is newer than the
+/// stored one. A dossier without `updated_at` is not newer than anything.
+async fn plan<'a>(
+    db: &Db,
+    dossiers: &'a [Dossier],
+) -> Result<(UpsertCounts, Vec<&'a Dossier>), StoreError> {
+    let mut counts = UpsertCounts::default();
+    if dossiers.is_empty() {
+        return Ok((counts, Vec::new()));
+    }
+    let stored = stored_updated_at(db, dossiers.iter().map(|d| d.ds_id.get())).await?;
+    let mut changed = Vec::with_capacity(dossiers.len());
+    for d in dossiers {
+        match stored.get(&d.ds_id.get()) {
+            None => counts.created += 1,
+            Some(old)
+                if d.updated_at
+                    .is_some_and(|new| old.is_none_or(|old| new > old)) =>
+            {
+                counts.updated += 1
+            }
+            Some(_) => {
+                counts.unchanged += 1;
+                continue;
+            }
+        }
+        changed.push(d);
+    }
+    Ok((counts, changed))
 }
 
 /// Rows per statement, of 25 values each. PostgreSQL: one round trip for a whole page (under

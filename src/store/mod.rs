@@ -201,7 +201,7 @@ pub fn describe(url: &str) -> String {
 }
 
 /// The first line of a driver error, which for connection failures is the useful part.
-fn short_cause(error: &sqlx::Error) -> String {
+pub(crate) fn short_cause(error: &sqlx::Error) -> String {
     let text = match error {
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::Database(db) => db.message().to_owned(),

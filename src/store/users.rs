@@ -14,6 +14,11 @@ pub struct User {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    /// Empty unless imported from the Python back office; absent from the sessions' query.
+    #[sqlx(default)]
+    pub first_name: String,
+    #[sqlx(default)]
+    pub last_name: String,
 }
 
 pub struct NewUser<'a> {
@@ -46,6 +51,44 @@ pub async fn create(db: &Db, user: NewUser<'_>) -> Result<i64, StoreError> {
     })
 }
 
+/// An account of the Python back office, as `wif import-django` stores it.
+pub struct ImportedUser<'a> {
+    pub username: &'a str,
+    pub email: &'a str,
+    pub first_name: &'a str,
+    pub last_name: &'a str,
+    /// The Django hash, kept until the first sign-in replaces it.
+    pub password_hash: &'a str,
+    pub is_superuser: bool,
+    pub is_active: bool,
+    pub date_joined: DateTime<Utc>,
+    pub last_login: Option<DateTime<Utc>>,
+}
+
+/// Stores an imported account unless its username is taken; returns whether it was stored.
+pub async fn insert_imported(db: &Db, user: &ImportedUser<'_>) -> Result<bool, StoreError> {
+    let inserted = with_db!(db, pool => {
+        sqlx::query(
+            "INSERT INTO users (username, email, first_name, last_name, password_hash, \
+             is_superuser, is_active, created_at, last_login_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(user.username)
+        .bind(user.email)
+        .bind(user.first_name)
+        .bind(user.last_name)
+        .bind(user.password_hash)
+        .bind(user.is_superuser)
+        .bind(user.is_active)
+        .bind(user.date_joined)
+        .bind(user.last_login)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    });
+    Ok(inserted == 1)
+}
+
 pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, StoreError> {
     Ok(with_db!(db, pool => {
         sqlx::query_as(&format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1"))
@@ -55,8 +98,8 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, S
     }))
 }
 
-const USER_COLUMNS: &str =
-    "id, username, email, password_hash, is_superuser, is_active, created_at, last_login_at";
+const USER_COLUMNS: &str = "id, username, email, password_hash, is_superuser, is_active, \
+    created_at, last_login_at, first_name, last_name";
 
 /// Every account, by username.
 pub async fn all(db: &Db) -> Result<Vec<User>, StoreError> {
