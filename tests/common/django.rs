@@ -2,8 +2,6 @@
 //! fresh PostgreSQL database on the server of `WIF_TEST_DATABASE_URL`, with the schema of
 //! `tests/fixtures/django_db.sql` and `raw_json` rendered by the DS simulator's v1.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::postgres::PgPool;
@@ -83,34 +81,7 @@ impl DjangoDb {
 
     /// A database without any table.
     pub async fn empty() -> Option<DjangoDb> {
-        let Ok(admin_url) = std::env::var("WIF_TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but WIF_TEST_DATABASE_URL is not: the Django import cannot be tested"
-            );
-            eprintln!(
-                "skipped: the Python back office's database needs PostgreSQL, set WIF_TEST_DATABASE_URL"
-            );
-            return None;
-        };
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "wif_django_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let admin = PgPool::connect(&admin_url)
-            .await
-            .expect("WIF_TEST_DATABASE_URL is set but its server cannot be reached");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        admin.close().await;
+        let (admin_url, name) = super::new_postgres_database("wif_django").await?;
         let url = with_database(&admin_url, &name);
         let pool = PgPool::connect(&url).await.unwrap();
         Some(DjangoDb {

@@ -43,38 +43,7 @@ impl TestDb {
     /// note on stderr) when the variable is not set, unless `CI` is set: then the test fails. A
     /// set but unreachable server fails the test.
     pub async fn postgres(migrated: bool) -> Option<TestDb> {
-        let Ok(admin_url) = std::env::var("WIF_TEST_DATABASE_URL") else {
-            // In CI a skipped variant would print `ok` like one that ran: it must fail instead.
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI is set but WIF_TEST_DATABASE_URL is not: the PostgreSQL variants cannot run"
-            );
-            eprintln!(
-                "PostgreSQL skipped: set WIF_TEST_DATABASE_URL to run this test on PostgreSQL"
-            );
-            return None;
-        };
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "wif_test_{}_{}_{}",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .subsec_nanos()
-        );
-        let admin = Db::connect(&admin_url)
-            .await
-            .expect("WIF_TEST_DATABASE_URL is set but its server cannot be reached");
-        let Db::Postgres(pool) = &admin else {
-            panic!("WIF_TEST_DATABASE_URL must be a postgres:// URL");
-        };
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(pool)
-            .await
-            .unwrap();
-        admin.close().await;
+        let (admin_url, name) = new_postgres_database("wif_test").await?;
         let url = with_database(&admin_url, &name);
         let db = Db::connect(&url).await.unwrap();
         if migrated {
@@ -104,6 +73,42 @@ impl Drop for TestDb {
             }
         });
     }
+}
+
+/// A new, empty database named `<prefix>_…` on the server of `WIF_TEST_DATABASE_URL`: the server's
+/// URL and the name. `None` (and a note on stderr) when the variable is not set, unless `CI` is
+/// set: then the test fails, since a skipped test would print `ok` like one that ran.
+pub async fn new_postgres_database(prefix: &str) -> Option<(String, String)> {
+    let Ok(admin_url) = std::env::var("WIF_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but WIF_TEST_DATABASE_URL is not: the PostgreSQL tests cannot run"
+        );
+        eprintln!("PostgreSQL skipped: set WIF_TEST_DATABASE_URL to run this test on PostgreSQL");
+        return None;
+    };
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let admin = Db::connect(&admin_url)
+        .await
+        .expect("WIF_TEST_DATABASE_URL is set but its server cannot be reached");
+    let Db::Postgres(pool) = &admin else {
+        panic!("WIF_TEST_DATABASE_URL must be a postgres:// URL");
+    };
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(pool)
+        .await
+        .unwrap();
+    admin.close().await;
+    Some((admin_url, name))
 }
 
 /// Runs `future` to its end on a runtime of its own, in a thread of its own: for `Drop`, which
