@@ -36,6 +36,9 @@ pub enum Command {
     /// Importe la base du back office Python (Django) : dossiers, et comptes avec leurs mots de passe
     #[command(visible_alias = "import_django")]
     ImportDjango(ImportDjangoArgs),
+    /// Alertes sur les dossiers : évaluation des règles, liste, envoi des e-mails aux instructeurs
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// Outils de développement (données synthétiques pour les mesures de performance)
     #[command(subcommand)]
     Dev(DevCommand),
@@ -166,6 +169,23 @@ pub enum DevCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Évalue maintenant toutes les règles : ouvre et résout les alertes
+    Evaluate,
+    /// Affiche les alertes ouvertes (ds_id, code, ouverte le, résolue le)
+    List {
+        /// Toutes les alertes, résolues comprises
+        #[arg(long)]
+        all: bool,
+        /// Une ligne JSON par alerte, pour les scripts
+        #[arg(long)]
+        json: bool,
+    },
+    /// Envoie maintenant les e-mails d'alertes dus (ce que lance WIF_ALERTS_SCHEDULE)
+    Notify,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum ProceduresCommand {
     /// Affiche les démarches connues, leur type et leur nombre de dossiers
     List,
@@ -188,6 +208,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,
         Command::ExportStatsData(args) => commands::export::stats(args).await,
         Command::ImportDjango(args) => commands::import_django::run(args).await,
+        Command::Alerts(command) => commands::alerts::run(command).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use chrono_tz::Tz;
 
 use crate::domain::ApiVersion;
+use crate::domain::alerts::AlertRules;
 use crate::domain::cron::Schedule;
 use crate::http::TrustedProxies;
 
@@ -48,6 +49,34 @@ pub struct DsSettings {
     pub rate_limit_per_minute: u32,
 }
 
+/// Where e-mails go (`WIF_SMTP_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmtpSetting {
+    /// Unset: nothing is sent, and the pages say so.
+    Off,
+    /// `console`: each e-mail is written to the log instead of being sent.
+    Console,
+    /// `smtp://…` or `smtps://…`, possibly with a password.
+    Url(Secret),
+}
+
+#[derive(Debug, Clone)]
+pub struct EmailSettings {
+    pub smtp: SmtpSetting,
+    /// `WIF_EMAIL_FROM`; required with an SMTP server.
+    pub from: String,
+}
+
+impl DsSettings {
+    /// A dossier's page on DS, for the agents who instruct it there.
+    pub fn dossier_url(&self, procedure_id: i64, ds_id: i64) -> String {
+        format!(
+            "{}/procedures/{procedure_id}/dossiers/{ds_id}",
+            self.api_url.trim_end_matches('/')
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: Secret,
@@ -69,6 +98,10 @@ pub struct Settings {
     /// `None` when `off`.
     pub sync_schedule: Option<Schedule>,
     pub stats_schedule: Option<Schedule>,
+    /// `WIF_ALERTS_SCHEDULE`: evaluation of the alerts, then the digests.
+    pub alerts_schedule: Option<Schedule>,
+    pub alert_rules: AlertRules,
+    pub email: EmailSettings,
     pub log_format: LogFormat,
 }
 
@@ -157,6 +190,13 @@ impl Settings {
             },
             sync_schedule: schedule(parsed("WIF_SYNC_SCHEDULE", "0 9-19 * * 1-5"))?,
             stats_schedule: schedule(parsed("WIF_STATS_SCHEDULE", "0 9 * * *"))?,
+            alerts_schedule: schedule(parsed("WIF_ALERTS_SCHEDULE", "0 8 * * 1-5"))?,
+            alert_rules: AlertRules {
+                construction_days: parse_days(parsed("WIF_ALERT_CONSTRUCTION_DAYS", "7"))?,
+                instruction_days: parse_days(parsed("WIF_ALERT_INSTRUCTION_DAYS", "7"))?,
+                time_zone,
+            },
+            email: email_settings(&var)?,
             log_format,
         })
     }
@@ -186,6 +226,11 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_STATS_SCHEDULE",
     "WIF_LOG_FORMAT",
     "WIF_SUPERUSER_PASSWORD",
+    "WIF_SMTP_URL",
+    "WIF_EMAIL_FROM",
+    "WIF_ALERTS_SCHEDULE",
+    "WIF_ALERT_CONSTRUCTION_DAYS",
+    "WIF_ALERT_INSTRUCTION_DAYS",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
     "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
     "DEMARCHES_SIMPLIFIEES_API_URL",
@@ -350,6 +395,47 @@ fn ds_token(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Secret>, 
 
 fn schedule((variable, value): (&'static str, String)) -> Result<Option<Schedule>, ConfigError> {
     Schedule::parse(&value).map_err(|message| ConfigError { variable, message })
+}
+
+fn parse_days((variable, value): (&'static str, String)) -> Result<u32, ConfigError> {
+    value
+        .parse()
+        .ok()
+        .filter(|&n: &u32| n <= 3650)
+        .ok_or_else(|| ConfigError {
+            variable,
+            message: format!("« {value} » n'est pas un nombre de jours (entier de 0 à 3650)"),
+        })
+}
+
+/// The sender used by `console` when `WIF_EMAIL_FROM` is unset: e-mails only go to the log.
+const CONSOLE_FROM: &str = "Work in France <ne-pas-repondre@localhost>";
+
+fn email_settings(var: &impl Fn(&str) -> Option<String>) -> Result<EmailSettings, ConfigError> {
+    let from = var("WIF_EMAIL_FROM");
+    let smtp = match var("WIF_SMTP_URL") {
+        None => SmtpSetting::Off,
+        Some(console) if console.eq_ignore_ascii_case("console") => SmtpSetting::Console,
+        Some(url) if url.starts_with("smtp://") || url.starts_with("smtps://") => {
+            if from.is_none() {
+                return Err(ConfigError {
+                    variable: "WIF_EMAIL_FROM",
+                    message: "l'adresse d'expédition est obligatoire avec WIF_SMTP_URL (exemple : Work in France <ne-pas-repondre@exemple.gouv.fr>)".to_owned(),
+                });
+            }
+            SmtpSetting::Url(Secret(url))
+        }
+        Some(_) => {
+            return Err(ConfigError {
+                variable: "WIF_SMTP_URL",
+                message: "adresse inconnue : smtp://hote:587, smtps://hote:465, smtp://hote:25?tls=none ou console".to_owned(),
+            });
+        }
+    };
+    Ok(EmailSettings {
+        smtp,
+        from: from.unwrap_or_else(|| CONSOLE_FROM.to_owned()),
+    })
 }
 
 fn parse_bool((variable, value): (&'static str, String)) -> Result<bool, ConfigError> {

@@ -2,6 +2,7 @@
 //! DS → `domain` → `store` → exports, admin and public service.
 
 pub mod admin;
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod export;
 pub mod fake_ds;
 pub mod http;
 pub mod import_django;
+pub mod mail;
 pub mod public;
 pub mod scheduler;
 pub mod store;

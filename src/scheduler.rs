@@ -1,5 +1,6 @@
 //! The jobs `wif serve` runs by itself (SPEC 8), replacing the seed's crontab: the sync then the
-//! validity-check export (`WIF_SYNC_SCHEDULE`), and the stats export (`WIF_STATS_SCHEDULE`), in
+//! validity-check export and the alerts (`WIF_SYNC_SCHEDULE`), the stats export
+//! (`WIF_STATS_SCHEDULE`), and the alerts' e-mails (`WIF_ALERTS_SCHEDULE`), in
 //! `WIF_TIME_ZONE`. Each scheduled time is claimed in the database, so that several instances run
 //! it once. A failure is recorded and logged; the job runs again at its next time.
 
@@ -8,10 +9,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 
+use crate::alerts::{self, DigestContext};
 use crate::config::Settings;
 use crate::domain::cron::Schedule;
 use crate::ds::RetryPolicy;
 use crate::export::{Output, stats, validity_check};
+use crate::mail::Mailer;
 use crate::store::{Db, job_runs};
 use crate::sync::{self, SyncOptions};
 
@@ -21,6 +24,8 @@ pub enum JobKind {
     Sync,
     /// The stats export.
     Stats,
+    /// The alerts' evaluation, then their e-mail digests.
+    Alerts,
 }
 
 impl JobKind {
@@ -28,6 +33,7 @@ impl JobKind {
         match self {
             JobKind::Sync => "sync",
             JobKind::Stats => "stats",
+            JobKind::Alerts => "alerts",
         }
     }
 
@@ -35,6 +41,7 @@ impl JobKind {
         match self {
             JobKind::Sync => "Synchronisation puis export validity_check.json",
             JobKind::Stats => "Export stats.json",
+            JobKind::Alerts => "Évaluation des alertes puis e-mails aux instructeurs",
         }
     }
 }
@@ -50,6 +57,7 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
     [
         (JobKind::Sync, &settings.sync_schedule),
         (JobKind::Stats, &settings.stats_schedule),
+        (JobKind::Alerts, &settings.alerts_schedule),
     ]
     .into_iter()
     .filter_map(|(kind, schedule)| schedule.clone().map(|schedule| Job { kind, schedule }))
@@ -136,10 +144,27 @@ async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<
             let output = Output::choose(None, &settings.media_root, validity_check::FILE_NAME);
             let today = now.with_timezone(&settings.time_zone).date_naive();
             validity_check::export(db, &output, today).await?;
+            alerts::evaluate_after_sync(db, &settings.alert_rules).await;
         }
         JobKind::Stats => {
             let output = Output::choose(None, &settings.media_root, stats::FILE_NAME);
             stats::export(db, &output, now, settings.time_zone).await?;
+        }
+        JobKind::Alerts => {
+            alerts::evaluate(db, &settings.alert_rules, now).await?;
+            let mailer = Mailer::new(&settings.email)?;
+            let context = DigestContext {
+                rules: &settings.alert_rules,
+                ds: &settings.ds,
+                time_zone: settings.time_zone,
+            };
+            let n = alerts::notify(db, &mailer, &context, now).await?;
+            if n.failed > 0 {
+                anyhow::bail!(
+                    "{} e-mail(s) d'alertes non envoyés, nouvel essai au prochain passage",
+                    n.failed
+                );
+            }
         }
     }
     Ok(())

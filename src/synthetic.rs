@@ -249,6 +249,35 @@ pub fn dossier(seed: u64, index: u64, procedure_id: i64, now: DateTime<Utc>) -> 
         )),
         ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V2)
     };
+    // Dossiers for every alert rule, from a stream of their own so that the values above stay
+    // those of earlier versions: wrong APT dates, and messages from the applicant.
+    let mut alerts = Rng::new(seed ^ 0xA1E4_7500, index);
+    if status == Status::Closed {
+        let wrong_dates = alerts.below(100);
+        let date_slot = |slug: &str| champs.iter().position(|(s, _)| *s == slug);
+        if let Some(fin) = date_slot("date_de_fin_apt") {
+            match wrong_dates {
+                0 => champs[fin].1 = Value::Null,
+                1 => champs[fin].1 = iso(debut_apt - Days::new(10)),
+                2 => champs[fin].1 = iso(debut_apt + Days::new(400)),
+                _ => {}
+            }
+        }
+    }
+    let decided = completed.then_some(processed);
+    let wrote = alerts.below(100);
+    let applicant_message_at = match decided {
+        Some(decided) if wrote < 5 => {
+            Some((decided + Duration::hours(alerts.below(72) as i64 + 1)).min(now))
+        }
+        _ if wrote < 25 => Some(created + Duration::hours(alerts.below(24) as i64 + 1)),
+        _ => None,
+    }
+    .filter(|at| *at <= now);
+    let dossier = Dossier {
+        applicant_message_at,
+        ..dossier
+    };
     let labelled = champs
         .into_iter()
         .filter_map(|(slug, value)| crate::domain::champs::champ_for_slug(slug).map(|c| (c, value)))

@@ -12,6 +12,7 @@ use chrono::{Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
+use super::alerts_page::alert_table;
 use super::layout::{
     PAGE_KEYS, Params, date, datetime, json_block, number, page, pagination, sort_header,
     status_tag, total_line,
@@ -22,8 +23,8 @@ use crate::domain::dates::MONTHS;
 use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, Column, ListQuery, PageStart};
-use crate::store::dossiers;
 use crate::store::sessions::Session;
+use crate::store::{alerts, dossiers};
 
 pub const PER_PAGE: i64 = 100;
 /// The parameters of the query string, kept in links.
@@ -352,14 +353,6 @@ fn days_in(year: i32, month: u32) -> u32 {
         .unwrap_or(28)
 }
 
-/// The dossier on DS, for the agents who instruct it there.
-fn ds_link(state: &AppState, procedure_id: i64, ds_id: i64) -> String {
-    format!(
-        "{}/procedures/{procedure_id}/dossiers/{ds_id}",
-        state.ds.api_url.trim_end_matches('/')
-    )
-}
-
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
@@ -387,6 +380,7 @@ pub async fn show(
     .await?;
     let d = &stored.dossier;
     let tz = state.time_zone;
+    let dossier_alerts = alerts::of_dossier(&state.db, ds_id.get()).await?;
     let values: HashMap<&str, &serde_json::Value> =
         d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let body = html! {
@@ -431,8 +425,14 @@ pub async fn show(
                     dt { "Fin APT" } dd { (date(d.date_de_fin_apt)) }
                     dt { "Expiration du titre de séjour" } dd { (date(d.date_dexpiration_titre_sejour)) }
                 }
-                p { a.fr-link.fr-icon-external-link-line.fr-link--icon-right href=(ds_link(&state, d.procedure_id, ds_id.get())) rel="noopener" { "Ouvrir le dossier sur démarches-simplifiées" } }
+                p { a.fr-link.fr-icon-external-link-line.fr-link--icon-right href=(state.ds.dossier_url(d.procedure_id, ds_id.get())) rel="noopener" { "Ouvrir le dossier sur démarches-simplifiées" } }
             }
+        }
+        h2 { "Alertes" }
+        @if dossier_alerts.is_empty() {
+            p { "Aucune alerte sur ce dossier." }
+        } @else {
+            (alert_table(&state, &session, &dossier_alerts, true, &format!("/admin/dossiers/{}", ds_id.get())))
         }
         h2 { "Champs du formulaire" }
         div.fr-table.wif-table { table {

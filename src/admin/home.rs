@@ -9,8 +9,9 @@ use maud::{Markup, html};
 use super::layout::{datetime, number, page};
 use super::{AppState, PageError};
 use crate::domain::Status;
+use crate::domain::alerts::AlertCode;
 use crate::store::sessions::Session;
-use crate::store::{dossier_lists, sync_runs};
+use crate::store::{alerts, dossier_lists, sync_runs};
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
@@ -19,6 +20,12 @@ pub async fn show(
     let counts = dossier_lists::counts_by_status(&state.db).await?;
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     let runs = sync_runs::latest(&state.db, 5).await?;
+    let mut open_alerts: std::collections::BTreeMap<AlertCode, i64> = Default::default();
+    for (code, _, n) in alerts::counts(&state.db, false).await? {
+        if let Ok(code) = code.parse::<AlertCode>() {
+            *open_alerts.entry(code).or_default() += n;
+        }
+    }
     let count_of = |status: Status| {
         counts
             .iter()
@@ -41,6 +48,19 @@ pub async fn show(
                 }
             }
         }
+        h2 { "Alertes ouvertes" }
+        div.fr-table.wif-table { table {
+            caption.fr-sr-only { "Alertes ouvertes par règle" }
+            thead { tr { th scope="col" { "Règle" } th scope="col" { "Alertes ouvertes" } } }
+            tbody {
+                @for code in AlertCode::ALL {
+                    tr {
+                        td { a href=(format!("/admin/alertes/?regle={}", code.as_str())) { (state.alert_rules.message(code)) } }
+                        td { (number(open_alerts.get(&code).copied().unwrap_or(0))) }
+                    }
+                }
+            }
+        } }
         h2 { "Dernières synchronisations" }
         @if runs.is_empty() {
             p { "Aucune synchronisation pour l'instant." }

@@ -10,14 +10,16 @@ use crate::web::Frame;
 pub use crate::web::number;
 
 /// The sections of the navigation; `superuser` ones are hidden from staff.
-const SECTIONS: [(&str, &str, bool); 7] = [
+const SECTIONS: [(&str, &str, bool); 9] = [
     ("/admin/", "Accueil", false),
     ("/admin/dossiers/", "Dossiers", false),
+    ("/admin/alertes/", "Alertes", false),
     ("/admin/prefecture/", "Suivi Préfecture", false),
     ("/admin/stats/", "Statistiques", false),
     ("/admin/sync/", "Synchronisation", false),
     ("/admin/users/", "Utilisateurs", true),
     ("/admin/access-log/", "Journal d'accès", true),
+    ("/admin/emails/", "E-mails", true),
 ];
 
 /// A whole page: `current` is the navigation entry to highlight.

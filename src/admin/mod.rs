@@ -14,11 +14,13 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use maud::html;
 
-use crate::config::{DsSettings, Secret, Settings};
+use crate::config::{DsSettings, Secret, Settings, SmtpSetting};
+use crate::domain::alerts::AlertRules;
 use crate::http::{ServerLimits, TrustedProxies};
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
 
+mod alerts_page;
 mod auth;
 mod counts;
 mod dossiers;
@@ -57,6 +59,9 @@ pub struct AppState {
     counts: Arc<counts::CountsCache>,
     /// The scheduled jobs, shown with their next times on the sync page.
     pub jobs: Vec<crate::scheduler::Job>,
+    pub alert_rules: AlertRules,
+    /// Whether `WIF_SMTP_URL` is set: the pages say when e-mails are not sent.
+    pub email_on: bool,
     http: metrics::HttpCounters,
 }
 
@@ -76,6 +81,8 @@ impl AppState {
             dummy_hash: crate::domain::account::hash(&auth::random_token()),
             counts: Arc::default(),
             jobs: Vec::new(),
+            alert_rules: settings.alert_rules,
+            email_on: settings.email.smtp != SmtpSetting::Off,
             http: metrics::HttpCounters::default(),
         }
     }
@@ -137,6 +144,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/dossiers/", get(dossiers::list))
         .route("/admin/dossiers/{ds_id}", get(dossiers::show))
         .route("/admin/prefecture/", get(prefecture::list))
+        .route("/admin/alertes/", get(alerts_page::list))
+        .route(
+            "/admin/alertes/{id}/prise-en-compte",
+            post(alerts_page::acknowledge),
+        )
+        .route("/admin/emails/", get(alerts_page::emails))
         .route("/admin/stats/", get(stats::show))
         .route("/admin/sync/", get(sync_page::show).post(sync_page::start))
         .route("/admin/users/", get(users::list).post(users::create))
@@ -244,6 +257,7 @@ pub async fn prepare(
     jobs: Vec<crate::scheduler::Job>,
 ) -> anyhow::Result<(Listeners, Arc<AppState>)> {
     let secret = secret_key(settings)?;
+    crate::mail::Mailer::new(&settings.email)?;
     let bind = |variable: &'static str, address: SocketAddr| async move {
         tokio::net::TcpListener::bind(address)
             .await

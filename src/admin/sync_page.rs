@@ -107,7 +107,7 @@ pub async fn start(
     Extension(session): Extension<Session>,
 ) -> Result<Response, PageError> {
     require_superuser(&session)?;
-    let (db, ds) = (state.db.clone(), state.ds.clone());
+    let (db, ds, rules) = (state.db.clone(), state.ds.clone(), state.alert_rules);
     tracing::info!(
         user_id = session.user.id,
         "synchronisation demandée depuis l'administration"
@@ -125,7 +125,8 @@ pub async fn start(
                 sync::run(&db, &ds, RetryPolicy::default(), &options, &hidden, stop).await;
             match &outcome {
                 Ok(report) => {
-                    tracing::info!(dossiers = report.total().seen, "synchronisation terminée")
+                    tracing::info!(dossiers = report.total().seen, "synchronisation terminée");
+                    crate::alerts::evaluate_after_sync(&db, &rules).await;
                 }
                 Err(error) => tracing::warn!(%error, "synchronisation échouée"),
             }

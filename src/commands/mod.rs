@@ -1,5 +1,6 @@
 //! One small file per subcommand: each wires configuration, store and domain together.
 
+pub mod alerts;
 pub mod createsuperuser;
 pub mod demo;
 pub mod dev;

@@ -26,8 +26,15 @@ pub async fn run(args: SyncArgs) -> anyhow::Result<()> {
     )
     .await;
     progress.finish_and_clear();
+    let report = result?;
+    print_summary(&report);
+    if let Some(e) = crate::alerts::evaluate_after_sync(&db, &settings.alert_rules).await {
+        println!(
+            "alertes : {} ouvertes, {} résolues, {} ouvertes en tout",
+            e.opened, e.resolved, e.open
+        );
+    }
     db.close().await;
-    print_summary(&result?);
     Ok(())
 }
 

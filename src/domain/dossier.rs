@@ -94,6 +94,8 @@ pub struct Dossier {
     pub date_de_debut_apt: Option<NaiveDate>,
     pub date_de_fin_apt: Option<NaiveDate>,
     pub date_dexpiration_titre_sejour: Option<NaiveDate>,
+    /// When the applicant last wrote a message on DS (its text is never kept).
+    pub applicant_message_at: Option<DateTime<Utc>>,
     /// What could not be read, in French, for the agents.
     pub warnings: Vec<String>,
     /// The document exactly as DS returned it.
@@ -134,6 +136,7 @@ impl Dossier {
             date_de_debut_apt: None,
             date_de_fin_apt: None,
             date_dexpiration_titre_sejour: None,
+            applicant_message_at: None,
             warnings: Vec::new(),
             raw: Value::Null,
             api_version,
@@ -141,7 +144,8 @@ impl Dossier {
     }
 
     /// Reads a DS v1 dossier, `{"dossier": {…}}` or the inner object.
-    pub fn from_v1(procedure_id: i64, raw: Value) -> Result<Dossier, DossierError> {
+    pub fn from_v1(procedure_id: i64, mut raw: Value) -> Result<Dossier, DossierError> {
+        forget_message_texts(raw.get_mut("dossier"), "commentaires");
         let d = raw.get("dossier").unwrap_or(&raw);
         let ds_id = d.get("id").and_then(Value::as_i64);
         let fail = |reason: String| DossierError { ds_id, reason };
@@ -185,13 +189,15 @@ impl Dossier {
             email: d.get("email").and_then(text),
             instructeurs: emails(instructeurs),
             siret: d.pointer("/etablissement/siret").and_then(text),
+            applicant_message_at: applicant_message_at(d, "commentaires", "created_at"),
             ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V1)
         };
         Ok(dossier.with_champs(labelled, raw))
     }
 
     /// Reads a DS v2 (GraphQL) `Dossier` node.
-    pub fn from_v2(procedure_id: i64, raw: Value) -> Result<Dossier, DossierError> {
+    pub fn from_v2(procedure_id: i64, mut raw: Value) -> Result<Dossier, DossierError> {
+        forget_message_texts(Some(&mut raw), "messages");
         let d = &raw;
         let ds_id = d.get("number").and_then(Value::as_i64);
         let fail = |reason: String| DossierError { ds_id, reason };
@@ -233,6 +239,7 @@ impl Dossier {
             email: d.pointer("/usager/email").and_then(text),
             instructeurs: emails(d.get("instructeurs").unwrap_or(&Value::Null)),
             siret: demandeur.get("siret").and_then(text),
+            applicant_message_at: applicant_message_at(d, "messages", "createdAt"),
             ..Dossier::new(ds_id, procedure_id, status, ApiVersion::V2)
         };
         if personne_physique {
@@ -335,6 +342,34 @@ fn emails(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Removes the text of every message of `d[key]`: only senders and dates are kept (SPEC 9.1).
+fn forget_message_texts(d: Option<&mut Value>, key: &str) {
+    let messages = d.and_then(|d| d.get_mut(key)).and_then(Value::as_array_mut);
+    for message in messages.into_iter().flatten() {
+        if let Some(message) = message.as_object_mut() {
+            message.remove("body");
+        }
+    }
+}
+
+/// When the applicant last wrote, among the messages of `d[key]` dated by `date_key`; a message
+/// without a readable sender or date is not theirs as far as we know.
+fn applicant_message_at(d: &Value, key: &str, date_key: &str) -> Option<DateTime<Utc>> {
+    let applicant = d
+        .pointer("/usager/email")
+        .or_else(|| d.get("email"))
+        .and_then(Value::as_str);
+    let messages = d.get(key).and_then(Value::as_array).into_iter().flatten();
+    super::alerts::applicant_message_at(
+        applicant,
+        messages.filter_map(|m| {
+            let sender = m.get("email")?.as_str()?;
+            let at = parse_timestamp(m.get(date_key)?.as_str()?)?;
+            Some((sender, at))
+        }),
+    )
+}
+
 fn timestamp_field(d: &Value, key: &str) -> Result<Option<DateTime<Utc>>, String> {
     match d.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -402,7 +437,13 @@ mod tests {
         assert_eq!(d.date_dexpiration_titre_sejour, date(2019, 9, 30));
         assert_eq!(d.warnings, Vec::<String>::new());
         assert_eq!(d.api_version, ApiVersion::V1);
-        assert_eq!(d.raw, raw);
+        assert_eq!(d.applicant_message_at, None);
+        let mut expected = raw;
+        expected["dossier"]["commentaires"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("body");
+        assert_eq!(d.raw, expected);
     }
 
     #[test]
@@ -455,7 +496,36 @@ mod tests {
         assert_eq!(d.date_dexpiration_titre_sejour, date(2025, 1, 15));
         assert_eq!(d.warnings, Vec::<String>::new());
         assert_eq!(d.api_version, ApiVersion::V2);
-        assert_eq!(d.raw, raw);
+        // The only message is DS's own, not the applicant's.
+        assert_eq!(d.applicant_message_at, None);
+        let mut expected = raw;
+        expected["messages"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("body");
+        assert_eq!(d.raw, expected);
+    }
+
+    #[test]
+    fn keeps_when_the_applicant_wrote_never_what() {
+        let mut v2 = fixture("dossier_v2.json");
+        v2["messages"].as_array_mut().unwrap().extend([
+            json!({"email": "ANH.NGUYEN@example.org", "body": "Merci !", "createdAt": "2024-03-21T09:00:00+01:00"}),
+            json!({"email": "anh.nguyen@example.org", "body": "Bonjour", "createdAt": "2024-03-05T14:00:00+01:00"}),
+            json!({"email": "anh.nguyen@example.org", "createdAt": "pas une date"}),
+        ]);
+        let d = Dossier::from_v2(5678, v2).unwrap();
+        assert_eq!(d.applicant_message_at, at("2024-03-21T08:00:00Z"));
+        assert!(!d.raw.to_string().contains("Merci"));
+
+        let mut v1 = fixture("dossier_v1.json");
+        v1["dossier"]["commentaires"].as_array_mut().unwrap().push(
+            json!({"email": "emma.zhang@example.org", "body": "Une question", "created_at": "2018-03-28T10:00:00.000Z"}),
+        );
+        let d = Dossier::from_v1(1234, v1).unwrap();
+        assert_eq!(d.applicant_message_at, at("2018-03-28T10:00:00Z"));
+        assert!(!d.raw.to_string().contains("question"));
+        assert!(!d.raw.to_string().contains("Bonjour"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Pure types and rules of the back office: no I/O here.
 
 pub mod account;
+pub mod alerts;
 pub mod champs;
 pub mod cron;
 pub mod dates;

@@ -42,7 +42,7 @@ fragment DossierFields on Dossier {
   }
   champs { ...ChampFields ...RepetitionFields }
   annotations { ...ChampFields ...RepetitionFields }
-  messages { email body createdAt }
+  messages { email createdAt }
 }
 
 fragment ChampFields on Champ {

@@ -19,6 +19,28 @@ use crate::synthetic;
 pub mod v1;
 pub mod v2;
 
+/// The messages DS shows on a dossier (sender, date, text): the instructor's when instruction
+/// began, and the applicant's at the time the dossier says they last wrote.
+pub fn messages(d: &Dossier) -> Vec<(String, DateTime<Utc>, &'static str)> {
+    let mut messages = Vec::new();
+    if let (Some(instructeur), Some(at)) = (d.instructeurs.first(), d.received_at) {
+        messages.push((
+            instructeur.clone(),
+            at,
+            "Votre dossier est en cours d'instruction.",
+        ));
+    }
+    if let (Some(email), Some(at)) = (&d.email, d.applicant_message_at) {
+        messages.push((
+            email.clone(),
+            at,
+            "Bonjour, j'ai une question sur mon dossier.",
+        ));
+    }
+    messages.sort_by_key(|(_, at, _)| *at);
+    messages
+}
+
 /// Faults the server injects, for tests of the client's patience.
 #[derive(Debug, Clone, Default)]
 pub struct Faults {

@@ -98,7 +98,9 @@ pub fn render(d: &Dossier) -> Value {
         "entreprise": {"siren": d.siret.as_deref().map(|s| &s[..9.min(s.len())])},
         "etablissement": {"siret": d.siret},
         "cerfa": [],
-        "commentaires": [],
+        "commentaires": super::messages(d).into_iter().map(|(email, at, body)| json!({
+            "email": email, "body": body, "created_at": v1_time(Some(at)),
+        })).collect::<Vec<_>>(),
         "champs": public.into_iter().filter_map(champ).collect::<Vec<_>>(),
         "champs_private": private.into_iter().filter_map(champ).collect::<Vec<_>>(),
         "pieces_justificatives": [],

@@ -614,7 +614,16 @@ impl GqlDossier {
 
     async fn messages(&self, id: Option<ID>) -> Vec<Message> {
         let _ = id;
-        Vec::new()
+        super::messages(&self.source)
+            .into_iter()
+            .enumerate()
+            .map(|(i, (email, at, body))| Message {
+                body: body.to_owned(),
+                created_at: DateTimeValue(at),
+                email,
+                id: ID(format!("Commentaire-{}-{i}", self.source.ds_id)),
+            })
+            .collect()
     }
 
     async fn motivation(&self) -> Option<String> {

@@ -15,6 +15,8 @@ pub enum Action {
     PrefectureView,
     /// A search by name or e-mail; the entry's detail says which, never the text searched.
     DossierSearch,
+    /// An open alert marked « prise en compte »; the entry's detail gives the rule.
+    AlertAcknowledged,
 }
 
 impl Action {
@@ -26,6 +28,7 @@ impl Action {
             Action::DossierView => "dossier_view",
             Action::PrefectureView => "prefecture_view",
             Action::DossierSearch => "dossier_search",
+            Action::AlertAcknowledged => "alert_acknowledged",
         }
     }
 
@@ -38,6 +41,7 @@ impl Action {
             "dossier_view" => "Consultation d'un dossier",
             "prefecture_view" => "Consultation du Suivi Préfecture",
             "dossier_search" => "Recherche de dossiers",
+            "alert_acknowledged" => "Alerte prise en compte",
             _ => "Autre",
         }
     }

@@ -74,6 +74,7 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
                     .bind(d.date_de_debut_apt)
                     .bind(d.date_de_fin_apt)
                     .bind(d.date_dexpiration_titre_sejour)
+                    .bind(d.applicant_message_at)
                     .bind(Json(&d.warnings))
                     .bind(Json(&d.raw))
                     .bind(d.api_version.as_str())
@@ -122,7 +123,7 @@ async fn plan<'a>(
     Ok((counts, changed))
 }
 
-/// Rows per statement, of 25 values each. PostgreSQL: one round trip for a whole page (under
+/// Rows per statement, of 26 values each. PostgreSQL: one round trip for a whole page (under
 /// its 65,535 parameters). SQLite has no round trip to save, and binding a value costs it a scan
 /// of the statement's parameters: a few rows at a time.
 fn rows_per_statement(engine: Engine) -> usize {
@@ -135,7 +136,7 @@ fn rows_per_statement(engine: Engine) -> usize {
 const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, received_at, \
     processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
     nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
-    date_dexpiration_titre_sejour, warnings, raw, api_version, synced_at";
+    date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, synced_at";
 
 /// `INSERT` of `rows` dossiers, each replacing the stored one of the same number. A dossier DS
 /// lists again is no longer deleted there.
@@ -225,6 +226,7 @@ struct DossierRow {
     date_de_debut_apt: Option<NaiveDate>,
     date_de_fin_apt: Option<NaiveDate>,
     date_dexpiration_titre_sejour: Option<NaiveDate>,
+    applicant_message_at: Option<DateTime<Utc>>,
     warnings: Json<Vec<String>>,
     raw: Json<Value>,
     api_version: String,
@@ -262,6 +264,7 @@ impl TryFrom<DossierRow> for StoredDossier {
             date_de_debut_apt: row.date_de_debut_apt,
             date_de_fin_apt: row.date_de_fin_apt,
             date_dexpiration_titre_sejour: row.date_dexpiration_titre_sejour,
+            applicant_message_at: row.applicant_message_at,
             warnings: row.warnings.0,
             raw: row.raw.0,
             api_version: row

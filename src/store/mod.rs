@@ -11,8 +11,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{ConnectOptions, Connection};
 
 pub mod access_log;
+pub mod alerts;
 pub mod dossier_lists;
 pub mod dossiers;
+pub mod emails;
 pub mod job_runs;
 pub mod locks;
 pub mod login_failures;

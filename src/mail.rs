@@ -1,0 +1,169 @@
+//! Sending e-mail (SPEC 9.3) through an SMTP server with `lettre`, or to the log (`console`).
+//! A message counts as sent only once the server has accepted it.
+
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{EmailSettings, SmtpSetting};
+
+/// How long a connection to the SMTP server, or one of its answers, may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error(
+        "WIF_EMAIL_FROM : « {0} » n'est pas une adresse d'expédition (exemple : Work in France <ne-pas-repondre@exemple.gouv.fr>)"
+    )]
+    From(String),
+    #[error("WIF_SMTP_URL : adresse du serveur SMTP inutilisable ({0})")]
+    Url(String),
+    #[error("adresse du destinataire invalide : « {0} »")]
+    Recipient(String),
+    #[error("message impossible à construire ({0})")]
+    Build(String),
+    #[error("le serveur SMTP n'a pas accepté le message ({0})")]
+    Send(String),
+}
+
+/// An e-mail to one recipient, in plain text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub body: String,
+}
+
+#[derive(Clone)]
+pub enum Mailer {
+    /// No `WIF_SMTP_URL`: nothing is sent.
+    Off,
+    /// Each e-mail is written to the log (the demo's setting).
+    Console,
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+}
+
+impl Mailer {
+    pub fn new(settings: &EmailSettings) -> Result<Mailer, MailError> {
+        let from = || {
+            settings
+                .from
+                .parse::<Mailbox>()
+                .map_err(|_| MailError::From(settings.from.clone()))
+        };
+        Ok(match &settings.smtp {
+            SmtpSetting::Off => Mailer::Off,
+            SmtpSetting::Console => {
+                from()?;
+                Mailer::Console
+            }
+            SmtpSetting::Url(url) => {
+                let transport =
+                    AsyncSmtpTransport::<Tokio1Executor>::from_url(&lettre_url(url.expose()))
+                        .map_err(|e| MailError::Url(e.to_string()))?
+                        .timeout(Some(SMTP_TIMEOUT))
+                        .build();
+                Mailer::Smtp {
+                    transport,
+                    from: from()?,
+                }
+            }
+        })
+    }
+
+    /// Whether e-mails leave the process at all.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, Mailer::Off)
+    }
+
+    /// Sends `email`; `Ok` means the SMTP server accepted it (or it was logged, with `console`).
+    pub async fn send(&self, email: &Email) -> Result<(), MailError> {
+        match self {
+            Mailer::Off => Err(MailError::Send(
+                "l'envoi d'e-mails n'est pas configuré".into(),
+            )),
+            Mailer::Console => {
+                tracing::info!(
+                    to = %email.to,
+                    subject = %email.subject,
+                    body = %email.body,
+                    "e-mail (WIF_SMTP_URL=console : écrit ici, pas envoyé)"
+                );
+                Ok(())
+            }
+            Mailer::Smtp { transport, from } => {
+                let to = email
+                    .to
+                    .parse::<Mailbox>()
+                    .map_err(|_| MailError::Recipient(email.to.clone()))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(&email.subject)
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(email.body.clone())
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| MailError::Send(e.to_string()))
+            }
+        }
+    }
+}
+
+/// Our URL conventions (SPEC 3) in lettre's: `smtp://` means STARTTLS required unless
+/// `tls=none` asks for a plain local relay; `smtps://` is TLS from the start.
+fn lettre_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
+    let plain = params.iter().any(|p| p.eq_ignore_ascii_case("tls=none"));
+    params.retain(|p| !p.eq_ignore_ascii_case("tls=none"));
+    let has_tls = params.iter().any(|p| p.starts_with("tls="));
+    if base.starts_with("smtp://") && !plain && !has_tls {
+        params.push("tls=required");
+    }
+    match params.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{}", params.join("&")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_require_starttls_unless_told_otherwise() {
+        assert_eq!(
+            lettre_url("smtp://u:p@mail.example:587"),
+            "smtp://u:p@mail.example:587?tls=required"
+        );
+        assert_eq!(lettre_url("smtp://relay:25?tls=none"), "smtp://relay:25");
+        assert_eq!(
+            lettre_url("smtp://relay:25?tls=NONE&x=1"),
+            "smtp://relay:25?x=1"
+        );
+        assert_eq!(
+            lettre_url("smtp://relay:25?tls=opportunistic"),
+            "smtp://relay:25?tls=opportunistic"
+        );
+        assert_eq!(lettre_url("smtps://u:p@mail:465"), "smtps://u:p@mail:465");
+    }
+
+    #[test]
+    fn a_bad_sender_is_named() {
+        let settings = EmailSettings {
+            smtp: SmtpSetting::Console,
+            from: "pas une adresse".into(),
+        };
+        let error = Mailer::new(&settings).err().unwrap().to_string();
+        assert!(error.starts_with("WIF_EMAIL_FROM"), "{error}");
+    }
+}

@@ -1,0 +1,74 @@
+//! The `emails` table (SPEC 9.3): every e-mail sent or failed, with what it notified.
+
+use chrono::{DateTime, Utc};
+
+use super::{Db, StoreError, with_db};
+
+/// An e-mail as recorded: never its body.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EmailRow {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub subject: String,
+    pub at: DateTime<Utc>,
+    pub sent: bool,
+    pub error: Option<String>,
+}
+
+/// What became of one e-mail.
+pub struct Outcome<'a> {
+    pub kind: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub at: DateTime<Utc>,
+    /// The server's refusal or the connection error; `None` once the server accepted it.
+    pub error: Option<&'a str>,
+}
+
+/// Records an e-mail and, when it was accepted, the alerts it notified to its recipient, in one
+/// transaction: an alert counts as notified exactly when its e-mail is recorded as sent.
+pub async fn record(db: &Db, email: &Outcome<'_>, alert_ids: &[i64]) -> Result<i64, StoreError> {
+    Ok(with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO emails (kind, recipient, subject, at, sent, error) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(email.kind)
+        .bind(email.recipient)
+        .bind(email.subject)
+        .bind(email.at)
+        .bind(email.error.is_none())
+        .bind(email.error)
+        .fetch_one(&mut *tx)
+        .await?;
+        if email.error.is_none() {
+            for ids in alert_ids.chunks(1000) {
+                let mut query = sqlx::QueryBuilder::new(
+                    "INSERT INTO alert_notifications (alert_id, recipient, email_id) ",
+                );
+                query.push_values(ids, |mut row, alert_id| {
+                    row.push_bind(alert_id).push_bind(email.recipient).push_bind(id);
+                });
+                query.push(" ON CONFLICT (alert_id, recipient) DO NOTHING");
+                query.build().execute(&mut *tx).await?;
+            }
+        }
+        tx.commit().await?;
+        id
+    }))
+}
+
+/// The latest `limit` e-mails, the most recent first.
+pub async fn latest(db: &Db, limit: i64) -> Result<Vec<EmailRow>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT id, kind, recipient, subject, at, sent, error FROM emails \
+             ORDER BY at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(pool)
+        .await?
+    }))
+}
