@@ -1,0 +1,595 @@
+//! Alerts (SPEC 9) on both database engines: the rules over dossiers synced from the DS
+//! simulator, the lifecycle of an alert, and the e-mail digests sent to a real SMTP server
+//! (Debian's `python3-aiosmtpd`, over TCP).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use common::{TestDb, at, dossier};
+use indicatif::ProgressBar;
+use wif::alerts::{self, DigestContext, Notification};
+use wif::config::{DsSettings, EmailSettings, Secret, SmtpSetting};
+use wif::domain::alerts::{AlertCode, AlertRules};
+use wif::domain::{ApiVersion, Dossier, Status};
+use wif::ds::RetryPolicy;
+use wif::fake_ds::FakeDs;
+use wif::mail::Mailer;
+use wif::store::alerts::{self as stored, AlertRow};
+use wif::store::{dossiers, emails};
+use wif::sync::{self, SyncOptions};
+
+const PROCEDURE: i64 = 4242;
+const TOKEN: &str = "jeton-de-test";
+
+fn rules() -> AlertRules {
+    AlertRules {
+        construction_days: 7,
+        instruction_days: 7,
+        time_zone: chrono_tz::Europe::Paris,
+    }
+}
+
+fn ds_settings(api_url: &str) -> DsSettings {
+    DsSettings {
+        token: Some(Secret::new(TOKEN.into())),
+        procedure_ids: vec![PROCEDURE],
+        api_url: api_url.to_owned(),
+        api_version: ApiVersion::V2,
+        rate_limit_per_minute: 100_000,
+    }
+}
+
+async fn open_alerts(t: &TestDb) -> Vec<AlertRow> {
+    stored::all(&t.db, false).await.unwrap()
+}
+
+async fn codes_of(t: &TestDb, ds_id: i64) -> Vec<String> {
+    let mut codes: Vec<String> = open_alerts(t)
+        .await
+        .into_iter()
+        .filter(|a| a.ds_id == ds_id)
+        .map(|a| a.code)
+        .collect();
+    codes.sort();
+    codes
+}
+
+/// Every rule fires on the simulator's data set, read through both APIs, and no message text
+/// reaches the database.
+async fn every_rule_fires_on_synced_dossiers(t: &TestDb) {
+    let ds = FakeDs::new(600, 7, PROCEDURE, TOKEN);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(ds.clone().serve(listener));
+    for api_version in [ApiVersion::V1, ApiVersion::V2] {
+        let settings = DsSettings {
+            api_version,
+            ..ds_settings(&url)
+        };
+        let options = SyncOptions {
+            full: true,
+            procedure: None,
+        };
+        let retry = RetryPolicy::default();
+        sync::run(
+            &t.db,
+            &settings,
+            retry,
+            &options,
+            &ProgressBar::hidden(),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        let evaluation = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+        let open = open_alerts(t).await;
+        assert_eq!(evaluation.open, open.len());
+        let fired: BTreeSet<&str> = open.iter().map(|a| a.code.as_str()).collect();
+        for code in AlertCode::ALL {
+            assert!(
+                fired.contains(code.as_str()),
+                "{api_version:?}: {code} never fires"
+            );
+        }
+        // The expected alerts, from the simulator's own dossiers and the pure rules.
+        let now = Utc::now();
+        let mut expected: Vec<(i64, String)> = ds
+            .dossiers()
+            .iter()
+            .filter(|d| d.status != Status::Draft)
+            .flat_map(|d| {
+                rules()
+                    .holding(
+                        &wif::domain::alerts::AlertFacts {
+                            status: d.status,
+                            initiated_at: d.initiated_at,
+                            received_at: d.received_at,
+                            processed_at: d.processed_at,
+                            date_de_debut_apt: d.date_de_debut_apt,
+                            date_de_fin_apt: d.date_de_fin_apt,
+                            applicant_message_at: d.applicant_message_at,
+                        },
+                        now,
+                    )
+                    .into_iter()
+                    .map(|code| (d.ds_id.get(), code.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        expected.sort();
+        let mut actual: Vec<(i64, String)> =
+            open.iter().map(|a| (a.ds_id, a.code.clone())).collect();
+        actual.sort();
+        assert_eq!(actual, expected, "{api_version:?}");
+        for d in ds
+            .dossiers()
+            .iter()
+            .filter(|d| d.status != Status::Draft)
+            .take(200)
+        {
+            let stored = dossiers::get(&t.db, d.ds_id).await.unwrap().unwrap();
+            assert_eq!(
+                stored.dossier.applicant_message_at, d.applicant_message_at,
+                "{}",
+                d.ds_id
+            );
+            let raw = stored.dossier.raw.to_string();
+            assert!(!raw.contains("question sur mon dossier"), "{raw}");
+            assert!(!raw.contains("en cours d'instruction"), "{raw}");
+        }
+    }
+}
+
+/// An accepted dossier of démarche 1, its APT from `debut` to `fin`, handled by `instructeurs`.
+fn accepted(ds_id: i64, debut: &str, fin: &str, updated: &str, instructeurs: &[&str]) -> Dossier {
+    let mut d = dossier(ds_id, Status::Closed);
+    d.date_de_debut_apt = NaiveDate::parse_from_str(debut, "%Y-%m-%d").ok();
+    d.date_de_fin_apt = NaiveDate::parse_from_str(fin, "%Y-%m-%d").ok();
+    d.processed_at = Some(Utc::now() - chrono::Duration::days(2));
+    d.updated_at = Some(at(updated));
+    d.instructeurs = instructeurs.iter().map(|s| s.to_string()).collect();
+    d.nom = Some("Zhang".into());
+    d.prenom = Some("Emma".into());
+    d.date_de_naissance = NaiveDate::from_ymd_opt(1999, 12, 20);
+    d.department = Some("75 - Paris".into());
+    d
+}
+
+/// Opened when a rule starts to hold, resolved (and kept) when it stops, a new alert when it
+/// holds again; taken into account once; resolved when the dossier leaves DS.
+async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
+    let broken = accepted(11, "2026-01-15", "2025-12-01", "2026-01-01T10:00:00Z", &[]);
+    dossiers::upsert(&t.db, &[broken.clone()]).await.unwrap();
+    let first = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!((first.opened, first.resolved, first.open), (1, 0, 1));
+    assert_eq!(codes_of(t, 11).await, ["apt_dates_inverted"]);
+    let opened = open_alerts(t).await.remove(0);
+    assert_eq!(opened.department.as_deref(), Some("75 - Paris"));
+
+    // Evaluating again changes nothing.
+    let again = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!((again.opened, again.resolved, again.open), (0, 0, 1));
+    assert_eq!(stored::of_dossier(&t.db, 11).await.unwrap().len(), 1);
+
+    // « Prise en compte », once.
+    let taken = stored::acknowledge(&t.db, opened.id, "agent.paris", Utc::now())
+        .await
+        .unwrap();
+    assert_eq!(taken, Some((11, "apt_dates_inverted".to_owned())));
+    assert_eq!(
+        stored::acknowledge(&t.db, opened.id, "autre", Utc::now())
+            .await
+            .unwrap(),
+        None
+    );
+
+    // Fixed on DS: resolved, kept with its date.
+    let fixed = accepted(11, "2026-01-15", "2026-06-30", "2026-01-02T10:00:00Z", &[]);
+    dossiers::upsert(&t.db, &[fixed]).await.unwrap();
+    let resolution = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!(
+        (resolution.opened, resolution.resolved, resolution.open),
+        (0, 1, 0)
+    );
+    let history = stored::of_dossier(&t.db, 11).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert!(history[0].resolved_at.is_some());
+    assert_eq!(history[0].acknowledged_by.as_deref(), Some("agent.paris"));
+
+    // Broken again: a new alert, the old one kept.
+    let broken_again = accepted(11, "2026-01-15", "2026-01-14", "2026-01-03T10:00:00Z", &[]);
+    dossiers::upsert(&t.db, &[broken_again]).await.unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    let history = stored::of_dossier(&t.db, 11).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(
+        history.iter().filter(|a| a.resolved_at.is_none()).count(),
+        1
+    );
+    assert_ne!(history[0].id, history[1].id);
+
+    // Deleted on DS: no rule is evaluated on it any more.
+    let ds_id = wif::domain::DsId::new(11).unwrap();
+    dossiers::mark_deleted_on_ds(&t.db, &[ds_id], Utc::now())
+        .await
+        .unwrap();
+    let gone = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!((gone.resolved, gone.open), (1, 0));
+    assert_eq!(stored::all(&t.db, true).await.unwrap().len(), 2);
+}
+
+/// A local SMTP server (aiosmtpd) writing what it accepts to a maildir.
+struct SmtpServer {
+    child: Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path) -> SmtpServer {
+        Self::start_on(dir, free_port())
+    }
+
+    fn start_on(dir: &Path, port: u16) -> SmtpServer {
+        let maildir = dir.join("maildir");
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3-aiosmtpd is needed for the e-mail tests (apt-get install python3-aiosmtpd)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return SmtpServer {
+                    child,
+                    port,
+                    maildir,
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("the SMTP server did not start on port {port}");
+    }
+
+    /// The messages received so far, raw (headers and body), oldest first.
+    fn messages(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = ["new", "cur"]
+            .iter()
+            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
+            .flatten()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn mailer(port: u16) -> Mailer {
+    Mailer::new(&EmailSettings {
+        smtp: SmtpSetting::Url(Secret::new(format!("smtp://127.0.0.1:{port}?tls=none"))),
+        from: "Work in France <ne-pas-repondre@wif.example>".into(),
+    })
+    .unwrap()
+}
+
+async fn notify(t: &TestDb, mailer: &Mailer) -> Notification {
+    let ds = ds_settings("https://ds.example");
+    let context = DigestContext {
+        rules: &rules(),
+        ds: &ds,
+        time_zone: chrono_tz::Europe::Paris,
+    };
+    alerts::notify(&t.db, mailer, &context, Utc::now())
+        .await
+        .unwrap()
+}
+
+/// The decoded text of a message (lettre writes non-ASCII bodies in quoted-printable or base64).
+fn header(message: &str, name: &str) -> String {
+    message
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn recipients(server: &SmtpServer) -> Vec<String> {
+    let mut to: Vec<String> = server.messages().iter().map(|m| header(m, "To")).collect();
+    to.sort();
+    to
+}
+
+/// Each instructor gets one digest of the new alerts of their dossiers: numbers, rules and DS
+/// links, never a name or a birth date; nothing twice; nothing for dossiers decided long ago.
+async fn digests_reach_each_instructor_once(t: &TestDb) {
+    let server = SmtpServer::start(t.dir.path());
+    let mut old = accepted(
+        30,
+        "2026-01-15",
+        "2028-01-15",
+        "2026-01-01T10:00:00Z",
+        &["agent.lyon@dreets.gouv.fr"],
+    );
+    old.processed_at = Some(Utc::now() - chrono::Duration::days(45));
+    dossiers::upsert(
+        &t.db,
+        &[
+            accepted(
+                21,
+                "2026-01-15",
+                "2028-01-15",
+                "2026-01-01T10:00:00Z",
+                &["Agent.Paris@dreets.gouv.fr", "chef.ud75@dreets.gouv.fr"],
+            ),
+            accepted(
+                22,
+                "2026-01-15",
+                "",
+                "2026-01-01T10:00:00Z",
+                &["agent.paris@dreets.gouv.fr"],
+            ),
+            old,
+        ],
+    )
+    .await
+    .unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!(open_alerts(t).await.len(), 3);
+
+    let sent = notify(t, &mailer(server.port)).await;
+    assert_eq!(
+        sent,
+        Notification {
+            sent: 2,
+            failed: 0,
+            notified: 3
+        }
+    );
+    assert_eq!(
+        recipients(&server),
+        ["agent.paris@dreets.gouv.fr", "chef.ud75@dreets.gouv.fr"]
+    );
+    let to_paris = server
+        .messages()
+        .into_iter()
+        .find(|m| header(m, "To") == "agent.paris@dreets.gouv.fr")
+        .unwrap();
+    let subject = header(&to_paris, "Subject");
+    assert!(subject.contains("2 nouvelles alertes"), "{subject}");
+    let body = decoded_body(&to_paris);
+    assert!(
+        body.contains("Dossier 21 : Dossier accepté : APT de plus de 12 mois"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Dossier 22 : Dossier accepté : date de début ou de fin"),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://ds.example/procedures/1/dossiers/21"),
+        "{body}"
+    );
+    assert!(!body.contains("Dossier 30"), "decided 45 days ago: {body}");
+    for personal in ["Zhang", "Emma", "1999", "20/12"] {
+        assert!(!body.contains(personal), "{personal} in {body}");
+    }
+
+    // Nothing new: nothing sent.
+    assert_eq!(
+        notify(t, &mailer(server.port)).await,
+        Notification::default()
+    );
+    assert_eq!(server.messages().len(), 2);
+
+    // A new alert: only it, only to its instructor.
+    let late = accepted(
+        23,
+        "2026-02-01",
+        "2026-01-01",
+        "2026-01-01T10:00:00Z",
+        &["agent.paris@dreets.gouv.fr"],
+    );
+    dossiers::upsert(&t.db, &[late]).await.unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!(notify(t, &mailer(server.port)).await.notified, 1);
+    let messages = server.messages();
+    assert_eq!(messages.len(), 3);
+    let body = decoded_body(&messages[2]);
+    assert!(
+        body.contains("Dossier 23") && !body.contains("Dossier 21"),
+        "{body}"
+    );
+
+    let recorded = emails::latest(&t.db, 10).await.unwrap();
+    assert_eq!(recorded.len(), 3);
+    assert!(recorded.iter().all(|e| e.sent && e.error.is_none()));
+}
+
+/// A server that refuses the connection: the e-mail is recorded as failed, the alerts stay to
+/// be notified, and the next run sends them, once.
+async fn a_failed_send_is_retried_and_never_duplicated(t: &TestDb) {
+    dossiers::upsert(
+        &t.db,
+        &[accepted(
+            41,
+            "2026-01-15",
+            "2028-01-15",
+            "2026-01-01T10:00:00Z",
+            &["agent@dreets.gouv.fr"],
+        )],
+    )
+    .await
+    .unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    let port = free_port();
+
+    let refused = notify(t, &mailer(port)).await;
+    assert_eq!(
+        refused,
+        Notification {
+            sent: 0,
+            failed: 1,
+            notified: 0
+        }
+    );
+    let recorded = emails::latest(&t.db, 10).await.unwrap();
+    assert_eq!(recorded.len(), 1);
+    assert!(!recorded[0].sent);
+    assert!(recorded[0].error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert_eq!(recorded[0].recipient, "agent@dreets.gouv.fr");
+
+    let server = SmtpServer::start_on(t.dir.path(), port);
+    assert_eq!(
+        notify(t, &mailer(port)).await,
+        Notification {
+            sent: 1,
+            failed: 0,
+            notified: 1
+        }
+    );
+    assert_eq!(notify(t, &mailer(port)).await, Notification::default());
+    assert_eq!(recipients(&server), ["agent@dreets.gouv.fr"]);
+    assert!(decoded_body(&server.messages()[0]).contains("Dossier 41"));
+}
+
+/// The body of a message as text, whatever its transfer encoding.
+fn decoded_body(message: &str) -> String {
+    let (headers, body) = message.split_once("\n\n").unwrap_or((message, ""));
+    let encoding = headers
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Transfer-Encoding: "))
+        .unwrap_or("7bit")
+        .trim()
+        .to_ascii_lowercase();
+    match encoding.as_str() {
+        "base64" => {
+            use base64::Engine as _;
+            let compact: String = body.split_whitespace().collect();
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap(),
+            )
+            .unwrap()
+        }
+        "quoted-printable" => quoted_printable(body),
+        _ => body.to_owned(),
+    }
+}
+
+fn quoted_printable(text: &str) -> String {
+    let mut bytes = Vec::new();
+    let mut input = text
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .into_bytes()
+        .into_iter();
+    while let Some(b) = input.next() {
+        if b == b'=' {
+            let hex: Vec<u8> = input.by_ref().take(2).collect();
+            let hex = std::str::from_utf8(&hex).unwrap_or("");
+            bytes.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// `wif alerts evaluate`, then `list` and `list --all --json`, as scripts use them.
+async fn the_command_line_evaluates_and_lists(t: &TestDb) {
+    let mut stuck = dossier(51, Status::Initiated);
+    stuck.initiated_at = Some(Utc::now() - chrono::Duration::days(30));
+    dossiers::upsert(
+        &t.db,
+        &[
+            stuck,
+            accepted(52, "2026-01-15", "2026-03-01", "2026-01-01T10:00:00Z", &[]),
+        ],
+    )
+    .await
+    .unwrap();
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let evaluated = common::wif(t.dir.path(), &vars, &["alerts", "evaluate"], "");
+    assert!(evaluated.status.success(), "{}", common::stderr(&evaluated));
+    assert!(
+        common::stdout(&evaluated).contains("2 dossiers évalués : 1 alertes ouvertes"),
+        "{}",
+        common::stdout(&evaluated)
+    );
+
+    let listed = common::wif(t.dir.path(), &vars, &["alerts", "list"], "");
+    let out = common::stdout(&listed);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out}");
+    let fields: Vec<&str> = lines[0].split('\t').collect();
+    assert_eq!(fields[..2], ["51", "construction_too_long"]);
+    assert_eq!(fields[3], "-");
+
+    // Deposited again recently: resolved, and listed with --all.
+    let mut recent = dossier(51, Status::Initiated);
+    recent.initiated_at = Some(Utc::now());
+    recent.updated_at = Some(Utc::now());
+    dossiers::upsert(&t.db, &[recent]).await.unwrap();
+    common::wif(t.dir.path(), &vars, &["alerts", "evaluate"], "");
+    assert_eq!(
+        common::stdout(&common::wif(t.dir.path(), &vars, &["alerts", "list"], "")),
+        ""
+    );
+    let json = common::stdout(&common::wif(
+        t.dir.path(),
+        &vars,
+        &["alerts", "list", "--all", "--json"],
+        "",
+    ));
+    let rows: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 1, "{json}");
+    assert_eq!(rows[0]["ds_id"], 51);
+    assert_eq!(rows[0]["code"], "construction_too_long");
+    let opened: DateTime<Utc> = rows[0]["opened_at"].as_str().unwrap().parse().unwrap();
+    let resolved: DateTime<Utc> = rows[0]["resolved_at"].as_str().unwrap().parse().unwrap();
+    assert!(opened <= resolved);
+
+    // Without WIF_SMTP_URL, notify says so and sends nothing.
+    let notify = common::wif(t.dir.path(), &vars, &["alerts", "notify"], "");
+    assert!(notify.status.success());
+    assert!(common::stdout(&notify).contains("WIF_SMTP_URL n'est pas configurée"));
+}
+
+both_engines!(
+    every_rule_fires_on_synced_dossiers,
+    an_alert_opens_resolves_and_reopens,
+    digests_reach_each_instructor_once,
+    a_failed_send_is_retried_and_never_duplicated,
+    the_command_line_evaluates_and_lists,
+);
