@@ -192,7 +192,7 @@ fn digest(recipient: &str, alerts: &[&Pending], context: &DigestContext<'_>) -> 
             .with_timezone(&context.time_zone)
             .format("%d/%m/%Y");
         body.push_str(&format!(
-            "- Dossier {} : {rule} (depuis le {since})\n  {}\n",
+            "- Dossier {} : {rule} (alerte du {since})\n  {}\n",
             alert.ds_id,
             context.ds.dossier_url(alert.procedure_id, alert.ds_id)
         ));

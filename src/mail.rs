@@ -91,7 +91,7 @@ impl Mailer {
                 tracing::info!(
                     to = %email.to,
                     subject = %email.subject,
-                    body = %email.body,
+                    body = ?email.body,
                     "e-mail (WIF_SMTP_URL=console : écrit ici, pas envoyé)"
                 );
                 Ok(())

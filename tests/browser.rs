@@ -1,6 +1,7 @@
 //! The admin in a real headless Chromium, driven over the W3C WebDriver protocol: sign in, the
 //! dossiers list with its filters, search and date drill-down, a dossier, Suivi Préfecture, sign
-//! out. Screenshots of each step land in `target/screenshots/` for a person to look at.
+//! out; the alerts and the e-mails. Screenshots of each step land in `target/screenshots/` for a
+//! person to look at.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`); without them the test is skipped, unless `WIF_REQUIRE_BROWSER` or `CI` is
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 use chrono::{Datelike, NaiveDateTime};
 use common::TestDb;
 use serde_json::{Value, json};
+use wif::domain::alerts::{AlertCode, AlertRules};
 use wif::domain::{Dossier, Status};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -166,6 +168,11 @@ impl Browser {
 
     async fn goto(&self, url: &str) {
         self.must("POST", "/url", Some(json!({"url": url}))).await;
+    }
+
+    /// The browser's "back" button.
+    async fn back(&self) {
+        self.must("POST", "/back", None).await;
     }
 
     async fn url(&self) -> String {
@@ -726,6 +733,260 @@ async fn admin_in_a_browser(t: &TestDb) {
 }
 
 both_engines!(admin_in_a_browser);
+
+/// The rows of the alerts list of `/admin/alertes/` (not those of the count tables above it).
+const ALERT_ROWS: &str = ".wif-total ~ .wif-table tbody tr";
+
+/// The alerts in a browser: their count per rule on the home page, the list filtered by a rule,
+/// « prise en compte » by the signed-in agent, the resolved tab, a dossier's alerts, the e-mails
+/// page; each without a WCAG 2.1 A/AA violation under axe-core.
+async fn alerts_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seeded = common::seed_dossiers(t, 300).await;
+    let rules = AlertRules {
+        construction_days: 7,
+        instruction_days: 7,
+        time_zone: chrono_tz::Europe::Paris,
+    };
+    wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
+        .await
+        .unwrap();
+    let opened = wif::store::alerts::all(&t.db, false).await.unwrap();
+    for code in AlertCode::ALL {
+        assert!(
+            opened.iter().any(|a| a.code == code.as_str()),
+            "no alert {code} among the synthetic dossiers"
+        );
+    }
+
+    // One alert resolved: a dossier long in instruction is refused at last.
+    let late = opened
+        .iter()
+        .find(|a| a.code == AlertCode::InstructionTooLong.as_str())
+        .unwrap();
+    let mut refused = seeded
+        .iter()
+        .find(|d| d.ds_id.get() == late.ds_id)
+        .unwrap()
+        .clone();
+    refused.status = Status::Refused;
+    refused.processed_at = Some(chrono::Utc::now());
+    refused.updated_at = refused.processed_at;
+    wif::store::dossiers::upsert(&t.db, &[refused])
+        .await
+        .unwrap();
+    let evaluation = wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((evaluation.opened, evaluation.resolved), (0, 1));
+    let open = wif::store::alerts::all(&t.db, false).await.unwrap();
+    let open_of = |code: AlertCode| {
+        open.iter()
+            .filter(|a| a.code == code.as_str())
+            .collect::<Vec<_>>()
+    };
+
+    common::create_user(t, "marie", true).await;
+    let base = common::start_admin(t).await;
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(&format!("{engine}-alerts")).await;
+    let home_url = format!("{base}/admin/");
+    let alerts_url = format!("{base}/admin/alertes/");
+
+    browser.goto(&home_url).await;
+    browser
+        .wait_for_url("the login page", |u| {
+            u.starts_with(&format!("{base}/admin/login?next="))
+        })
+        .await;
+    browser
+        .send_keys(&browser.find("#username").await, "marie")
+        .await;
+    browser
+        .send_keys(&browser.find("#password").await, common::ADMIN_PASSWORD)
+        .await;
+    browser
+        .click(&browser.find("main form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for_url("the home page", |u| u == home_url)
+        .await;
+
+    // The home page counts the open alerts of each rule.
+    let home_table = "main h2 + .wif-table tbody";
+    let messages = browser.texts(&format!("{home_table} td:first-child")).await;
+    let counts = browser
+        .texts(&format!("{home_table} td:nth-child(2)"))
+        .await;
+    let expected: Vec<String> = AlertCode::ALL.map(|c| rules.message(c)).into();
+    assert_eq!(messages, expected);
+    let expected: Vec<String> = AlertCode::ALL.map(|c| open_of(c).len().to_string()).into();
+    assert_eq!(counts, expected);
+    browser.assert_accessible("01-home").await;
+    browser.screenshot("01-home").await;
+
+    // The open alerts, from the navigation.
+    browser
+        .click(&browser.find_text("nav.fr-nav a", |t| t == "Alertes").await)
+        .await;
+    browser
+        .wait_for_url("the alerts", |u| u == alerts_url)
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Alertes");
+    assert_eq!(total(&browser).await, open.len());
+    assert_eq!(
+        browser.find_all(ALERT_ROWS).await.len(),
+        open.len().min(100)
+    );
+    let info = browser.text(&browser.find(".fr-alert--info").await).await;
+    assert!(
+        info.starts_with("WIF_SMTP_URL n'est pas configurée"),
+        "{info}"
+    );
+    browser.assert_accessible("02-alerts").await;
+    browser.screenshot("02-alerts").await;
+
+    // A rule of « Par règle »: only its alerts, all of them.
+    let rule = AlertCode::ConstructionTooLong;
+    let of_rule: BTreeSet<i64> = open_of(rule).iter().map(|a| a.ds_id).collect();
+    assert!((2..=100).contains(&of_rule.len()), "{of_rule:?}");
+    let link = browser
+        .find_text("main .fr-grid-row > div:first-child tbody a", |t| {
+            t == rules.message(rule)
+        })
+        .await;
+    browser.click(&link).await;
+    browser
+        .wait_for_url("the alerts of a rule", |u| {
+            u.contains(&format!("regle={}", rule.as_str()))
+        })
+        .await;
+    assert_eq!(total(&browser).await, of_rule.len());
+    let shown = browser
+        .texts(&format!("{ALERT_ROWS} td:nth-child(2)"))
+        .await;
+    assert_eq!(shown.len(), of_rule.len());
+    assert!(shown.iter().all(|r| *r == rules.message(rule)), "{shown:?}");
+    let ids: BTreeSet<i64> = browser
+        .texts(&format!("{ALERT_ROWS} td:first-child a:first-child"))
+        .await
+        .iter()
+        .map(|id| id.parse().unwrap())
+        .collect();
+    assert_eq!(ids, of_rule);
+    browser.screenshot("03-alerts-rule").await;
+
+    // Back to every alert; the oldest is taken into account by marie.
+    browser.back().await;
+    browser
+        .wait_for_url("the alerts again", |u| u == alerts_url)
+        .await;
+    let first = format!("{ALERT_ROWS}:first-child");
+    let acknowledged: i64 = browser
+        .text(&browser.find(&format!("{first} td:first-child a")).await)
+        .await
+        .parse()
+        .unwrap();
+    assert_eq!(acknowledged, open[0].ds_id);
+    let buttons = browser
+        .find_all(&format!("{ALERT_ROWS} button"))
+        .await
+        .len();
+    let button = browser
+        .find_text(&format!("{first} button"), |t| t == "Prendre en compte")
+        .await;
+    browser.click(&button).await;
+    browser
+        .wait_for_url("the alerts after « prise en compte »", |u| {
+            u.starts_with(&alerts_url) && u.contains("pris=1")
+        })
+        .await;
+    let success = browser
+        .text(&browser.find(".fr-alert--success").await)
+        .await;
+    assert_eq!(success, "Alerte marquée « prise en compte ».");
+    let by = browser
+        .text(&browser.find(&format!("{first} td:last-child")).await)
+        .await;
+    assert!(by.starts_with("par marie le "), "{by}");
+    assert_eq!(
+        browser
+            .find_all(&format!("{ALERT_ROWS} button"))
+            .await
+            .len(),
+        buttons - 1
+    );
+    browser.assert_accessible("04-acknowledged").await;
+    browser.screenshot("04-acknowledged").await;
+
+    // The resolved tab: the alert of the refused dossier, with the date it was resolved.
+    let tab = browser
+        .find_text("main a", |t| t.starts_with("Alertes résolues"))
+        .await;
+    assert_eq!(browser.text(&tab).await, "Alertes résolues (1)");
+    browser.click(&tab).await;
+    browser
+        .wait_for_url("the resolved alerts", |u| u.contains("etat=resolues"))
+        .await;
+    assert_eq!(total(&browser).await, 1);
+    let cells = browser.texts(&format!("{ALERT_ROWS} td")).await;
+    assert!(cells[0].starts_with(&late.ds_id.to_string()), "{cells:?}");
+    assert_eq!(cells[1], rules.message(AlertCode::InstructionTooLong));
+    let resolved_at = NaiveDateTime::parse_from_str(&cells[4], "%d/%m/%Y %H:%M");
+    assert!(resolved_at.is_ok(), "{cells:?}");
+    assert_eq!(cells[5], "—");
+    browser.assert_accessible("05-resolved").await;
+    browser.screenshot("05-resolved").await;
+
+    // The dossier taken into account lists its alerts, marie's mark included.
+    browser
+        .goto(&format!("{base}/admin/dossiers/{acknowledged}"))
+        .await;
+    let headings = browser.texts("main h2").await;
+    assert!(headings.iter().any(|h| h == "Alertes"), "{headings:?}");
+    let rows = format!("main tbody tr:has(> td > a[href='/admin/dossiers/{acknowledged}'])");
+    let shown: BTreeSet<String> = browser
+        .texts(&format!("{rows} td:nth-child(2)"))
+        .await
+        .into_iter()
+        .collect();
+    let expected: BTreeSet<String> = open
+        .iter()
+        .filter(|a| a.ds_id == acknowledged)
+        .map(|a| rules.message(a.code.parse().unwrap()))
+        .collect();
+    assert_eq!(shown, expected);
+    let marks = browser.texts(&format!("{rows} td:last-child")).await;
+    assert!(
+        marks.iter().any(|m| m.starts_with("par marie le ")),
+        "{marks:?}"
+    );
+    browser.assert_accessible("06-dossier").await;
+    browser.screenshot("06-dossier").await;
+
+    // The e-mails, for administrators: none, since no SMTP server is configured.
+    browser
+        .click(&browser.find_text("nav.fr-nav a", |t| t == "E-mails").await)
+        .await;
+    browser
+        .wait_for_url("the e-mails", |u| u == format!("{base}/admin/emails/"))
+        .await;
+    let info = browser.text(&browser.find(".fr-alert--info").await).await;
+    assert_eq!(
+        info,
+        "WIF_SMTP_URL n'est pas configurée : aucun e-mail n'est envoyé."
+    );
+    assert_eq!(
+        browser.texts("main tbody td").await,
+        ["Aucun e-mail pour l'instant."]
+    );
+    browser.assert_accessible("07-emails").await;
+    browser.screenshot("07-emails").await;
+}
+
+both_engines!(alerts_in_a_browser);
 
 /// The public pages in Chromium: the form, a valid and an invalid check, a form error, the
 /// English page, the statistics; each without a WCAG 2.1 A/AA violation under axe-core.

@@ -10,12 +10,14 @@ use chrono::Utc;
 use tokio::net::TcpListener;
 
 use super::sync::{print_summary, progress_bar};
+use crate::alerts::{self, DigestContext};
 use crate::cli::DemoArgs;
-use crate::config::{DsSettings, Secret, Settings};
+use crate::config::{DsSettings, EmailSettings, Secret, Settings, SmtpSetting};
 use crate::domain::{ApiVersion, account};
 use crate::ds::RetryPolicy;
 use crate::export::{Output, stats, validity_check};
 use crate::fake_ds::FakeDs;
+use crate::mail::Mailer;
 use crate::store::Db;
 use crate::store::users::{self, NewUser};
 use crate::sync::{self, SyncOptions};
@@ -84,6 +86,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("Exports : {exported} APT dans {}", media_root.display());
+    let demo_settings = Settings {
+        ds: ds_settings.clone(),
+        email: EmailSettings {
+            smtp: SmtpSetting::Console,
+            ..defaults.email.clone()
+        },
+        ..defaults.clone()
+    };
+    let evaluation = alerts::evaluate(&db, &demo_settings.alert_rules, now).await?;
+    let context = DigestContext {
+        rules: &demo_settings.alert_rules,
+        ds: &demo_settings.ds,
+        time_zone: demo_settings.time_zone,
+    };
+    let mailer = Mailer::new(&demo_settings.email)?;
+    let digests = alerts::notify(&db, &mailer, &context, now).await?;
+    println!(
+        "Alertes : {} ouvertes ; {} e-mails aux instructeurs écrits dans le journal (WIF_SMTP_URL=console)",
+        evaluation.open, digests.sent
+    );
 
     let password = crate::admin::random_token()[..20].to_owned();
     let username = "demo";
@@ -105,8 +127,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let settings = Settings {
         debug: true,
         media_root: media_root.clone(),
-        ds: ds_settings,
-        ..defaults
+        ..demo_settings
     };
     let admin_listener = bind(settings.bind).await?;
     let public_listener = bind(settings.public_bind).await?;
