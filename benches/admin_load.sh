@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the admin's lists (issue: 1,000,000 dossiers): median and 99th percentile of the
-# dossiers list (default, filtered, searched, sorted, deep page by number and by "page suivante")
-# and of Suivi Préfecture, over HTTP, four connections. Needs wrk (apt-get install wrk) and a
+# dossiers list (default, filtered, searched, sorted, deep page by number and by "page suivante"),
+# of Suivi Préfecture, of the home page and of the Alertes page (evaluate the alerts first:
+# `wif alerts evaluate`), over HTTP, four connections. Needs wrk (apt-get install wrk) and a
 # database filled beforehand:
 #   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- dev generate --dossiers 1000000
 #   WIF_DATABASE_URL=postgres://…/wif_bench bash benches/admin_load.sh
@@ -43,7 +44,13 @@ for path in \
     "/admin/dossiers/?o=fin_apt" \
     "/admin/dossiers/?p=5000" \
     "/admin/dossiers/$next" \
-    "/admin/prefecture/"; do
+    "/admin/prefecture/" \
+    "/admin/" \
+    "/admin/alertes/" \
+    "/admin/alertes/?regle=apt_too_long" \
+    "/admin/alertes/?departement=$department" \
+    "/admin/alertes/?p=100" \
+    "/admin/alertes/?etat=resolues"; do
     # The first request fills the minute-long cache of counts: timed apart, not in the load.
     first=$(curl -s -o /dev/null -w '%{time_total}' -b "$work/jar" "http://127.0.0.1:18100$path")
     out=$(wrk -t1 -c4 -d10s --latency -H "Cookie: $cookie" "http://127.0.0.1:18100$path")

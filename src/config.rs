@@ -562,6 +562,33 @@ mod tests {
     }
 
     #[test]
+    fn e_mail_is_off_by_default_and_a_server_needs_a_sender() {
+        let off = settings(&[]).unwrap();
+        assert_eq!(off.email.smtp, SmtpSetting::Off);
+        assert_eq!(off.alerts_schedule.unwrap().as_str(), "0 8 * * 1-5");
+        assert_eq!(
+            (
+                off.alert_rules.construction_days,
+                off.alert_rules.instruction_days
+            ),
+            (7, 7)
+        );
+        let console = settings(&[("WIF_SMTP_URL", "console")]).unwrap();
+        assert_eq!(console.email.smtp, SmtpSetting::Console);
+        let error = settings(&[("WIF_SMTP_URL", "smtp://relais:25?tls=none")]).unwrap_err();
+        assert_eq!(error.variable, "WIF_EMAIL_FROM");
+        let server = settings(&[
+            ("WIF_SMTP_URL", "smtps://u:motdepasse@mail:465"),
+            ("WIF_EMAIL_FROM", "wif@exemple.gouv.fr"),
+            ("WIF_ALERT_INSTRUCTION_DAYS", "21"),
+        ])
+        .unwrap();
+        assert!(matches!(server.email.smtp, SmtpSetting::Url(_)));
+        assert!(!format!("{server:?}").contains("motdepasse"));
+        assert_eq!(server.alert_rules.instruction_days, 21);
+    }
+
+    #[test]
     fn an_invalid_setting_names_its_variable() {
         let cases = [
             ("WIF_BIND", "localhost"),
@@ -589,6 +616,10 @@ mod tests {
                 "ftp://demarche.numerique.gouv.fr",
             ),
             ("DEMARCHES_SIMPLIFIEES_API_TOKEN", "abc\ndef"),
+            ("WIF_SMTP_URL", "mail.exemple.gouv.fr:587"),
+            ("WIF_ALERTS_SCHEDULE", "tous les matins"),
+            ("WIF_ALERT_CONSTRUCTION_DAYS", "-1"),
+            ("WIF_ALERT_INSTRUCTION_DAYS", "sept"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).unwrap_err();

@@ -42,10 +42,14 @@ pub enum Mailer {
     Off,
     /// Each e-mail is written to the log (the demo's setting).
     Console,
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+    Smtp(Box<SmtpMailer>),
+}
+
+/// The transport to the SMTP server and the sender of every message.
+#[derive(Clone)]
+pub struct SmtpMailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
 }
 
 impl Mailer {
@@ -68,10 +72,10 @@ impl Mailer {
                         .map_err(|e| MailError::Url(e.to_string()))?
                         .timeout(Some(SMTP_TIMEOUT))
                         .build();
-                Mailer::Smtp {
+                Mailer::Smtp(Box::new(SmtpMailer {
                     transport,
                     from: from()?,
-                }
+                }))
             }
         })
     }
@@ -96,7 +100,8 @@ impl Mailer {
                 );
                 Ok(())
             }
-            Mailer::Smtp { transport, from } => {
+            Mailer::Smtp(smtp) => {
+                let SmtpMailer { transport, from } = smtp.as_ref();
                 let to = email
                     .to
                     .parse::<Mailbox>()

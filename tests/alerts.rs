@@ -164,7 +164,9 @@ fn accepted(ds_id: i64, debut: &str, fin: &str, updated: &str, instructeurs: &[&
 /// holds again; taken into account once; resolved when the dossier leaves DS.
 async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     let broken = accepted(11, "2026-01-15", "2025-12-01", "2026-01-01T10:00:00Z", &[]);
-    dossiers::upsert(&t.db, &[broken.clone()]).await.unwrap();
+    dossiers::upsert(&t.db, std::slice::from_ref(&broken))
+        .await
+        .unwrap();
     let first = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
     assert_eq!((first.opened, first.resolved, first.open), (1, 0, 1));
     assert_eq!(codes_of(t, 11).await, ["apt_dates_inverted"]);
@@ -256,6 +258,9 @@ impl SmtpServer {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let mut child = child;
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the SMTP server did not start on port {port}");
     }
 

@@ -58,10 +58,8 @@ pub async fn list(
     let mut per_department: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
     for (c, d, n) in &counts {
-        if wanted_department(d) {
-            if let Ok(c) = c.parse::<AlertCode>() {
-                *per_rule.entry(c).or_default() += n;
-            }
+        if let (true, Ok(c)) = (wanted_department(d), c.parse::<AlertCode>()) {
+            *per_rule.entry(c).or_default() += n;
         }
         if wanted_code(c) {
             *per_department.entry(dept_name(d)).or_default() += n;
@@ -247,6 +245,7 @@ pub async fn acknowledge(
         }
         _ => "/admin/alertes/".to_owned(),
     };
+    let back = back.trim_end_matches(['?', '&']);
     let separator = if back.contains('?') { '&' } else { '?' };
     Ok(Redirect::to(&format!("{back}{separator}pris=1")).into_response())
 }

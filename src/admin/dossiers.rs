@@ -14,7 +14,7 @@ use maud::{Markup, html};
 
 use super::alerts_page::alert_table;
 use super::layout::{
-    PAGE_KEYS, Params, date, datetime, json_block, number, page, pagination, sort_header,
+    PAGE_KEYS, Params, alert, date, datetime, json_block, number, page, pagination, sort_header,
     status_tag, total_line,
 };
 use super::{AppState, PageError, auth};
@@ -359,6 +359,7 @@ pub async fn show(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(ds_id): Path<String>,
+    RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
     let ds_id = ds_id
         .parse::<i64>()
@@ -429,6 +430,7 @@ pub async fn show(
             }
         }
         h2 { "Alertes" }
+        @if raw.as_deref() == Some("pris=1") { (alert("success", "Alerte marquée « prise en compte ».")) }
         @if dossier_alerts.is_empty() {
             p { "Aucune alerte sur ce dossier." }
         } @else {
