@@ -20,6 +20,10 @@ pub const DIGEST_KIND: &str = "alert_digest";
 /// Dossiers decided longer ago than this are not e-mailed about.
 const DECIDED_WITHIN_DAYS: i64 = 30;
 
+/// Openings and resolutions beyond which the table's statistics are refreshed at once (a first
+/// evaluation, a rule's delay changed) rather than by autovacuum, later.
+const MASS_CHANGE: usize = 10_000;
+
 /// Alerts listed one by one in a digest; the others are counted.
 const DIGEST_LINES: usize = 200;
 
@@ -68,6 +72,9 @@ pub async fn evaluate(
     let mut resolved: Vec<i64> = open.into_values().collect();
     resolved.extend(unknown);
     stored::apply(db, &opened, &resolved, now).await?;
+    if opened.len() + resolved.len() > MASS_CHANGE {
+        stored::refresh_statistics(db).await?;
+    }
     evaluation.opened = opened.len();
     evaluation.resolved = resolved.len();
     evaluation.open = still_open + opened.len();

@@ -132,6 +132,12 @@ pub struct FakeDsArgs {
     /// Jeton attendu
     #[arg(long, default_value = "jeton-de-demonstration")]
     pub token: String,
+    /// Adresse où envoyer les webhooks de DS à chaque changement (par exemple http://127.0.0.1:8000/webhooks/ds)
+    #[arg(long, value_name = "URL", requires = "webhook_secret")]
+    pub webhook_url: Option<String>,
+    /// Secret qui signe les webhooks (le même dans WIF_DS_WEBHOOK_SECRETS)
+    #[arg(long, value_name = "SECRET", requires = "webhook_url")]
+    pub webhook_secret: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -102,6 +102,10 @@ pub struct Settings {
     pub alerts_schedule: Option<Schedule>,
     pub alert_rules: AlertRules,
     pub email: EmailSettings,
+    /// `WIF_DS_WEBHOOK_SECRETS`: one or two (during a rotation); none turns the endpoint off.
+    pub webhook_secrets: Vec<Secret>,
+    /// `WIF_DS_WEBHOOK_DEBOUNCE`: the wait after a webhook before the sync it triggers.
+    pub webhook_debounce: std::time::Duration,
     pub log_format: LogFormat,
 }
 
@@ -197,6 +201,8 @@ impl Settings {
                 time_zone,
             },
             email: email_settings(&var)?,
+            webhook_secrets: webhook_secrets(&var)?,
+            webhook_debounce: parse_duration(parsed("WIF_DS_WEBHOOK_DEBOUNCE", "5s"))?,
             log_format,
         })
     }
@@ -231,6 +237,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_ALERTS_SCHEDULE",
     "WIF_ALERT_CONSTRUCTION_DAYS",
     "WIF_ALERT_INSTRUCTION_DAYS",
+    "WIF_DS_WEBHOOK_SECRETS",
+    "WIF_DS_WEBHOOK_DEBOUNCE",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
     "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
     "DEMARCHES_SIMPLIFIEES_API_URL",
@@ -395,6 +403,56 @@ fn ds_token(lookup: &impl Fn(&str) -> Option<String>) -> Result<Option<Secret>, 
 
 fn schedule((variable, value): (&'static str, String)) -> Result<Option<Schedule>, ConfigError> {
     Schedule::parse(&value).map_err(|message| ConfigError { variable, message })
+}
+
+fn webhook_secrets(var: &impl Fn(&str) -> Option<String>) -> Result<Vec<Secret>, ConfigError> {
+    let Some(list) = var("WIF_DS_WEBHOOK_SECRETS") else {
+        return Ok(Vec::new());
+    };
+    let secrets: Vec<Secret> = list
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| Secret(s.to_owned()))
+        .collect();
+    if secrets.len() > 2
+        || secrets
+            .iter()
+            .any(|s| s.0.len() < 16 || s.0.contains(char::is_whitespace))
+    {
+        return Err(ConfigError {
+            variable: "WIF_DS_WEBHOOK_SECRETS",
+            message: "un ou deux secrets (whsec_…) séparés par une virgule, de 16 caractères au moins et sans espace".to_owned(),
+        });
+    }
+    Ok(secrets)
+}
+
+/// `5s`, `500ms`, `2m`, or a number of seconds.
+fn parse_duration(
+    (variable, value): (&'static str, String),
+) -> Result<std::time::Duration, ConfigError> {
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => value.split_at(at),
+        None => (value.as_str(), "s"),
+    };
+    let millis = match unit.trim() {
+        "ms" => Some(1),
+        "s" => Some(1000),
+        "m" | "min" => Some(60_000),
+        _ => None,
+    };
+    match (number.parse::<u64>(), millis) {
+        (Ok(n), Some(millis)) if n * millis <= 3_600_000 => {
+            Ok(std::time::Duration::from_millis(n * millis))
+        }
+        _ => Err(ConfigError {
+            variable,
+            message: format!(
+                "« {value} » n'est pas une durée (exemples : 5s, 500ms, 1m ; une heure au plus)"
+            ),
+        }),
+    }
 }
 
 fn parse_days((variable, value): (&'static str, String)) -> Result<u32, ConfigError> {
@@ -589,6 +647,32 @@ mod tests {
     }
 
     #[test]
+    fn webhooks_are_off_by_default_and_take_two_secrets() {
+        let off = settings(&[]).unwrap();
+        assert!(off.webhook_secrets.is_empty());
+        assert_eq!(off.webhook_debounce, std::time::Duration::from_secs(5));
+        let on = settings(&[
+            (
+                "WIF_DS_WEBHOOK_SECRETS",
+                "whsec_nouveau0123456789, whsec_ancien0123456789",
+            ),
+            ("WIF_DS_WEBHOOK_DEBOUNCE", "500ms"),
+        ])
+        .unwrap();
+        assert_eq!(on.webhook_secrets.len(), 2);
+        assert_eq!(on.webhook_secrets[1].expose(), "whsec_ancien0123456789");
+        assert_eq!(on.webhook_debounce, std::time::Duration::from_millis(500));
+        assert!(!format!("{on:?}").contains("whsec_"));
+        let minutes = settings(&[("WIF_DS_WEBHOOK_DEBOUNCE", "2m")]).unwrap();
+        assert_eq!(
+            minutes.webhook_debounce,
+            std::time::Duration::from_secs(120)
+        );
+        let seconds = settings(&[("WIF_DS_WEBHOOK_DEBOUNCE", "0")]).unwrap();
+        assert_eq!(seconds.webhook_debounce, std::time::Duration::ZERO);
+    }
+
+    #[test]
     fn an_invalid_setting_names_its_variable() {
         let cases = [
             ("WIF_BIND", "localhost"),
@@ -620,6 +704,13 @@ mod tests {
             ("WIF_ALERTS_SCHEDULE", "tous les matins"),
             ("WIF_ALERT_CONSTRUCTION_DAYS", "-1"),
             ("WIF_ALERT_INSTRUCTION_DAYS", "sept"),
+            ("WIF_DS_WEBHOOK_SECRETS", "court"),
+            (
+                "WIF_DS_WEBHOOK_SECRETS",
+                "whsec_aaaaaaaaaaaaaaaa,whsec_bbbbbbbbbbbbbbbb,whsec_cccccccccccccccc",
+            ),
+            ("WIF_DS_WEBHOOK_DEBOUNCE", "bientôt"),
+            ("WIF_DS_WEBHOOK_DEBOUNCE", "5h"),
         ];
         for (variable, value) in cases {
             let error = settings(&[(variable, value)]).unwrap_err();

@@ -21,6 +21,7 @@ pub mod sync;
 pub mod synthetic;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 
 /// Resolves on Ctrl-C or SIGTERM, for a clean stop of the servers.
 pub async fn shutdown_signal() {

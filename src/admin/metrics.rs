@@ -230,6 +230,44 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
             "wif_http_request_duration_seconds_count{{{labels}}} {n}"
         );
     }
+
+    if let Some(webhooks) = &state.webhooks {
+        let activity = &webhooks.activity;
+        family(
+            &mut out,
+            "wif_webhook_events_total",
+            "counter",
+            "DS webhook events received, by type (repeated deliveries included).",
+        );
+        for (event_type, n) in activity.events() {
+            let _ = writeln!(
+                out,
+                "wif_webhook_events_total{{type=\"{}\"}} {n}",
+                label(&event_type)
+            );
+        }
+        family(
+            &mut out,
+            "wif_webhook_rejections_total",
+            "counter",
+            "DS webhook deliveries refused, by reason.",
+        );
+        for (reason, n) in activity.rejections() {
+            let _ = writeln!(
+                out,
+                "wif_webhook_rejections_total{{reason=\"{}\"}} {n}",
+                reason.as_str()
+            );
+        }
+        family(
+            &mut out,
+            "wif_webhook_syncs_total",
+            "counter",
+            "Syncs run after DS webhooks.",
+        );
+        let passes = activity.passes.load(std::sync::atomic::Ordering::Relaxed);
+        let _ = writeln!(out, "wif_webhook_syncs_total {passes}");
+    }
     Ok(out)
 }
 

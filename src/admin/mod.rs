@@ -32,6 +32,7 @@ mod prefecture;
 mod stats;
 mod sync_page;
 mod users;
+mod webhooks;
 
 pub use auth::{PasswordChecks, random_token};
 use layout::{alert, page};
@@ -62,6 +63,8 @@ pub struct AppState {
     pub alert_rules: AlertRules,
     /// Whether `WIF_SMTP_URL` is set: the pages say when e-mails are not sent.
     pub email_on: bool,
+    /// `POST /webhooks/ds`, when `WIF_DS_WEBHOOK_SECRETS` is set.
+    pub webhooks: Option<Arc<crate::webhooks::Receiver>>,
     http: metrics::HttpCounters,
 }
 
@@ -83,6 +86,7 @@ impl AppState {
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
             email_on: settings.email.smtp != SmtpSetting::Off,
+            webhooks: crate::webhooks::Receiver::start(settings).map(Arc::new),
             http: metrics::HttpCounters::default(),
         }
     }
@@ -167,6 +171,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(|| async { Redirect::to("/admin/") }))
         .route("/admin", get(|| async { Redirect::to("/admin/") }))
         .route("/admin/login", get(auth::login_form).post(auth::login))
+        .route("/webhooks/ds", post(webhooks::receive))
         .route("/admin/static/{*path}", get(crate::web::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::readyz))

@@ -14,7 +14,7 @@ use super::layout::{alert, csrf_field, datetime, number, page};
 use super::{AppState, PageError, require_superuser};
 use crate::ds::RetryPolicy;
 use crate::store::sessions::Session;
-use crate::store::sync_runs;
+use crate::store::{sync_runs, webhook_events};
 use crate::sync::{self, SyncError, SyncOptions};
 
 /// How long « Synchroniser maintenant » waits to tell a refused sync from a started one.
@@ -26,6 +26,9 @@ pub async fn show(
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
     let runs = sync_runs::latest(&state.db, 50).await?;
+    let last_event = webhook_events::last(&state.db).await?;
+    let events_per_type =
+        webhook_events::count_by_type(&state.db, Utc::now() - chrono::Duration::hours(24)).await?;
     let answer = raw.as_deref();
     let tz = state.time_zone;
     let body = html! {
@@ -56,6 +59,34 @@ pub async fn show(
                         strong { (datetime(job.schedule.next_after(Utc::now(), tz), tz)) }
                     }
                 }
+            }
+        }
+        h2 { "Webhooks DS" }
+        @match &state.webhooks {
+            None => p { "Webhooks non configurés (WIF_DS_WEBHOOK_SECRETS) : les changements sur DS arrivent par la synchronisation planifiée." },
+            Some(webhooks) => {
+                p {
+                    "Dernier événement reçu : "
+                    @match &last_event {
+                        Some(e) => { strong { (datetime(Some(e.received_at), tz)) } " — " code { (e.event_type) } " (démarche " (e.procedure_id) @if let Some(n) = e.dossier_number { ", dossier " (n) } ")" }
+                        None => "aucun.",
+                    }
+                }
+                p {
+                    "Dernière livraison refusée : "
+                    @match webhooks.activity.last_rejection() {
+                        Some((at, reason)) => { strong { (datetime(Some(at), tz)) } " — " (reason.label()) }
+                        None => "aucune depuis le démarrage.",
+                    }
+                }
+                div.fr-table.wif-table { table {
+                    caption { "Événements reçus sur 24 heures, par type" }
+                    thead { tr { th scope="col" { "Type" } th scope="col" { "Événements" } } }
+                    tbody {
+                        @for (event_type, n) in &events_per_type { tr { td { code { (event_type) } } td { (number(*n)) } } }
+                        @if events_per_type.is_empty() { tr { td colspan="2" { "Aucun événement sur 24 heures." } } }
+                    }
+                } }
             }
         }
         h2 { "Historique" }

@@ -13,10 +13,10 @@ use super::sync::{print_summary, progress_bar};
 use crate::alerts::{self, DigestContext};
 use crate::cli::DemoArgs;
 use crate::config::{DsSettings, EmailSettings, Secret, Settings, SmtpSetting};
-use crate::domain::{ApiVersion, account};
+use crate::domain::{ApiVersion, Status, account};
 use crate::ds::RetryPolicy;
 use crate::export::{Output, stats, validity_check};
-use crate::fake_ds::FakeDs;
+use crate::fake_ds::{FakeDs, WebhookTarget};
 use crate::mail::Mailer;
 use crate::store::Db;
 use crate::store::users::{self, NewUser};
@@ -57,7 +57,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let ds_settings = DsSettings {
         token: Some(Secret::new(token)),
         procedure_ids: vec![PROCEDURE],
-        api_url: ds_url,
+        api_url: ds_url.clone(),
         api_version: ApiVersion::V2,
         rate_limit_per_minute: 100_000,
     };
@@ -86,8 +86,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("Exports : {exported} APT dans {}", media_root.display());
+    let webhook_secret = format!("whsec_{}", crate::admin::random_token());
     let demo_settings = Settings {
+        database_url: Secret::new(database_url.clone()),
         ds: ds_settings.clone(),
+        webhook_secrets: vec![Secret::new(webhook_secret.clone())],
+        webhook_debounce: std::time::Duration::from_secs(1),
         email: EmailSettings {
             smtp: SmtpSetting::Console,
             ..defaults.email.clone()
@@ -134,6 +138,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let admin_url = format!("http://{}/admin/", admin_listener.local_addr()?);
     let public_url = format!("http://{}", public_listener.local_addr()?);
     let example = first_record(&media_root.join(validity_check::FILE_NAME));
+    ds.set_webhook(Some(WebhookTarget {
+        url: format!("http://{}/webhooks/ds", admin_listener.local_addr()?),
+        secret: webhook_secret,
+        retry_delays: WebhookTarget::ds_schedule(),
+    }));
+    let to_accept = ds
+        .dossiers()
+        .into_iter()
+        .find(|d| d.status == Status::Received && d.date_de_naissance.is_some());
 
     println!();
     println!("Administration : {admin_url}");
@@ -147,6 +160,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         println!(
             "  vérification d'une APT : {public_url}/api/v1/apt_validity_check/{ds_id}/{birth}"
+        );
+    }
+    if let Some(d) = to_accept {
+        let birth = d
+            .date_de_naissance
+            .map(|b| b.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        println!(
+            "Temps réel (webhooks DS) : accepter le dossier {} sur le DS simulé,",
+            d.ds_id
+        );
+        println!(
+            "  curl -X POST {ds_url}/control/dossiers/{}/accepter",
+            d.ds_id
+        );
+        println!(
+            "  puis, quelques secondes plus tard : {public_url}/verifier?numero={}&date_de_naissance={birth}",
+            d.ds_id
         );
     }
     println!("Ctrl-C pour arrêter.");

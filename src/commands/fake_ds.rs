@@ -1,7 +1,7 @@
 //! `wif fake-ds`: a simulated DS on 127.0.0.1, for trying the sync without a real token.
 
 use crate::cli::FakeDsArgs;
-use crate::fake_ds::FakeDs;
+use crate::fake_ds::{FakeDs, WebhookTarget};
 
 pub async fn run(args: FakeDsArgs) -> anyhow::Result<()> {
     let address = std::net::SocketAddr::from(([127, 0, 0, 1], args.port));
@@ -20,6 +20,19 @@ pub async fn run(args: FakeDsArgs) -> anyhow::Result<()> {
         args.procedure
     );
     println!("  DEMARCHES_SIMPLIFIEES_API_VERSION=v2   (ou v1 pour l'API REST historique)");
+    if let (Some(url), Some(secret)) = (args.webhook_url, args.webhook_secret) {
+        println!(
+            "Webhooks envoyés à {url} à chaque changement (signés ; WIF_DS_WEBHOOK_SECRETS=<le secret>)."
+        );
+        println!(
+            "Changer un dossier : curl -X POST http://{address}/control/dossiers/<numéro>/accepter (ou refuser, modifier)"
+        );
+        ds.set_webhook(Some(WebhookTarget {
+            url,
+            secret,
+            retry_delays: WebhookTarget::ds_schedule(),
+        }));
+    }
     tokio::select! {
         result = ds.serve(listener) => result?,
         () = crate::shutdown_signal() => {}

@@ -11,6 +11,7 @@ pub mod procedure;
 pub mod status;
 pub mod text;
 pub mod validity;
+pub mod webhook;
 
 pub use dossier::{ApiVersion, Dossier, DossierError, DsId};
 pub use procedure::ProcedureKind;

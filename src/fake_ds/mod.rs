@@ -18,6 +18,10 @@ use crate::synthetic;
 
 pub mod v1;
 pub mod v2;
+mod webhooks;
+
+use webhooks::Change;
+pub use webhooks::WebhookTarget;
 
 /// The messages DS shows on a dossier (sender, date, text): the instructor's when instruction
 /// began, and the applicant's at the time the dossier says they last wrote.
@@ -80,6 +84,9 @@ struct Data {
     faults: Faults,
     requests: u64,
     window: (DateTime<Utc>, u32),
+    webhook: Option<WebhookTarget>,
+    next_sequence: i64,
+    webhook_attempts: u64,
 }
 
 /// The simulator; clones share the same data.
@@ -118,6 +125,9 @@ impl FakeDs {
                 faults: Faults::default(),
                 requests: 0,
                 window: (now, 0),
+                webhook: None,
+                next_sequence: 1,
+                webhook_attempts: 0,
             })),
         }
     }
@@ -163,6 +173,7 @@ impl FakeDs {
                 .take(n)
                 .map(|d| d.dossier.ds_id.get())
                 .collect();
+            let mut changes = Vec::new();
             for id in &ids {
                 let d = Arc::make_mut(&mut s.dossiers.get_mut(id).expect("listed above").dossier);
                 d.status = match d.status {
@@ -173,16 +184,23 @@ impl FakeDs {
                 d.updated_at = Some(now);
                 d.instructeurs
                     .push("nouvel.instructeur@dreets.gouv.fr".into());
+                changes.push(Change {
+                    event_type: webhooks::event_type(d.status),
+                    dossier_number: *id,
+                    at: now,
+                });
             }
-            ids
+            (ids, changes)
         })
+        .notified(self)
     }
 
     /// Adds `n` new dossiers. Returns their numbers.
     pub fn add(&self, n: u64) -> Vec<i64> {
         self.with(|s| {
             let now = s.tick();
-            (0..n)
+            let mut changes = Vec::new();
+            let ids = (0..n)
                 .map(|_| {
                     // Deposited just now: its champs from the data set, its dates from the clock.
                     let mut d = synthetic::dossier(s.seed, s.next_index, s.procedure, now);
@@ -192,6 +210,11 @@ impl FakeDs {
                         (Some(now), Some(now), Some(now));
                     s.next_index += 1;
                     let id = d.ds_id.get();
+                    changes.push(Change {
+                        event_type: "dossier_depose",
+                        dossier_number: id,
+                        at: now,
+                    });
                     s.dossiers.insert(
                         id,
                         SimDossier {
@@ -202,8 +225,10 @@ impl FakeDs {
                     );
                     id
                 })
-                .collect()
+                .collect();
+            (ids, changes)
         })
+        .notified(self)
     }
 
     /// Deletes `n` dossiers on DS, from the last ones (`modify` starts from the first). Returns
@@ -224,8 +249,73 @@ impl FakeDs {
             for id in &ids {
                 s.dossiers.get_mut(id).expect("listed above").deleted_at = Some(now);
             }
-            ids
+            let changes = ids
+                .iter()
+                .map(|id| Change {
+                    event_type: "dossier_supprime",
+                    dossier_number: *id,
+                    at: now,
+                })
+                .collect();
+            (ids, changes)
         })
+        .notified(self)
+    }
+
+    /// Sends DS's webhooks for the changes made from now on to `target` (none: `None`).
+    pub fn set_webhook(&self, target: Option<WebhookTarget>) {
+        self.with(|s| s.webhook = target);
+    }
+
+    /// How many webhook deliveries were attempted, repeated ones included.
+    pub fn webhook_attempts(&self) -> u64 {
+        self.with(|s| s.webhook_attempts)
+    }
+
+    /// Changes dossier `number` (not a draft, not deleted) with `change`, which returns the
+    /// event it amounts to, or `None` to leave it as it is. Returns its new status.
+    pub fn change_one(
+        &self,
+        number: i64,
+        change: impl FnOnce(&mut Dossier, DateTime<Utc>) -> Option<&'static str>,
+    ) -> Option<&'static str> {
+        self.with(|s| {
+            let now = s.tick();
+            let sim = s
+                .dossiers
+                .get_mut(&number)
+                .filter(|d| d.deleted_at.is_none() && d.dossier.status != Status::Draft)?;
+            let mut d = Dossier::clone(&sim.dossier);
+            let event_type = change(&mut d, now)?;
+            d.updated_at = Some(now);
+            let status = d.status.as_str();
+            sim.dossier = Arc::new(d);
+            Some((
+                status,
+                vec![Change {
+                    event_type,
+                    dossier_number: number,
+                    at: now,
+                }],
+            ))
+        })
+        .map(|(status, changes)| (status, changes).notified(self))
+    }
+
+    /// Sends the webhooks of `changes`, if a target is set.
+    fn notify(&self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        let reserved = self.with(|s| {
+            let target = s.webhook.clone()?;
+            let first = s.next_sequence;
+            s.next_sequence += changes.len() as i64;
+            Some((target, s.procedure, first))
+        });
+        if let Some((target, procedure, first)) = reserved {
+            webhooks::deliver(self.clone(), target, procedure, first, changes);
+        }
     }
 
     /// Damages dossier `id`: the v1 API sends it with an unknown state.
@@ -245,6 +335,8 @@ impl FakeDs {
                 self.clone(),
                 faults_and_token,
             ))
+            // The control endpoints are the simulator's own, not DS's: no token, no faults.
+            .merge(webhooks::router())
             .with_state(self.clone())
     }
 
@@ -272,6 +364,18 @@ impl FakeDs {
     /// Every dossier of `procedure` DS lists now, in number order; `None` for another démarche.
     fn listed(&self, procedure: i64) -> Option<Vec<Dossier>> {
         (self.with(|s| s.procedure) == procedure).then(|| self.dossiers())
+    }
+}
+
+/// A change's result and the events it makes, sent once the simulator's lock is released.
+trait Notified<T> {
+    fn notified(self, ds: &FakeDs) -> T;
+}
+
+impl<T> Notified<T> for (T, Vec<Change>) {
+    fn notified(self, ds: &FakeDs) -> T {
+        ds.notify(self.1);
+        self.0
     }
 }
 

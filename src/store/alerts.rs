@@ -114,6 +114,19 @@ pub async fn apply(
     Ok(())
 }
 
+/// After many alerts were opened or resolved at once: the planner's statistics, and on
+/// PostgreSQL the visibility map that lets the counts read their index alone.
+pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
+    let sql = match db.engine() {
+        super::Engine::Sqlite => "ANALYZE alerts",
+        super::Engine::Postgres => "VACUUM (ANALYZE) alerts",
+    };
+    with_db!(db, pool => {
+        sqlx::query(sql).execute(pool).await?;
+    });
+    Ok(())
+}
+
 /// Which alerts a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AlertFilter {

@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod sync_runs;
 pub mod sync_state;
 pub mod users;
+pub mod webhook_events;
 
 /// The `outcome` column of a finished run: a failure when it ended with an error.
 pub(crate) fn outcome(error: Option<&str>) -> &'static str {

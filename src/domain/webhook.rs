@@ -1,0 +1,206 @@
+//! DS webhooks (SPEC 12, DS_API.md « Webhooks »): the signature of a delivery and its events.
+
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::dates::parse_timestamp;
+
+/// The header that carries `sha256=<hex HMAC-SHA256 of the raw body>`.
+pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature-256";
+
+/// One event of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookEvent {
+    /// Increasing per démarche: a repeated delivery repeats its sequences.
+    pub sequence: i64,
+    pub event_type: String,
+    pub dossier_number: Option<i64>,
+    pub at: Option<DateTime<Utc>>,
+}
+
+/// A delivery: up to 100 events of one démarche.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub procedure_id: i64,
+    pub events: Vec<WebhookEvent>,
+}
+
+#[derive(Deserialize)]
+struct RawDelivery {
+    demarche_number: i64,
+    events: Vec<RawEvent>,
+}
+
+#[derive(Deserialize)]
+struct RawEvent {
+    sequence: i64,
+    #[serde(rename = "type")]
+    event_type: String,
+    dossier_number: Option<i64>,
+    timestamp: Option<String>,
+}
+
+impl Delivery {
+    /// Reads DS's body; the error says, in French, what is not of DS's shape.
+    pub fn parse(body: &[u8]) -> Result<Delivery, String> {
+        let raw: RawDelivery =
+            serde_json::from_slice(body).map_err(|e| format!("corps illisible : {e}"))?;
+        if raw.demarche_number <= 0 {
+            return Err("« demarche_number » invalide".into());
+        }
+        let events = raw
+            .events
+            .into_iter()
+            .map(|e| WebhookEvent {
+                sequence: e.sequence,
+                event_type: e.event_type,
+                dossier_number: e.dossier_number,
+                at: e.timestamp.as_deref().and_then(parse_timestamp),
+            })
+            .collect();
+        Ok(Delivery {
+            procedure_id: raw.demarche_number,
+            events,
+        })
+    }
+}
+
+/// What the signature header says of a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signature {
+    Missing,
+    Wrong,
+    /// Made with the secret of this index in the configured list.
+    Valid(usize),
+}
+
+/// Checks `header` against every secret, in constant time for each.
+pub fn check_signature(body: &[u8], header: Option<&str>, secrets: &[&str]) -> Signature {
+    let Some(header) = header.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Signature::Missing;
+    };
+    let Some(expected) = header.strip_prefix("sha256=").and_then(from_hex) else {
+        return Signature::Wrong;
+    };
+    secrets
+        .iter()
+        .position(|secret| mac(secret, body).verify_slice(&expected).is_ok())
+        .map_or(Signature::Wrong, Signature::Valid)
+}
+
+/// The header value DS sends for `body` signed with `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let digest = mac(secret, body).finalize().into_bytes();
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+fn mac(secret: &str, body: &[u8]) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
+    mac.update(body);
+    mac
+}
+
+fn from_hex(text: &str) -> Option<Vec<u8>> {
+    if text.len() != 64 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &[u8] = br#"{"webhook_id":"w1","demarche_number":12345,"events":[{"sequence":981,"type":"dossier_accepte","dossier_number":424242,"timestamp":"2026-03-05T14:12:31+01:00"}]}"#;
+
+    #[test]
+    fn a_signature_made_with_either_secret_is_valid() {
+        let secrets = ["whsec_nouveau", "whsec_ancien"];
+        assert_eq!(
+            check_signature(BODY, Some(&sign("whsec_nouveau", BODY)), &secrets),
+            Signature::Valid(0)
+        );
+        assert_eq!(
+            check_signature(BODY, Some(&sign("whsec_ancien", BODY)), &secrets),
+            Signature::Valid(1)
+        );
+        assert_eq!(
+            check_signature(BODY, Some(&sign("whsec_autre", BODY)), &secrets),
+            Signature::Wrong
+        );
+    }
+
+    #[test]
+    fn a_missing_malformed_or_altered_signature_is_refused() {
+        let secrets = ["whsec_nouveau"];
+        let good = sign("whsec_nouveau", BODY);
+        assert_eq!(check_signature(BODY, None, &secrets), Signature::Missing);
+        assert_eq!(
+            check_signature(BODY, Some("  "), &secrets),
+            Signature::Missing
+        );
+        assert_eq!(
+            check_signature(BODY, Some(&good[7..]), &secrets),
+            Signature::Wrong
+        );
+        assert_eq!(
+            check_signature(BODY, Some("sha256=zz"), &secrets),
+            Signature::Wrong
+        );
+        assert_eq!(
+            check_signature(
+                BODY,
+                Some(&good.to_uppercase().replace("SHA256", "sha256")),
+                &secrets
+            ),
+            Signature::Valid(0)
+        );
+        let mut altered = BODY.to_vec();
+        altered[30] ^= 1;
+        assert_eq!(
+            check_signature(&altered, Some(&good), &secrets),
+            Signature::Wrong
+        );
+        assert_eq!(check_signature(BODY, Some(&good), &[]), Signature::Wrong);
+    }
+
+    #[test]
+    fn reads_ds_deliveries_and_refuses_other_shapes() {
+        let delivery = Delivery::parse(BODY).unwrap();
+        assert_eq!(delivery.procedure_id, 12345);
+        assert_eq!(
+            delivery.events,
+            [WebhookEvent {
+                sequence: 981,
+                event_type: "dossier_accepte".into(),
+                dossier_number: Some(424242),
+                at: parse_timestamp("2026-03-05T13:12:31Z"),
+            }]
+        );
+        for bad in [
+            &b"pas du json"[..],
+            b"{}",
+            br#"{"demarche_number":1}"#,
+            br#"{"demarche_number":"x","events":[]}"#,
+            br#"{"demarche_number":0,"events":[]}"#,
+        ] {
+            assert!(
+                Delivery::parse(bad).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        // An event type we do not know is read like any other; the receiver ignores it.
+        let unknown = br#"{"demarche_number":7,"events":[{"sequence":1,"type":"dossier_envole"}]}"#;
+        assert_eq!(
+            Delivery::parse(unknown).unwrap().events[0].event_type,
+            "dossier_envole"
+        );
+    }
+}
