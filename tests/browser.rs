@@ -1,7 +1,7 @@
 //! The admin in a real headless Chromium, driven over the W3C WebDriver protocol: sign in, the
 //! dossiers list with its filters, search and date drill-down, a dossier, Suivi Préfecture, sign
-//! out; the alerts and the e-mails. Screenshots of each step land in `target/screenshots/` for a
-//! person to look at.
+//! out; the alerts and the e-mails; the Synchronisation page receiving DS webhooks. Screenshots
+//! of each step land in `target/screenshots/` for a person to look at.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`); without them the test is skipped, unless `WIF_REQUIRE_BROWSER` or `CI` is
@@ -1138,3 +1138,148 @@ async fn public_pages_in_a_browser() {
     browser.assert_accessible("06-statistics").await;
     browser.screenshot("06-statistics").await;
 }
+
+/// The secret DS signs its deliveries with, in `sync_page_with_webhooks`.
+const WEBHOOK_SECRET: &str = "whsec_secret-du-moment-0123456789";
+
+/// A DS delivery of one event of démarche 4242, as DS sends it.
+fn webhook_delivery(sequence: i64, event_type: &str, dossier_number: i64) -> String {
+    json!({"webhook_id": "w1", "demarche_number": 4242, "events": [{
+        "sequence": sequence, "type": event_type, "dossier_number": dossier_number,
+        "timestamp": "2026-03-05T14:12:31+01:00"}]})
+    .to_string()
+}
+
+/// Sends `body` to `POST /webhooks/ds` with this signature header; returns the answer's status.
+async fn send_webhook(base: &str, body: &str, signature: &str) -> reqwest::StatusCode {
+    // The crate's builder installs the TLS crypto provider `reqwest::Client::new` would need.
+    wif::ds::http_client()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap()
+        .post(format!("{base}/webhooks/ds"))
+        .header("Content-Type", "application/json")
+        .header(wif::domain::webhook::SIGNATURE_HEADER, signature)
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// The Synchronisation page of an admin receiving DS webhooks, in a browser: the last event
+/// received, the last delivery refused and the events of 24 hours per type (a repeated delivery
+/// counted once); without a WCAG 2.1 A/AA violation under axe-core.
+async fn sync_page_with_webhooks(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    common::create_user(t, "marie", true).await;
+    let vars = [
+        ("WIF_DS_WEBHOOK_SECRETS", WEBHOOK_SECRET),
+        ("DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT", "4242"),
+    ];
+    let base = common::start_admin_configured(t, &vars, |_| {}).await;
+    let sync_url = format!("{base}/admin/sync/");
+
+    // A delivery signed with another secret is refused; two valid ones are recorded, the second
+    // (the last event) twice, as DS repeats a delivery it got no answer for.
+    let before = chrono::Utc::now();
+    let modified = webhook_delivery(1, "dossier_modifie", 100002);
+    let accepted = webhook_delivery(2, "dossier_accepte", 100001);
+    let forged =
+        wif::domain::webhook::sign("whsec_un-autre-secret-0123456789", accepted.as_bytes());
+    assert_eq!(
+        send_webhook(&base, &accepted, &forged).await,
+        reqwest::StatusCode::UNAUTHORIZED
+    );
+    for body in [&modified, &accepted, &accepted] {
+        let signature = wif::domain::webhook::sign(WEBHOOK_SECRET, body.as_bytes());
+        assert_eq!(
+            send_webhook(&base, body, &signature).await,
+            reqwest::StatusCode::OK,
+            "{body}"
+        );
+    }
+    let after = chrono::Utc::now();
+    // The minutes the page may show for a delivery, in the service's time zone.
+    let minutes: BTreeSet<String> = [before, after]
+        .iter()
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Europe::Paris)
+                .format("%d/%m/%Y %H:%M")
+                .to_string()
+        })
+        .collect();
+
+    // Signed in through the login page, which sends back to the Synchronisation page.
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(&format!("{engine}-sync")).await;
+    browser.goto(&sync_url).await;
+    browser
+        .wait_for_url("the login page", |u| {
+            u.starts_with(&format!("{base}/admin/login?next="))
+        })
+        .await;
+    let username = browser.find("#username").await;
+    browser.send_keys(&username, "marie").await;
+    let password = browser.find("#password").await;
+    browser.send_keys(&password, common::ADMIN_PASSWORD).await;
+    browser
+        .click(&browser.find("main form button[type=submit]").await)
+        .await;
+    browser
+        .wait_for_url("the Synchronisation page", |u| u == sync_url)
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Synchronisation"
+    );
+    let header = browser.text(&browser.find("header").await).await;
+    assert!(header.contains("marie (administrateur)"), "{header}");
+
+    // The webhooks section: configured, with its last event, its refusal and its counts.
+    let headings = browser.texts("main h2").await;
+    assert!(headings.iter().any(|h| h == "Webhooks DS"), "{headings:?}");
+    let paragraphs = browser.texts("main p").await;
+    assert!(
+        !paragraphs
+            .iter()
+            .any(|p| p.starts_with("Webhooks non configurés")),
+        "{paragraphs:#?}"
+    );
+    let shown = |label: &str, rest: &str| {
+        minutes
+            .iter()
+            .map(|m| format!("{label} : {m} — {rest}"))
+            .collect::<Vec<_>>()
+    };
+    let last_event = shown(
+        "Dernier événement reçu",
+        "dossier_accepte (démarche 4242, dossier 100001)",
+    );
+    assert!(
+        paragraphs.iter().any(|p| last_event.contains(p)),
+        "{last_event:?} in {paragraphs:#?}"
+    );
+    let refused = shown("Dernière livraison refusée", "signature invalide");
+    assert!(
+        paragraphs.iter().any(|p| refused.contains(p)),
+        "{refused:?} in {paragraphs:#?}"
+    );
+    let per_type = browser
+        .execute(
+            "const table = [...document.querySelectorAll('main table')].find(t => t.caption \
+             && t.caption.textContent.trim() === 'Événements reçus sur 24 heures, par type');\n\
+             return table ? [...table.tBodies[0].rows].map(r => [...r.cells].map(c => c.innerText.trim())) : null;",
+        )
+        .await;
+    assert_eq!(
+        per_type,
+        json!([["dossier_accepte", "1"], ["dossier_modifie", "1"]])
+    );
+    browser.assert_accessible("01-webhooks").await;
+    browser.screenshot("01-webhooks").await;
+}
+
+both_engines!(sync_page_with_webhooks);

@@ -19,6 +19,7 @@ use super::{AppState, PageError, auth, require_superuser};
 use crate::domain::alerts::AlertCode;
 use crate::store::access_log::Action;
 use crate::store::alerts::{self, AlertFilter, AlertRow};
+use crate::store::dossier_lists::Counts;
 use crate::store::emails;
 use crate::store::sessions::Session;
 
@@ -47,8 +48,9 @@ pub async fn list(
         .filter(|p| *p >= 1)
         .unwrap_or(1);
 
-    let counts = alerts::counts(&state.db, resolved).await?;
-    let other_tab = alerts::counts(&state.db, !resolved).await?;
+    let counts = alert_counts(&state, resolved).await?;
+    let other_tab = alert_counts(&state, !resolved).await?;
+    let (counts, other_tab) = (counts.cells(), other_tab.cells());
     let sum = |rows: &[(String, Option<String>, i64)]| rows.iter().map(|(_, _, n)| n).sum::<i64>();
     let dept_name = |d: &Option<String>| d.clone().unwrap_or_else(|| NO_DEPARTMENT.to_owned());
     let wanted_department =
@@ -57,7 +59,7 @@ pub async fn list(
     let mut per_rule: BTreeMap<AlertCode, i64> = BTreeMap::new();
     let mut per_department: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
-    for (c, d, n) in &counts {
+    for (c, d, n) in counts {
         if let (true, Ok(c)) = (wanted_department(d), c.parse::<AlertCode>()) {
             *per_rule.entry(c).or_default() += n;
         }
@@ -86,8 +88,8 @@ pub async fn list(
         _ => alerts::list(&state.db, &filter, (page_number - 1) * PER_PAGE, PER_PAGE).await?,
     };
     let (open_total, resolved_total) = match resolved {
-        false => (sum(&counts), sum(&other_tab)),
-        true => (sum(&other_tab), sum(&counts)),
+        false => (sum(counts), sum(other_tab)),
+        true => (sum(other_tab), sum(counts)),
     };
     let tab = |label: &str, etat: Option<&str>, n: i64, current: bool| {
         html! {
@@ -151,6 +153,17 @@ pub async fn list(
         (pagination(total, PER_PAGE, page_number, &params, None))
     };
     Ok(page("Alertes", Some(&session), "/admin/alertes/", body))
+}
+
+/// How many alerts, open or resolved, per rule and département: kept a minute, like the
+/// dossiers list's counts (a count may lag an evaluation by that much; the rows never do).
+pub async fn alert_counts(state: &Arc<AppState>, resolved: bool) -> Result<Arc<Counts>, PageError> {
+    let db = state.db.clone();
+    let compute = async move { Ok(Counts::from_cells(alerts::counts(&db, resolved).await?)) };
+    Ok(state
+        .counts
+        .get(format!("alerts|{resolved}"), compute)
+        .await?)
 }
 
 /// The alerts `rows` in a table: dossier, rule, département, dates, « prise en compte ».

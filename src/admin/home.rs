@@ -6,22 +6,39 @@ use axum::Extension;
 use axum::extract::State;
 use maud::{Markup, html};
 
+use super::alerts_page::alert_counts;
 use super::layout::{datetime, number, page};
 use super::{AppState, PageError};
 use crate::domain::Status;
 use crate::domain::alerts::AlertCode;
+use crate::store::dossier_lists::Counts;
 use crate::store::sessions::Session;
-use crate::store::{alerts, dossier_lists, sync_runs};
+use crate::store::{dossier_lists, sync_runs};
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
 ) -> Result<Markup, PageError> {
-    let counts = dossier_lists::counts_by_status(&state.db).await?;
+    let db = state.db.clone();
+    let by_status = async move {
+        let counts = dossier_lists::counts_by_status(&db).await?;
+        Ok(Counts::from_cells(
+            counts.into_iter().map(|(s, n)| (s, None, n)).collect(),
+        ))
+    };
+    let counts = state
+        .counts
+        .get("home|statuses".to_owned(), by_status)
+        .await?;
+    let counts: Vec<(String, i64)> = counts
+        .cells()
+        .iter()
+        .map(|(s, _, n)| (s.clone(), *n))
+        .collect();
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
     let runs = sync_runs::latest(&state.db, 5).await?;
     let mut open_alerts: std::collections::BTreeMap<AlertCode, i64> = Default::default();
-    for (code, _, n) in alerts::counts(&state.db, false).await? {
+    for (code, _, n) in alert_counts(&state, false).await?.cells() {
         if let Ok(code) = code.parse::<AlertCode>() {
             *open_alerts.entry(code).or_default() += n;
         }

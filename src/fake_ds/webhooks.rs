@@ -76,7 +76,10 @@ pub(super) fn deliver(
         })
         .collect();
     tokio::spawn(async move {
-        let client = reqwest::Client::new();
+        let client = match crate::ds::http_client().build() {
+            Ok(client) => client,
+            Err(error) => return tracing::error!(%error, "webhooks simulés impossibles"),
+        };
         for batch in events.chunks(100) {
             let body = json!({
                 "webhook_id": format!("webhook-{procedure}"),

@@ -343,6 +343,15 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Counts of any (key, department) cells, such as the alerts' per rule and département.
+    pub fn from_cells(cells: Vec<(String, Option<String>, i64)>) -> Counts {
+        Counts { cells }
+    }
+
+    pub fn cells(&self) -> &[(String, Option<String>, i64)] {
+        &self.cells
+    }
+
     /// The dossiers matching `status` and `department` (any when `None`).
     pub fn total(&self, status: Option<Status>, department: Option<&str>) -> i64 {
         self.cells
