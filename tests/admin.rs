@@ -1093,7 +1093,54 @@ async fn metrics_and_readiness(t: &TestDb) {
     assert_eq!(agent.get("/healthz").await.status, StatusCode::OK);
 }
 
+/// Habits from the Python back office: a section's address without its final slash redirects
+/// to it; with `WIF_DEBUG=True` only, an internal error's page gives its cause.
+async fn django_habits_slash_and_debug_errors(t: &TestDb) {
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let slash = agent.get("/admin/dossiers?statut=closed&q=nguy").await;
+    assert_eq!(slash.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(slash.location(), "/admin/dossiers/?statut=closed&q=nguy");
+    assert_eq!(
+        agent.get("/admin/alertes").await.location(),
+        "/admin/alertes/"
+    );
+    assert_eq!(
+        agent.get("/admin/nulle-part").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    for debug in [true, false] {
+        let db = wif::store::Db::connect(&t.url).await.unwrap();
+        let debug_text = debug.to_string();
+        let base = common::start_admin_configured(t, &[("WIF_DEBUG", &debug_text)], |state| {
+            state.db = db.clone();
+        })
+        .await;
+        let mut agent = Agent::new(&base);
+        agent.sign_in("marie", ADMIN_PASSWORD).await;
+        db.close().await;
+        let failed = agent.get("/admin/dossiers/").await;
+        assert_eq!(failed.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(failed.body.contains("Erreur interne"), "{}", failed.body);
+        assert_eq!(
+            failed.body.contains("Détail (WIF_DEBUG=True)"),
+            debug,
+            "{}",
+            failed.body
+        );
+        assert_eq!(
+            failed.body.contains("base de données"),
+            debug,
+            "{}",
+            failed.body
+        );
+    }
+}
+
 both_engines!(
+    django_habits_slash_and_debug_errors,
     every_page_requires_a_session,
     sessions_are_renewed_at_sign_in_and_ended_at_sign_out,
     posts_need_a_csrf_token_from_this_site,

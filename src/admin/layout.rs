@@ -22,6 +22,11 @@ const SECTIONS: [(&str, &str, bool); 9] = [
     ("/admin/emails/", "E-mails", true),
 ];
 
+/// Whether `path` is the address of a section of the navigation.
+pub fn is_section(path: &str) -> bool {
+    SECTIONS.iter().any(|(href, _, _)| *href == path)
+}
+
 /// A whole page: `current` is the navigation entry to highlight.
 pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup) -> Markup {
     let frame = Frame {

@@ -46,6 +46,8 @@ pub struct AppState {
     pub secret: Secret,
     /// `Secure` on cookies: off only with `WIF_DEBUG`, for plain HTTP on a workstation.
     pub secure_cookies: bool,
+    /// `WIF_DEBUG`: internal errors show their cause.
+    pub debug: bool,
     pub trusted_proxies: TrustedProxies,
     /// `WIF_ALLOWED_ORIGINS`: where a POST may come from besides the request's `Host`.
     pub allowed_origins: Vec<String>,
@@ -74,6 +76,7 @@ impl AppState {
             db,
             secret,
             secure_cookies: !settings.debug,
+            debug: settings.debug,
             trusted_proxies: settings.trusted_proxies.clone(),
             allowed_origins: settings.allowed_origins.clone(),
             limits: ServerLimits::default(),
@@ -122,15 +125,65 @@ impl IntoResponse for PageError {
             ),
             PageError::Internal(error) => {
                 tracing::error!(%error, "erreur interne de l'administration");
-                (
+                let mut response = error_page(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Erreur interne",
                     "Une erreur est survenue ; elle a été consignée dans le journal. Réessayez dans un instant.",
-                )
+                    None,
+                );
+                response.extensions_mut().insert(ErrorDetail(error));
+                return response;
             }
         };
-        let body = html! { (alert("error", message)) p { a.fr-link href="/admin/" { "Retour à l'accueil" } } };
-        (status, page(title, None, "", body)).into_response()
+        error_page(status, title, message, None)
+    }
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str, detail: Option<&str>) -> Response {
+    let body = html! {
+        (alert("error", message))
+        @if let Some(detail) = detail {
+            h2 { "Détail (WIF_DEBUG=True)" }
+            pre.wif-json { code { (detail) } }
+        }
+        p { a.fr-link href="/admin/" { "Retour à l'accueil" } }
+    };
+    (status, page(title, None, "", body)).into_response()
+}
+
+/// The cause of an internal error, kept with its response for `show_error_details`.
+#[derive(Clone)]
+struct ErrorDetail(String);
+
+/// With `WIF_DEBUG=True` only, an internal error's page shows its cause (SPEC 3: detailed
+/// errors); otherwise the cause goes to the log alone.
+async fn show_error_details(
+    axum::extract::State(debug): axum::extract::State<bool>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    match (debug, response.extensions().get::<ErrorDetail>()) {
+        (true, Some(ErrorDetail(detail))) => error_page(
+            response.status(),
+            "Erreur interne",
+            "Une erreur est survenue ; elle a été consignée dans le journal.",
+            Some(&detail.clone()),
+        ),
+        _ => response,
+    }
+}
+
+/// Django's `APPEND_SLASH`: a section's address typed without its final slash
+/// (`/admin/dossiers`) goes to the section, with its query string.
+async fn append_slash(uri: axum::http::Uri) -> Response {
+    let with_slash = format!("{}/", uri.path());
+    match layout::is_section(&with_slash) {
+        true => {
+            let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+            Redirect::permanent(&format!("{with_slash}{query}")).into_response()
+        }
+        false => PageError::NotFound.into_response(),
     }
 }
 
@@ -162,7 +215,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/access-log/", get(users::access_log))
         .route("/admin/logout", post(auth::logout))
         // Any other address of the admin, without a session, goes to the login page too.
-        .route("/admin/{*rest}", get(|| async { PageError::NotFound }))
+        .route("/admin/{*rest}", get(append_slash))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_session,
@@ -178,6 +231,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .merge(private)
         // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
         .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })
+        .layer(middleware::from_fn_with_state(
+            state.debug,
+            show_error_details,
+        ))
         .layer(middleware::from_fn(crate::http::page_security_headers))
         .layer(middleware::from_fn_with_state(
             state.secure_cookies,
