@@ -433,4 +433,10 @@ async fn dev_generate_adds_deterministic_dossiers_once(t: &TestDb) {
     assert_eq!(stored.dossier.nom, expected.nom);
     assert_eq!(stored.dossier.prenom, expected.prenom);
     assert_eq!(stored.dossier.nationalite, expected.nationalite);
+    // Stored as a sync stores it: DS's whole document, read back into the same dossier.
+    let raw = &stored.dossier.raw;
+    assert!(raw.to_string().len() > 3000, "{raw}");
+    let read = wif::domain::Dossier::from_v1(1, raw.clone()).unwrap();
+    assert_eq!(read.champs, stored.dossier.champs);
+    assert_eq!(read.date_de_fin_apt, stored.dossier.date_de_fin_apt);
 }
