@@ -586,3 +586,24 @@ async fn a_killed_sync_is_closed_as_interrupted_by_the_next_one() {
     assert!(closed.created > 0 && closed.finished_at.is_some());
     assert_same_as_ds(&t, &ds, ApiVersion::V2).await;
 }
+
+/// `DEMARCHES_SIMPLIFIEES_RATE_LIMIT` as the simulator sees it: with 2 requests a minute, a v2
+/// sync's third request (a page, then the two lists of deleted dossiers) comes a minute after
+/// the first, and the sync still succeeds. The client's limit only: one engine is enough.
+#[tokio::test]
+async fn the_client_keeps_under_its_rate_limit() {
+    let t = TestDb::sqlite(true).await;
+    let (ds, settings) = start(10, ApiVersion::V2).await;
+    let settings = DsSettings {
+        rate_limit_per_minute: 2,
+        ..settings
+    };
+    let report = sync_with(&t, &settings, true).await.unwrap();
+    assert_eq!(report.total().requests, 3);
+    let times = ds.request_times();
+    assert_eq!(times.len(), 3);
+    let first_two = times[1] - times[0];
+    let third = times[2] - times[0];
+    assert!(first_two < Duration::from_secs(5), "{first_two:?}");
+    assert!(third >= Duration::from_secs(59), "{third:?}");
+}

@@ -84,6 +84,8 @@ struct Data {
     faults: Faults,
     requests: u64,
     window: (DateTime<Utc>, u32),
+    /// When each request arrived, to check the client's pace.
+    request_times: Vec<std::time::Instant>,
     webhook: Option<WebhookTarget>,
     next_sequence: i64,
     webhook_attempts: u64,
@@ -125,6 +127,7 @@ impl FakeDs {
                 faults: Faults::default(),
                 requests: 0,
                 window: (now, 0),
+                request_times: Vec::new(),
                 webhook: None,
                 next_sequence: 1,
                 webhook_attempts: 0,
@@ -148,6 +151,11 @@ impl FakeDs {
     /// How many requests the server has answered, faults included.
     pub fn requests(&self) -> u64 {
         self.with(|s| s.requests)
+    }
+
+    /// When each request arrived, in order.
+    pub fn request_times(&self) -> Vec<std::time::Instant> {
+        self.with(|s| s.request_times.clone())
     }
 
     /// The dossiers DS shows now (not deleted).
@@ -405,6 +413,7 @@ async fn faults_and_token(State(ds): State<FakeDs>, request: Request, next: Next
     };
     let (n, faults, limited) = ds.with(|s| {
         s.requests += 1;
+        s.request_times.push(std::time::Instant::now());
         let now = Utc::now();
         let window = Span::from_std(s.faults.rate_window).unwrap_or(Span::minutes(1));
         if now >= s.window.0 + window {

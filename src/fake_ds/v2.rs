@@ -232,7 +232,7 @@ impl Demarche {
         });
         let end_cursor = page.last().map(|d| encode_cursor(key(&d.source)));
         Ok(DossierConnection {
-            nodes: page,
+            nodes: Some(page.into_iter().map(Some).collect()),
             page_info: PageInfo::new(end_cursor, has_next_page),
         })
     }
@@ -292,7 +292,7 @@ fn deleted(
     });
     let end_cursor = page.last().map(|(key, _)| encode_cursor(*key));
     Ok(DeletedDossierConnection {
-        nodes: page.into_iter().map(|(_, d)| d).collect(),
+        nodes: Some(page.into_iter().map(|(_, d)| Some(d)).collect()),
         page_info: PageInfo::new(end_cursor, has_next_page),
     })
 }
@@ -344,15 +344,17 @@ impl PageInfo {
     }
 }
 
+/// DS declares its nodes and their list nullable (`[Dossier]`); the simulator never sends a
+/// null one.
 #[derive(SimpleObject)]
 pub struct DossierConnection {
-    nodes: Vec<GqlDossier>,
+    nodes: Option<Vec<Option<GqlDossier>>>,
     page_info: PageInfo,
 }
 
 #[derive(SimpleObject)]
 pub struct DeletedDossierConnection {
-    nodes: Vec<DeletedDossier>,
+    nodes: Option<Vec<Option<DeletedDossier>>>,
     page_info: PageInfo,
 }
 
