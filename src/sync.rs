@@ -284,11 +284,17 @@ async fn sync_v1(
     progress.set_message(format!("démarche {procedure} : dossiers"));
 
     for chunk in to_fetch.chunks(BATCH) {
-        let fetched: Vec<(i64, Result<Option<serde_json::Value>, DsError>)> = stream::iter(chunk)
+        // The requests are made before they are streamed: a closure that borrows the client
+        // inside the stream would make the sync's future not `Send` (rust-lang/rust#102211).
+        let requests: Vec<_> = chunk
+            .iter()
             .map(|&id| async move { (id, v1::dossier(client, procedure, id).await) })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+            .collect();
+        let fetched: Vec<(i64, Result<Option<serde_json::Value>, DsError>)> =
+            stream::iter(requests)
+                .buffer_unordered(CONCURRENCY)
+                .collect()
+                .await;
         let mut documents = Vec::with_capacity(fetched.len());
         for (_, result) in fetched {
             // A dossier removed between the list and its detail is simply not stored.
@@ -435,3 +441,21 @@ fn log_progress(progress: &ProgressBar, procedure: i64, added: u64) {
         tracing::info!(procedure, done, total, "dossiers lus");
     }
 }
+
+/// The sync's future is `Send`, checked here at compile time: `serve`'s scheduler, « Synchroniser
+/// maintenant » and the webhooks run it with `tokio::spawn` on the one runtime and pool.
+const _: () = {
+    fn assert_send<T: Send>(_: &T) {}
+    #[allow(dead_code)]
+    fn sync_is_send(db: &Db, settings: &DsSettings, options: &SyncOptions, progress: &ProgressBar) {
+        let stop = std::future::pending::<()>();
+        assert_send(&run(
+            db,
+            settings,
+            RetryPolicy::default(),
+            options,
+            progress,
+            stop,
+        ));
+    }
+};

@@ -130,12 +130,12 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver whose passes run on a syncer of its own (see `start_syncer`); `None` when
     /// `WIF_DS_WEBHOOK_SECRETS` is unset.
-    pub fn start(settings: &Settings) -> Option<Receiver> {
+    pub fn start(db: &Db, settings: &Settings) -> Option<Receiver> {
         if settings.webhook_secrets.is_empty() {
             return None;
         }
         let activity = std::sync::Arc::new(Activity::default());
-        let passes = start_syncer(settings.clone(), activity.clone());
+        let passes = start_syncer(db.clone(), settings.clone(), activity.clone());
         Some(Receiver {
             secrets: settings.webhook_secrets.clone(),
             procedure_ids: settings.ds.procedure_ids.clone(),
@@ -216,30 +216,14 @@ impl Receiver {
     }
 }
 
-/// Starts the syncer on a thread and a runtime of its own, with its own connections (a sync's
-/// future cannot be proven `Send`, see `commands::serve`). Returns where to ask for a pass.
+/// Starts the syncer on the server's runtime and pool. Returns where to ask for a pass.
 fn start_syncer(
+    db: Db,
     settings: Settings,
     activity: std::sync::Arc<Activity>,
 ) -> mpsc::UnboundedSender<i64> {
     let (sender, receiver) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => {
-                return tracing::error!(%error, "synchronisations par webhook impossibles");
-            }
-        };
-        runtime.block_on(async move {
-            match Db::connect(settings.database_url.expose()).await {
-                Ok(db) => run_syncer(&db, &settings, &activity, receiver).await,
-                Err(error) => tracing::error!(%error, "synchronisations par webhook impossibles"),
-            }
-        });
-    });
+    tokio::spawn(async move { run_syncer(&db, &settings, &activity, receiver).await });
     sender
 }
 

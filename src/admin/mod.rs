@@ -73,6 +73,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(db: Db, settings: &Settings, secret: Secret) -> AppState {
         AppState {
+            webhooks: crate::webhooks::Receiver::start(&db, settings).map(Arc::new),
             db,
             secret,
             secure_cookies: !settings.debug,
@@ -89,7 +90,6 @@ impl AppState {
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
             email_on: settings.email.smtp != SmtpSetting::Off,
-            webhooks: crate::webhooks::Receiver::start(settings).map(Arc::new),
             http: metrics::HttpCounters::default(),
         }
     }

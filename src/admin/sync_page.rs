@@ -143,12 +143,9 @@ pub async fn start(
         user_id = session.user.id,
         "synchronisation demandée depuis l'administration"
     );
-    // On a thread of its own: the sync's future borrows across awaits in a way `tokio::spawn`
-    // cannot prove `Send` for (rust-lang/rust#102211); `block_on` needs no `Send`.
-    let runtime = tokio::runtime::Handle::current();
     let (ended, end) = tokio::sync::oneshot::channel();
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
+    tokio::spawn(async move {
+        {
             let options = SyncOptions::default();
             let hidden = ProgressBar::hidden();
             let stop = std::future::pending();
@@ -162,7 +159,7 @@ pub async fn start(
                 Err(error) => tracing::warn!(%error, "synchronisation échouée"),
             }
             let _ = ended.send(outcome.map(|_| ()));
-        })
+        }
     });
     // A refusal (the lock is taken) or a configuration error comes within milliseconds; a sync
     // still going after this wait has started.

@@ -14,7 +14,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let (listeners, state) = crate::admin::prepare(&settings, db.clone(), jobs.clone()).await?;
     if !jobs.is_empty() {
-        start_scheduler(settings.clone(), jobs);
+        start_scheduler(db.clone(), settings.clone(), jobs);
     }
     println!("Administration : http://{}/admin/", settings.bind);
     if let Some(listener) = listeners.metrics {
@@ -32,23 +32,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     result
 }
 
-/// The jobs on a thread and a runtime of their own, with their own connections: a sync's future
-/// cannot be proven `Send` for `tokio::spawn` (rust-lang/rust#102211), and the thread simply
-/// ends with the process.
-fn start_scheduler(settings: Settings, jobs: Vec<Job>) {
-    std::thread::spawn(move || {
-        let runtime = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(runtime) => runtime,
-            Err(error) => return tracing::error!(%error, "tâches planifiées non lancées"),
-        };
-        runtime.block_on(async {
-            match Db::connect(settings.database_url.expose()).await {
-                Ok(db) => scheduler::run(db, settings, jobs).await,
-                Err(error) => tracing::error!(%error, "tâches planifiées non lancées"),
-            }
-        });
-    });
+/// The jobs, on the server's runtime and database pool.
+fn start_scheduler(db: Db, settings: Settings, jobs: Vec<Job>) {
+    tokio::spawn(async move { scheduler::run(db, settings, jobs).await });
 }
