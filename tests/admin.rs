@@ -1139,7 +1139,39 @@ async fn django_habits_slash_and_debug_errors(t: &TestDb) {
     }
 }
 
+/// A dossier's page tells when it was first copied and what later syncs changed.
+async fn a_dossiers_page_shows_its_sync_history(t: &TestDb) {
+    create_user(t, "marie", false).await;
+    let mut d = common::dossier(77, Status::Received);
+    d.updated_at = Some(common::at("2026-01-01T10:00:00Z"));
+    wif::store::dossiers::upsert(&t.db, std::slice::from_ref(&d))
+        .await
+        .unwrap();
+    d.status = Status::Closed;
+    d.updated_at = Some(common::at("2026-01-02T10:00:00Z"));
+    wif::store::dossiers::upsert(&t.db, &[d]).await.unwrap();
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let page = agent.get("/admin/dossiers/77").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Historique de synchronisation"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Statut : En instruction → Accepté"),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("inconnu (avant l&#39;historique)")
+            && !page.body.contains("inconnu (avant l'historique)")
+    );
+}
+
 both_engines!(
+    a_dossiers_page_shows_its_sync_history,
     django_habits_slash_and_debug_errors,
     every_page_requires_a_session,
     sessions_are_renewed_at_sign_in_and_ended_at_sign_out,

@@ -37,7 +37,89 @@ both_engines!(
     a_dossier_without_update_time_is_written_once,
     dossiers_gone_from_ds_are_marked_not_deleted,
     usernames_are_unique,
+    a_dossiers_history_keeps_what_syncs_changed,
 );
+
+/// The first copy's time, then each change of status, APT dates or presence on DS, the most
+/// recent first; a rewrite that changes none of them adds nothing; 20 changes at most.
+async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
+    let mut d = v1();
+    d.status = Status::Received;
+    let (debut, fin) = (d.date_de_debut_apt, d.date_de_fin_apt);
+    d.date_de_debut_apt = None;
+    d.date_de_fin_apt = None;
+    let first = Utc::now();
+    dossiers::upsert(&t.db, std::slice::from_ref(&d))
+        .await
+        .unwrap();
+    let id = d.ds_id;
+    let copied = stored(t, id.get())
+        .await
+        .first_synced_at
+        .expect("first copy recorded");
+    assert!(copied >= first - Duration::seconds(1));
+    assert_eq!(dossiers::history(&t.db, id).await.unwrap(), []);
+
+    let newer = |d: &mut Dossier| d.updated_at = d.updated_at.map(|u| u + Duration::hours(1));
+    newer(&mut d);
+    d.siret = Some("11111111111111".into());
+    dossiers::upsert(&t.db, std::slice::from_ref(&d))
+        .await
+        .unwrap();
+    assert_eq!(
+        dossiers::history(&t.db, id).await.unwrap(),
+        [],
+        "no change the history keeps"
+    );
+
+    newer(&mut d);
+    d.status = Status::Closed;
+    (d.date_de_debut_apt, d.date_de_fin_apt) = (debut, fin);
+    dossiers::upsert(&t.db, std::slice::from_ref(&d))
+        .await
+        .unwrap();
+    dossiers::mark_deleted_on_ds(&t.db, &[id], Utc::now())
+        .await
+        .unwrap();
+    newer(&mut d);
+    dossiers::upsert(&t.db, std::slice::from_ref(&d))
+        .await
+        .unwrap();
+    let history: Vec<(String, Option<String>, Option<String>)> = dossiers::history(&t.db, id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, c)| (c.what, c.before, c.after))
+        .collect();
+    let text = |s: &str| Some(s.to_owned());
+    assert_eq!(
+        history,
+        [
+            ("restored".to_owned(), None, None),
+            ("deleted".to_owned(), None, None),
+            ("apt".to_owned(), None, text("27/03/2018 – 10/05/2018")),
+            ("status".to_owned(), text("received"), text("closed")),
+        ]
+    );
+    assert_eq!(
+        stored(t, id.get()).await.first_synced_at,
+        Some(copied),
+        "kept at every rewrite"
+    );
+
+    for _ in 0..15 {
+        dossiers::mark_deleted_on_ds(&t.db, &[id], Utc::now())
+            .await
+            .unwrap();
+        newer(&mut d);
+        dossiers::upsert(&t.db, std::slice::from_ref(&d))
+            .await
+            .unwrap();
+    }
+    let kept = dossiers::history(&t.db, id).await.unwrap();
+    assert_eq!(kept.len(), 20);
+    assert_eq!(kept[0].1.what, "restored", "the most recent are kept");
+}
 
 async fn dossiers_come_back_exactly_as_stored(t: &TestDb) {
     let mut with_warning = Dossier::from_v1(

@@ -24,7 +24,7 @@ use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, Column, ListQuery, PageStart};
 use crate::store::sessions::Session;
-use crate::store::{alerts, dossiers};
+use crate::store::{alerts, dossiers, sync_runs};
 
 pub const PER_PAGE: i64 = 100;
 /// The parameters of the query string, kept in links.
@@ -382,6 +382,10 @@ pub async fn show(
     let d = &stored.dossier;
     let tz = state.time_zone;
     let dossier_alerts = alerts::of_dossier(&state.db, ds_id.get()).await?;
+    let mut history = Vec::new();
+    for (at, change) in dossiers::history(&state.db, ds_id).await? {
+        history.push((at, sync_runs::run_at(&state.db, at).await?, change));
+    }
     let values: HashMap<&str, &serde_json::Value> =
         d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let body = html! {
@@ -407,7 +411,8 @@ pub async fn show(
                     dt { "En instruction le" } dd { (datetime(d.received_at, tz)) }
                     dt { "Traité le" } dd { (datetime(d.processed_at, tz)) }
                     dt { "Modifié sur DS le" } dd { (datetime(d.updated_at, tz)) }
-                    dt { "Copié dans le back office le" } dd { (datetime(Some(stored.synced_at), tz)) }
+                    dt { "Copié pour la première fois le" } dd { (stored.first_synced_at.map_or("inconnu (avant l'historique)".to_owned(), |t| datetime(Some(t), tz))) }
+                    dt { "Dernière copie le" } dd { (datetime(Some(stored.synced_at), tz)) }
                     dt { "Archivé" } dd { @if d.archived { "oui" } @else { "non" } }
                     dt { "E-mail du demandeur" } dd { (d.email.as_deref().unwrap_or("—")) }
                     dt { "Instructeurs" } dd { (if d.instructeurs.is_empty() { "—".to_owned() } else { d.instructeurs.join(", ") }) }
@@ -436,6 +441,25 @@ pub async fn show(
         } @else {
             (alert_table(&state, &session, &dossier_alerts, true, &format!("/admin/dossiers/{}", ds_id.get())))
         }
+        h2 { "Historique de synchronisation" }
+        @if history.is_empty() {
+            p { "Aucun changement de statut, de dates d'APT ou de présence sur DS depuis la première copie." }
+        } @else {
+            div.fr-table.wif-table { table {
+                caption.fr-sr-only { "Changements apportés par les synchronisations" }
+                thead { tr { th scope="col" { "Date" } th scope="col" { "Changement" } th scope="col" { "Synchronisation" } } }
+                tbody {
+                    @for (at, run, change) in &history {
+                        tr {
+                            td { (datetime(Some(*at), tz)) }
+                            td { (change_text(change)) }
+                            td { (run.map_or("—".to_owned(), |r| format!("n° {r}"))) }
+                        }
+                    }
+                }
+            } }
+            p.fr-text--xs { "Les 20 derniers changements sont gardés." }
+        }
         h2 { "Champs du formulaire" }
         div.fr-table.wif-table { table {
             caption.fr-sr-only { "Champs du formulaire" }
@@ -461,6 +485,31 @@ pub async fn show(
         "/admin/dossiers/",
         body,
     ))
+}
+
+/// A change of the sync history in the agents' words.
+fn change_text(change: &dossiers::Change) -> String {
+    let status = |s: &Option<String>| {
+        s.as_deref()
+            .map(|s| Status::from_v1(s).map_or(s.to_owned(), |s| s.label().to_owned()))
+            .unwrap_or_else(|| "—".to_owned())
+    };
+    let text = |s: &Option<String>| s.clone().unwrap_or_else(|| "aucune".to_owned());
+    match change.what.as_str() {
+        "status" => format!(
+            "Statut : {} → {}",
+            status(&change.before),
+            status(&change.after)
+        ),
+        "apt" => format!(
+            "Dates d'APT : {} → {}",
+            text(&change.before),
+            text(&change.after)
+        ),
+        "deleted" => "Supprimé sur DS".to_owned(),
+        "restored" => "De nouveau présent sur DS".to_owned(),
+        other => other.to_owned(),
+    }
 }
 
 /// A champ's value as the agents read it: dates as `DD/MM/YYYY`, nothing as a dash.

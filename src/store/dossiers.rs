@@ -24,13 +24,42 @@ pub struct StoredDossier {
     pub dossier: Dossier,
     pub deleted_on_ds_at: Option<DateTime<Utc>>,
     pub synced_at: DateTime<Utc>,
+    /// When a sync first copied it; unknown for dossiers copied before the history was kept.
+    pub first_synced_at: Option<DateTime<Utc>>,
+}
+
+/// Changes kept per dossier: the oldest go beyond it.
+const HISTORY_LIMIT: i64 = 20;
+
+/// Records `changes` at `at`, in the transaction of the writes they describe, and keeps the
+/// history of their dossiers under `HISTORY_LIMIT`.
+macro_rules! record_changes {
+    ($tx:expr, $changes:expr, $at:expr) => {
+        for chunk in $changes.chunks(500) {
+            let mut insert = sqlx::QueryBuilder::new("INSERT INTO dossier_changes (ds_id, at, what, before, after) ");
+            insert.push_values(chunk, |mut row, c| {
+                row.push_bind(c.ds_id).push_bind($at).push_bind(c.what.as_str()).push_bind(c.before.as_deref()).push_bind(c.after.as_deref());
+            });
+            insert.build().execute(&mut *$tx).await?;
+            let mut prune = sqlx::QueryBuilder::new(
+                "DELETE FROM dossier_changes WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
+                 (PARTITION BY ds_id ORDER BY id DESC) AS n FROM dossier_changes WHERE ds_id IN (",
+            );
+            let mut ids = prune.separated(", ");
+            for c in chunk {
+                ids.push_bind(c.ds_id);
+            }
+            prune.push(")) AS ranked WHERE n > ").push_bind(HISTORY_LIMIT).push(")");
+            prune.build().execute(&mut *$tx).await?;
+        }
+    };
 }
 
 /// Stores a page of dossiers in one transaction. A dossier already stored is rewritten only
 /// when DS's `updated_at` is newer than the stored one, so running a sync twice writes nothing.
 /// The dossiers to write go in multi-row statements (`rows_per_statement`).
 pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, StoreError> {
-    let (counts, changed) = plan(db, dossiers).await?;
+    let (counts, changed, changes) = plan(db, dossiers).await?;
     if changed.is_empty() {
         return Ok(counts);
     }
@@ -78,10 +107,12 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
                     .bind(Json(&d.warnings))
                     .bind(Json(&d.raw))
                     .bind(d.api_version.as_str())
+                    .bind(now)
                     .bind(now);
             }
             query.execute(&mut *tx).await?;
         }
+        record_changes!(tx, changes, now);
         tx.commit().await?;
     });
     Ok(counts)
@@ -93,25 +124,28 @@ pub async fn preview_upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCount
 }
 
 /// Which dossiers an upsert writes: the new ones, and those whose `updated_at` is newer than the
-/// stored one. A dossier without `updated_at` is not newer than anything.
+/// stored one. A dossier without `updated_at` is not newer than anything. With them, the changes
+/// their history keeps.
 async fn plan<'a>(
     db: &Db,
     dossiers: &'a [Dossier],
-) -> Result<(UpsertCounts, Vec<&'a Dossier>), StoreError> {
+) -> Result<(UpsertCounts, Vec<&'a Dossier>, Vec<Change>), StoreError> {
     let mut counts = UpsertCounts::default();
     if dossiers.is_empty() {
-        return Ok((counts, Vec::new()));
+        return Ok((counts, Vec::new(), Vec::new()));
     }
-    let stored = stored_updated_at(db, dossiers.iter().map(|d| d.ds_id.get())).await?;
+    let stored = stored_states(db, dossiers.iter().map(|d| d.ds_id.get())).await?;
     let mut changed = Vec::with_capacity(dossiers.len());
+    let mut changes = Vec::new();
     for d in dossiers {
         match stored.get(&d.ds_id.get()) {
             None => counts.created += 1,
             Some(old)
                 if d.updated_at
-                    .is_some_and(|new| old.is_none_or(|old| new > old)) =>
+                    .is_some_and(|new| old.updated_at.is_none_or(|old| new > old)) =>
             {
-                counts.updated += 1
+                counts.updated += 1;
+                changes.extend(old.changes_to(d));
             }
             Some(_) => {
                 counts.unchanged += 1;
@@ -120,10 +154,94 @@ async fn plan<'a>(
         }
         changed.push(d);
     }
-    Ok((counts, changed))
+    Ok((counts, changed, changes))
 }
 
-/// Rows per statement, of 26 values each. PostgreSQL: one round trip for a whole page (under
+/// What the history compares of a stored dossier.
+#[derive(sqlx::FromRow)]
+struct StoredState {
+    ds_id: i64,
+    updated_at: Option<DateTime<Utc>>,
+    status: String,
+    date_de_debut_apt: Option<NaiveDate>,
+    date_de_fin_apt: Option<NaiveDate>,
+    deleted_on_ds_at: Option<DateTime<Utc>>,
+}
+
+/// One change a sync brought to a dossier, as its history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    pub ds_id: i64,
+    /// `status`, `apt` (début – fin), `deleted` (on DS) or `restored` (listed by DS again).
+    pub what: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// A dossier's APT dates as its history shows them.
+fn apt_text(debut: Option<NaiveDate>, fin: Option<NaiveDate>) -> Option<String> {
+    let date =
+        |d: Option<NaiveDate>| d.map_or("?".to_owned(), |d| d.format("%d/%m/%Y").to_string());
+    (debut.is_some() || fin.is_some()).then(|| format!("{} – {}", date(debut), date(fin)))
+}
+
+impl StoredState {
+    fn changes_to(&self, d: &Dossier) -> Vec<Change> {
+        let change = |what: &str, before: Option<String>, after: Option<String>| Change {
+            ds_id: self.ds_id,
+            what: what.to_owned(),
+            before,
+            after,
+        };
+        let mut changes = Vec::new();
+        if self.status != d.status.as_str() {
+            changes.push(change(
+                "status",
+                Some(self.status.clone()),
+                Some(d.status.as_str().to_owned()),
+            ));
+        }
+        let (before, after) = (
+            apt_text(self.date_de_debut_apt, self.date_de_fin_apt),
+            apt_text(d.date_de_debut_apt, d.date_de_fin_apt),
+        );
+        if before != after {
+            changes.push(change("apt", before, after));
+        }
+        if self.deleted_on_ds_at.is_some() {
+            changes.push(change("restored", None, None));
+        }
+        changes
+    }
+}
+
+/// A dossier's history, the most recent change first.
+pub async fn history(db: &Db, ds_id: DsId) -> Result<Vec<(DateTime<Utc>, Change)>, StoreError> {
+    let rows: Vec<(DateTime<Utc>, i64, String, Option<String>, Option<String>)> = with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT at, ds_id, what, before, after FROM dossier_changes WHERE ds_id = $1 ORDER BY id DESC",
+        )
+        .bind(ds_id.get())
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(at, ds_id, what, before, after)| {
+            (
+                at,
+                Change {
+                    ds_id,
+                    what,
+                    before,
+                    after,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Rows per statement, of 27 values each. PostgreSQL: one round trip for a whole page (under
 /// its 65,535 parameters). SQLite has no round trip to save, and binding a value costs it a scan
 /// of the statement's parameters: a few rows at a time.
 fn rows_per_statement(engine: Engine) -> usize {
@@ -136,7 +254,8 @@ fn rows_per_statement(engine: Engine) -> usize {
 const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, received_at, \
     processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
     nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
-    date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, synced_at";
+    date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, synced_at, \
+    first_synced_at";
 
 /// `INSERT` of `rows` dossiers, each replacing the stored one of the same number. A dossier DS
 /// lists again is no longer deleted there.
@@ -153,7 +272,7 @@ fn upsert_sql(rows: usize) -> String {
     let updates: Vec<String> = COLUMNS
         .split(',')
         .map(str::trim)
-        .filter(|c| *c != "ds_id")
+        .filter(|c| *c != "ds_id" && *c != "first_synced_at")
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
@@ -177,28 +296,29 @@ pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// The stored `updated_at` of those of `ds_ids` that are stored.
-async fn stored_updated_at(
+/// What the history compares of those of `ds_ids` that are stored.
+async fn stored_states(
     db: &Db,
     ds_ids: impl Iterator<Item = i64>,
-) -> Result<HashMap<i64, Option<DateTime<Utc>>>, StoreError> {
+) -> Result<HashMap<i64, StoredState>, StoreError> {
     let ids: Vec<i64> = ds_ids.collect();
     let mut stored = HashMap::with_capacity(ids.len());
     // Bounded IN lists keep SQLite under its parameter limit.
     for chunk in ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT ds_id, updated_at FROM dossiers WHERE ds_id IN ({})",
+            "SELECT ds_id, updated_at, status, date_de_debut_apt, date_de_fin_apt, deleted_on_ds_at \
+             FROM dossiers WHERE ds_id IN ({})",
             placeholders.join(", ")
         );
-        let rows: Vec<(i64, Option<DateTime<Utc>>)> = with_db!(db, pool => {
+        let rows: Vec<StoredState> = with_db!(db, pool => {
             let mut query = sqlx::query_as(&sql);
             for id in chunk {
                 query = query.bind(id);
             }
             query.fetch_all(pool).await?
         });
-        stored.extend(rows);
+        stored.extend(rows.into_iter().map(|r| (r.ds_id, r)));
     }
     Ok(stored)
 }
@@ -232,6 +352,7 @@ struct DossierRow {
     api_version: String,
     deleted_on_ds_at: Option<DateTime<Utc>>,
     synced_at: DateTime<Utc>,
+    first_synced_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<DossierRow> for StoredDossier {
@@ -276,6 +397,7 @@ impl TryFrom<DossierRow> for StoredDossier {
             dossier,
             deleted_on_ds_at: row.deleted_on_ds_at,
             synced_at: row.synced_at,
+            first_synced_at: row.first_synced_at,
         })
     }
 }
@@ -305,8 +427,9 @@ pub async fn mark_deleted_on_ds(
     let mut marked = 0;
     with_db!(db, pool => {
         let mut tx = pool.begin().await?;
+        let mut changes = Vec::new();
         for id in ds_ids {
-            marked += sqlx::query(
+            let rows = sqlx::query(
                 "UPDATE dossiers SET deleted_on_ds_at = $1 WHERE ds_id = $2 AND deleted_on_ds_at IS NULL",
             )
             .bind(when)
@@ -314,7 +437,12 @@ pub async fn mark_deleted_on_ds(
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            if rows > 0 {
+                changes.push(Change { ds_id: id.get(), what: "deleted".into(), before: None, after: None });
+            }
+            marked += rows;
         }
+        record_changes!(tx, changes, when);
         tx.commit().await?;
     });
     Ok(marked)
