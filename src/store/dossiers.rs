@@ -217,7 +217,13 @@ impl StoredState {
 
 /// A dossier's history, the most recent change first.
 pub async fn history(db: &Db, ds_id: DsId) -> Result<Vec<(DateTime<Utc>, Change)>, StoreError> {
-    let rows: Vec<(DateTime<Utc>, i64, String, Option<String>, Option<String>)> = with_db!(db, pool => {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        at: DateTime<Utc>,
+        #[sqlx(flatten)]
+        change: Change,
+    }
+    let rows: Vec<Row> = with_db!(db, pool => {
         sqlx::query_as(
             "SELECT at, ds_id, what, before, after FROM dossier_changes WHERE ds_id = $1 ORDER BY id DESC",
         )
@@ -225,20 +231,7 @@ pub async fn history(db: &Db, ds_id: DsId) -> Result<Vec<(DateTime<Utc>, Change)
         .fetch_all(pool)
         .await?
     });
-    Ok(rows
-        .into_iter()
-        .map(|(at, ds_id, what, before, after)| {
-            (
-                at,
-                Change {
-                    ds_id,
-                    what,
-                    before,
-                    after,
-                },
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.at, r.change)).collect())
 }
 
 /// Rows per statement, of 27 values each. PostgreSQL: one round trip for a whole page (under
