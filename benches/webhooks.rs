@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::TestDb;
 use indicatif::ProgressBar;
 use serde_json::json;
-use wif::config::{Secret, Settings};
+use wif::config::Settings;
 use wif::domain::Status;
 use wif::domain::webhook::{SIGNATURE_HEADER, sign};
 use wif::ds::RetryPolicy;
@@ -93,9 +93,8 @@ async fn bench(engine: &str, t: &TestDb, dossiers: u64) {
 
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin_url = format!("http://{}", admin.local_addr().unwrap());
-    let secret = Secret::new("0123456789abcdef0123456789abcdef".into());
-    let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
-    tokio::spawn(wif::admin::serve_on(admin, state, std::future::pending()));
+    let state = wif::admin::AppState::new(t.db.clone(), &settings, common::test_secret());
+    common::serve_admin(state, Some(admin)).await;
     let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let public_url = format!("http://{}", public.local_addr().unwrap());
     let config = wif::public::PublicConfig {

@@ -78,19 +78,8 @@ async fn start_receiver(
         Some(value.to_owned())
     })
     .unwrap();
-    let secret = Secret::new("0123456789abcdef0123456789abcdef".into());
-    let state = wif::admin::AppState::new(db.clone(), &settings, secret);
-    let listener = match listener {
-        Some(listener) => listener,
-        None => tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
-    };
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(wif::admin::serve_on(
-        listener,
-        std::sync::Arc::new(state),
-        std::future::pending(),
-    ));
-    url
+    let state = wif::admin::AppState::new(db.clone(), &settings, common::test_secret());
+    common::serve_admin(state, listener).await
 }
 
 fn delivery(procedure: i64, first_sequence: i64, events: &[(&str, i64)]) -> String {

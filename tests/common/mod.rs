@@ -254,10 +254,25 @@ pub async fn start_admin_configured(
             .or_else(|| (key == "WIF_DEBUG").then(|| "True".to_owned())),
     })
     .unwrap();
-    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
-    let mut state = wif::admin::AppState::new(t.db.clone(), &settings, secret);
+    let mut state = wif::admin::AppState::new(t.db.clone(), &settings, test_secret());
     adjust(&mut state);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_admin(state, None).await
+}
+
+/// The key that peppers the test admins' sessions.
+pub fn test_secret() -> wif::config::Secret {
+    wif::config::Secret::new("0123456789abcdef0123456789abcdef".into())
+}
+
+/// Serves `state` on `listener`, or on a free port of 127.0.0.1; returns the base URL.
+pub async fn serve_admin(
+    state: wif::admin::AppState,
+    listener: Option<tokio::net::TcpListener>,
+) -> String {
+    let listener = match listener {
+        Some(listener) => listener,
+        None => tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    };
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(wif::admin::serve_on(
         listener,
@@ -275,8 +290,11 @@ pub async fn start_admin_and_metrics(t: &TestDb) -> (String, String) {
         _ => None,
     })
     .unwrap();
-    let secret = wif::config::Secret::new("0123456789abcdef0123456789abcdef".into());
-    let state = std::sync::Arc::new(wif::admin::AppState::new(t.db.clone(), &settings, secret));
+    let state = std::sync::Arc::new(wif::admin::AppState::new(
+        t.db.clone(),
+        &settings,
+        test_secret(),
+    ));
     let mut urls = Vec::new();
     for metrics in [false, true] {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
