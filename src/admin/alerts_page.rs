@@ -93,7 +93,7 @@ pub async fn list(
     };
     let tab = |label: &str, etat: Option<&str>, n: i64, current: bool| {
         html! {
-            li { a.fr-btn.fr-btn--sm.fr-btn--secondary href=(params.with("etat", etat)) aria-current=[current.then_some("page")] {
+            li { a.fr-btn.fr-btn--sm.fr-btn--secondary[!current] href=(params.with("etat", etat)) aria-current=[current.then_some("page")] {
                 (label) " (" (number(n)) ")"
             } }
         }

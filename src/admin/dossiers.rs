@@ -434,7 +434,7 @@ pub async fn show(
                 p { a.fr-link.fr-icon-external-link-line.fr-link--icon-right href=(state.ds.dossier_url(d.procedure_id, ds_id.get())) rel="noopener" { "Ouvrir le dossier sur démarches-simplifiées" } }
             }
         }
-        h2 { "Alertes" }
+        h2.fr-mt-4w { "Alertes" }
         @if raw.as_deref() == Some("pris=1") { (alert("success", "Alerte marquée « prise en compte ».")) }
         @if dossier_alerts.is_empty() {
             p { "Aucune alerte sur ce dossier." }
