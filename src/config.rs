@@ -34,6 +34,13 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// 32 random bytes in hexadecimal.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).expect("the system has a random source");
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
     Text,

@@ -647,7 +647,7 @@ async fn admin_in_a_browser(t: &TestDb) {
         .await;
     browser.assert_accessible("09-dates-year").await;
     browser.screenshot("09-dates-year").await;
-    let month_name = wif::domain::dates::MONTHS[month as usize - 1];
+    let month_name = wif::web::MONTHS[month as usize - 1];
     let month_link = browser
         .find_text("nav.wif-dates a", |t| t == month_name)
         .await;

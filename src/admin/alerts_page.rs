@@ -15,6 +15,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::layout::{Params, alert, csrf_field, datetime, number, page, pagination, total_line};
+use super::lists::{PER_PAGE, page_number, parse_query};
 use super::{AppState, PageError, auth, require_superuser};
 use crate::domain::alerts::AlertCode;
 use crate::store::access_log::Action;
@@ -23,7 +24,6 @@ use crate::store::dossier_lists::Counts;
 use crate::store::emails;
 use crate::store::sessions::Session;
 
-const PER_PAGE: i64 = 100;
 const KEYS: [&str; 4] = ["etat", "regle", "departement", "p"];
 /// The département filter's value for alerts of dossiers without one.
 const NO_DEPARTMENT: &str = "Non renseigné";
@@ -33,8 +33,7 @@ pub async fn list(
     Extension(session): Extension<Session>,
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(raw.as_deref().unwrap_or_default()).unwrap_or_default();
+    let pairs = parse_query(raw.as_deref());
     let params = Params::from_pairs(&pairs, &KEYS);
     let acknowledged = pairs.iter().any(|(k, v)| k == "pris" && v == "1");
     let resolved = params.get("etat") == Some("resolues");
@@ -42,11 +41,7 @@ pub async fn list(
         .get("regle")
         .and_then(|c| c.parse::<AlertCode>().ok());
     let department = params.get("departement").map(str::to_owned);
-    let page_number = params
-        .get("p")
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 1)
-        .unwrap_or(1);
+    let page_number = page_number(&params);
 
     let counts = alert_counts(&state, resolved).await?;
     let other_tab = alert_counts(&state, !resolved).await?;

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 
 use super::layout::{alert, page};
 use super::{AppState, PageError};
+use crate::config::random_token;
 use crate::domain::account;
 use crate::store::access_log::{self, Action, NewEntry};
 use crate::store::sessions::{self, Session};
@@ -57,13 +58,6 @@ const ANYWHERE: Thresholds = Thresholds {
 const CHECK_WAIT: StdDuration = StdDuration::from_secs(5);
 /// The answer to a wrong username, a wrong password and an inactive account alike.
 const REFUSED: &str = "Nom d'utilisateur ou mot de passe incorrect, ou compte désactivé.";
-
-/// 32 random bytes in hexadecimal.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).expect("the system has a random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn hash_token(state: &AppState, token: &str) -> String {
     let digest = Sha256::new()

@@ -14,19 +14,21 @@ use maud::{Markup, html};
 
 use super::alerts_page::alert_table;
 use super::layout::{
-    PAGE_KEYS, Params, alert, date, datetime, json_block, number, page, pagination, sort_header,
+    PAGE_KEYS, Params, alert, date, datetime, json_block, page, pagination, sort_header,
     status_tag, total_line,
+};
+use super::lists::{
+    PER_PAGE, edges, facet, page_number, page_start, parse_query, sort_param, status_entries,
 };
 use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
-use crate::domain::dates::MONTHS;
 use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
-use crate::store::dossier_lists::{self, Column, ListQuery, PageStart};
+use crate::store::dossier_lists::{self, Column, ListQuery};
 use crate::store::sessions::Session;
 use crate::store::{alerts, dossiers, sync_runs};
+use crate::web::MONTHS;
 
-pub const PER_PAGE: i64 = 100;
 /// The parameters of the query string, kept in links.
 const KEYS: [&str; 10] = [
     "q",
@@ -41,21 +43,6 @@ const KEYS: [&str; 10] = [
     "avant",
 ];
 
-pub fn parse_query(raw: Option<&str>) -> Vec<(String, String)> {
-    serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default()
-}
-
-/// Where the page shown starts: next to the dossier of `?apres=` or `?avant=` when the agent
-/// came by "page suivante" or "page précédente", else after the rows of the pages before.
-pub fn page_start(params: &Params, page: i64, per_page: i64) -> PageStart {
-    let ds_id = |key| params.get(key).and_then(|v| v.parse::<i64>().ok());
-    match (ds_id("apres"), ds_id("avant")) {
-        (Some(id), _) => PageStart::After(id),
-        (None, Some(id)) => PageStart::Before(id),
-        (None, None) => PageStart::Offset((page - 1) * per_page),
-    }
-}
-
 /// What a search looks for, for the access log: nothing personal for a dossier number (`None`),
 /// else a name or an e-mail address; never the text itself.
 fn search_kind(search: &str) -> Option<&'static str> {
@@ -65,18 +52,6 @@ fn search_kind(search: &str) -> Option<&'static str> {
         _ if search.contains('@') => Some("par e-mail"),
         _ => Some("par nom"),
     }
-}
-
-/// Beyond any real list (a billion rows at 100 a page), and far from overflowing an OFFSET.
-const MAX_PAGE: i64 = 10_000_000;
-
-/// The page number of `?p=`, from 1 to `MAX_PAGE`.
-pub fn page_number(params: &Params) -> i64 {
-    params
-        .get("p")
-        .and_then(|p| p.parse::<i64>().ok())
-        .filter(|p| *p >= 1)
-        .map_or(1, |p| p.min(MAX_PAGE))
 }
 
 /// The date hierarchy's selection: a year, a month of it, a day of that.
@@ -156,7 +131,7 @@ pub async fn list(
     }
     let status = params.get("statut").and_then(Status::from_v1);
     let dates = DateSelection::from(&params);
-    let (sort, descending) = sort_param(&params, Column::from_key, (Column::CreatedAt, true));
+    let (sort, descending) = sort_param(&params, column_from_key, (Column::CreatedAt, true));
     let current_page = page_number(&params);
     let query = ListQuery {
         status,
@@ -201,20 +176,20 @@ pub async fn list(
                     table {
                         caption { "Dossiers" }
                         thead { tr {
-                            (sort_header("ID DS", Column::DsId.key(), &params))
-                            (sort_header("Statut", Column::Status.key(), &params))
-                            (sort_header("Créé le", Column::CreatedAt.key(), &params))
-                            (sort_header("Département", Column::Department.key(), &params))
-                            (sort_header("Début APT", Column::DebutApt.key(), &params))
-                            (sort_header("Fin APT", Column::FinApt.key(), &params))
-                            (sort_header("Instructeurs", Column::Instructeurs.key(), &params))
+                            (sort_header("ID DS", column_key(Column::DsId), &params))
+                            (sort_header("Statut", column_key(Column::Status), &params))
+                            (sort_header("Créé le", column_key(Column::CreatedAt), &params))
+                            (sort_header("Département", column_key(Column::Department), &params))
+                            (sort_header("Début APT", column_key(Column::DebutApt), &params))
+                            (sort_header("Fin APT", column_key(Column::FinApt), &params))
+                            (sort_header("Instructeurs", column_key(Column::Instructeurs), &params))
                         } }
                         tbody {
                             @for row in &rows {
                                 tr {
                                     td { a href=(format!("/admin/dossiers/{}", row.ds_id)) { (row.ds_id) } }
                                     td {
-                                        (status_tag(&row.status))
+                                        (status_tag(row.status))
                                         @if row.deleted_on_ds_at.is_some() { " " span.fr-badge.fr-badge--sm.fr-badge--warning { "supprimé sur DS" } }
                                     }
                                     td { (datetime(row.created_at, tz)) }
@@ -241,69 +216,12 @@ pub async fn list(
     Ok(page("Dossiers", Some(&session), "/admin/dossiers/", body))
 }
 
-/// The first and last dossier numbers of a page.
-pub fn edges<R>(rows: &[R], ds_id: impl Fn(&R) -> i64) -> Option<(i64, i64)> {
-    Some((ds_id(rows.first()?), ds_id(rows.last()?)))
-}
-
 /// The parameters but `keys` and those of the page shown.
 fn params_without(params: &Params, keys: &[&str]) -> Vec<(String, String)> {
     KEYS.iter()
         .filter(|k| !keys.contains(k) && !PAGE_KEYS.contains(k))
         .filter_map(|k| params.get(k).map(|v| ((*k).to_owned(), v.to_owned())))
         .collect()
-}
-
-/// The sort of `?o=key` (ascending) or `?o=-key` (descending), or `default`.
-pub fn sort_param<C>(
-    params: &Params,
-    from_key: fn(&str) -> Option<C>,
-    default: (C, bool),
-) -> (C, bool) {
-    let Some(o) = params.get("o") else {
-        return default;
-    };
-    let (key, descending) = o.strip_prefix('-').map_or((o, false), |k| (k, true));
-    from_key(key).map_or(default, |c| (c, descending))
-}
-
-/// The entries of a status filter: the status, its French label, its count.
-pub fn status_entries(counts: &[(String, i64)]) -> impl Iterator<Item = (String, String, i64)> {
-    counts.iter().map(|(s, n)| {
-        let label = Status::from_v1(s).map_or(s.clone(), |s| s.label().to_owned());
-        (s.clone(), label, *n)
-    })
-}
-
-/// A filter of the side bar: "Tous", then each value with its count.
-pub fn facet(
-    title: &str,
-    key: &str,
-    params: &Params,
-    values: impl Iterator<Item = (String, String, i64)>,
-) -> Markup {
-    let selected = params.get(key);
-    html! {
-        nav.fr-sidemenu.fr-mb-3w aria-labelledby=(format!("filtre-{key}")) {
-            div.fr-sidemenu__inner {
-                p.fr-sidemenu__title #(format!("filtre-{key}")) { (title) }
-                ul.fr-sidemenu__list {
-                    li.fr-sidemenu__item {
-                        a.fr-sidemenu__link href=(params.with(key, None))
-                            aria-current=[selected.is_none().then_some("page")] { "Tous" }
-                    }
-                    @for (value, label, count) in values {
-                        li.fr-sidemenu__item {
-                            a.fr-sidemenu__link href=(params.with(key, Some(&value)))
-                                aria-current=[(selected == Some(value.as_str())).then_some("page")] {
-                                (label) " (" (number(count)) ")"
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// Year → month → day links on the creation date, as Django's `date_hierarchy`.
@@ -390,7 +308,7 @@ pub async fn show(
         d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let body = html! {
         p {
-            (status_tag(d.status.as_str()))
+            (status_tag(d.status))
             @if let Some(at) = stored.deleted_on_ds_at {
                 " " span.fr-badge.fr-badge--warning { "supprimé sur DS le " (datetime(Some(at), tz)) }
             }
@@ -521,4 +439,21 @@ fn champ_text(value: Option<&serde_json::Value>) -> String {
         Some(serde_json::Value::Bool(b)) => if *b { "oui" } else { "non" }.into(),
         Some(other) => other.to_string(),
     }
+}
+
+/// A column's name in the query string (`?o=…`).
+fn column_key(column: Column) -> &'static str {
+    match column {
+        Column::DsId => "ds_id",
+        Column::Status => "statut",
+        Column::CreatedAt => "cree_le",
+        Column::Department => "departement",
+        Column::DebutApt => "debut_apt",
+        Column::FinApt => "fin_apt",
+        Column::Instructeurs => "instructeurs",
+    }
+}
+
+fn column_from_key(key: &str) -> Option<Column> {
+    Column::ALL.into_iter().find(|c| column_key(*c) == key)
 }

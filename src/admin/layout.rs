@@ -112,8 +112,8 @@ pub fn datetime(t: Option<DateTime<Utc>>, tz: Tz) -> String {
 }
 
 /// The DSFR tag of a status, with its French label.
-pub fn status_tag(status: &str) -> Markup {
-    let label = crate::domain::Status::from_v1(status).map_or(status, |s| s.label());
+pub fn status_tag(status: crate::domain::Status) -> Markup {
+    let (status, label) = (status.as_str(), status.label());
     html! { span class=(format!("fr-tag fr-tag--sm wif-status wif-status--{status}")) { (label) } }
 }
 

@@ -27,6 +27,7 @@ mod dossiers;
 mod home;
 mod input;
 pub mod layout;
+mod lists;
 mod metrics;
 mod prefecture;
 mod stats;
@@ -34,7 +35,7 @@ mod sync_page;
 mod users;
 mod webhooks;
 
-pub use auth::{PasswordChecks, random_token};
+pub use auth::PasswordChecks;
 use layout::{alert, page};
 
 /// Sessions end after this long without a request (SPEC: two weeks).
@@ -85,7 +86,7 @@ impl AppState {
             idle: IDLE,
             time_zone: settings.time_zone,
             ds: settings.ds.clone(),
-            dummy_hash: crate::domain::account::hash(&auth::random_token()),
+            dummy_hash: crate::domain::account::hash(&crate::config::random_token()),
             counts: Arc::default(),
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
@@ -276,7 +277,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
     let existing = std::fs::read_to_string(path).or_else(|_| std::fs::read_to_string(&old));
     let key = match existing {
         Ok(existing) => existing.trim().to_owned(),
-        Err(_) => auth::random_token(),
+        Err(_) => crate::config::random_token(),
     };
     write_private(path, &key).map_err(|e| {
         anyhow::anyhow!(

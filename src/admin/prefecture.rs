@@ -10,10 +10,10 @@ use axum::http::HeaderMap;
 use chrono::{Days, Utc};
 use maud::{Markup, html};
 
-use super::dossiers::{
+use super::layout::{Params, date, page, pagination, sort_header, status_tag, total_line};
+use super::lists::{
     PER_PAGE, edges, facet, page_number, page_start, parse_query, sort_param, status_entries,
 };
-use super::layout::{Params, date, page, pagination, sort_header, status_tag, total_line};
 use super::{AppState, PageError, auth};
 use crate::domain::Status;
 use crate::domain::text::title_case;
@@ -48,7 +48,7 @@ pub async fn list(
     let today = Utc::now().with_timezone(&state.time_zone).date_naive();
     let (sort, descending) = sort_param(
         &params,
-        PrefectureColumn::from_key,
+        column_from_key,
         (PrefectureColumn::Expiration, true),
     );
     let current_page = page_number(&params);
@@ -80,12 +80,12 @@ pub async fn list(
                 div.fr-table.fr-table--no-caption.wif-table { table {
                     caption { "Suivi Préfecture" }
                     thead { tr {
-                        (sort_header("Date d'expiration du titre de séjour", PrefectureColumn::Expiration.key(), &params))
-                        (sort_header("ID DS", PrefectureColumn::DsId.key(), &params))
-                        (sort_header("Nationalité", PrefectureColumn::Nationalite.key(), &params))
-                        (sort_header("Prénom", PrefectureColumn::Prenom.key(), &params))
-                        (sort_header("Nom", PrefectureColumn::Nom.key(), &params))
-                        (sort_header("Statut", PrefectureColumn::Status.key(), &params))
+                        (sort_header("Date d'expiration du titre de séjour", column_key(PrefectureColumn::Expiration), &params))
+                        (sort_header("ID DS", column_key(PrefectureColumn::DsId), &params))
+                        (sort_header("Nationalité", column_key(PrefectureColumn::Nationalite), &params))
+                        (sort_header("Prénom", column_key(PrefectureColumn::Prenom), &params))
+                        (sort_header("Nom", column_key(PrefectureColumn::Nom), &params))
+                        (sort_header("Statut", column_key(PrefectureColumn::Status), &params))
                     } }
                     tbody {
                         @for row in &rows {
@@ -95,7 +95,7 @@ pub async fn list(
                                 td { (name(&row.nationalite)) }
                                 td { (name(&row.prenom)) }
                                 td { (name(&row.nom)) }
-                                td { (status_tag(&row.status)) }
+                                td { (status_tag(row.status)) }
                             }
                         }
                         @if rows.is_empty() {
@@ -116,4 +116,22 @@ pub async fn list(
         "/admin/prefecture/",
         body,
     ))
+}
+
+/// A column's name in the query string (`?o=…`).
+fn column_key(column: PrefectureColumn) -> &'static str {
+    match column {
+        PrefectureColumn::Expiration => "expiration",
+        PrefectureColumn::DsId => "ds_id",
+        PrefectureColumn::Nationalite => "nationalite",
+        PrefectureColumn::Prenom => "prenom",
+        PrefectureColumn::Nom => "nom",
+        PrefectureColumn::Status => "statut",
+    }
+}
+
+fn column_from_key(key: &str) -> Option<PrefectureColumn> {
+    PrefectureColumn::ALL
+        .into_iter()
+        .find(|c| column_key(*c) == key)
 }

@@ -9,12 +9,12 @@ use axum::{Extension, Form};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::dossiers::{page_number, parse_query};
 use super::layout::{Params, alert, csrf_field, datetime, page, pagination, total_line};
+use super::lists::{page_number, parse_query};
 use super::{AppState, PageError, require_superuser};
 use crate::domain::account::{self, HashKind};
 use crate::store::StoreError;
-use crate::store::access_log::{self, Action};
+use crate::store::access_log;
 use crate::store::sessions::{self, Session};
 use crate::store::users::{self, NewUser};
 
@@ -275,7 +275,7 @@ pub async fn access_log(
                     tr {
                         td { (datetime(Some(e.at), state.time_zone)) }
                         td { (e.username) }
-                        td { (Action::label(&e.action)) @if let Some(detail) = &e.detail { " (" (detail) ")" } }
+                        td { (action_label(&e.action)) @if let Some(detail) = &e.detail { " (" (detail) ")" } }
                         td { @if let Some(id) = e.ds_id { a href=(format!("/admin/dossiers/{id}")) { (id) } } @else { "—" } }
                         td { (e.address) }
                     }
@@ -291,4 +291,18 @@ pub async fn access_log(
         "/admin/access-log/",
         body,
     ))
+}
+
+/// An access log action in the admin's words.
+fn action_label(action: &str) -> &'static str {
+    match action {
+        "login" => "Connexion",
+        "login_failed" => "Connexion refusée",
+        "logout" => "Déconnexion",
+        "dossier_view" => "Consultation d'un dossier",
+        "prefecture_view" => "Consultation du Suivi Préfecture",
+        "dossier_search" => "Recherche de dossiers",
+        "alert_acknowledged" => "Alerte prise en compte",
+        _ => "Autre",
+    }
 }

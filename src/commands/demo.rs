@@ -44,7 +44,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
 
-    let token = crate::admin::random_token();
+    let token = crate::config::random_token();
     let ds = FakeDs::new(args.dossiers, args.seed, PROCEDURE, &token);
     let ds_listener = TcpListener::bind("127.0.0.1:0").await?;
     let ds_url = format!("http://{}", ds_listener.local_addr()?);
@@ -86,7 +86,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("Exports : {exported} APT dans {}", media_root.display());
-    let webhook_secret = format!("whsec_{}", crate::admin::random_token());
+    let webhook_secret = format!("whsec_{}", crate::config::random_token());
     let demo_settings = Settings {
         database_url: Secret::new(database_url.clone()),
         ds: ds_settings.clone(),
@@ -111,7 +111,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         evaluation.open, digests.sent
     );
 
-    let password = crate::admin::random_token()[..20].to_owned();
+    let password = crate::config::random_token()[..20].to_owned();
     let username = "demo";
     if users::find_by_username(&db, username).await?.is_none() {
         users::create(
@@ -182,7 +182,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     println!("Ctrl-C pour arrêter.");
 
-    let secret = Secret::new(crate::admin::random_token());
+    let secret = Secret::new(crate::config::random_token());
     let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
     let public_config = crate::public::PublicConfig {
         rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),

@@ -2,22 +2,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// The months in French, January first.
-pub const MONTHS: [&str; 12] = [
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-];
-
 /// A champ date: `YYYY-MM-DD` (DS's format) or `DD/MM/YYYY` (typed by hand in old dossiers).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
     let value = value.trim();

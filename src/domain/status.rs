@@ -90,6 +90,15 @@ impl FromStr for Status {
     }
 }
 
+/// As read from a text column.
+impl TryFrom<String> for Status {
+    type Error = UnknownStatus;
+
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
 impl fmt::Display for Status {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

@@ -707,7 +707,7 @@ fn french_date(date: NaiveDate) -> String {
     format!(
         "{:02} {} {}",
         date.day(),
-        crate::domain::dates::MONTHS[date.month0() as usize],
+        crate::web::MONTHS[date.month0() as usize],
         date.year()
     )
 }

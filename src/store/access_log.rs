@@ -31,20 +31,6 @@ impl Action {
             Action::AlertAcknowledged => "alert_acknowledged",
         }
     }
-
-    /// The action in the admin's words.
-    pub fn label(action: &str) -> &'static str {
-        match action {
-            "login" => "Connexion",
-            "login_failed" => "Connexion refusée",
-            "logout" => "Déconnexion",
-            "dossier_view" => "Consultation d'un dossier",
-            "prefecture_view" => "Consultation du Suivi Préfecture",
-            "dossier_search" => "Recherche de dossiers",
-            "alert_acknowledged" => "Alerte prise en compte",
-            _ => "Autre",
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

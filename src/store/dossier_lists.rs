@@ -97,23 +97,6 @@ impl Column {
             Column::Instructeurs => "instructeurs",
         }
     }
-
-    /// The name in the query string (`?o=fin_apt`).
-    pub fn key(self) -> &'static str {
-        match self {
-            Column::DsId => "ds_id",
-            Column::Status => "statut",
-            Column::CreatedAt => "cree_le",
-            Column::Department => "departement",
-            Column::DebutApt => "debut_apt",
-            Column::FinApt => "fin_apt",
-            Column::Instructeurs => "instructeurs",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<Column> {
-        Column::ALL.into_iter().find(|c| c.key() == key)
-    }
 }
 
 /// What the dossiers list shows: every filter is optional.
@@ -134,7 +117,8 @@ pub struct ListQuery {
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct ListRow {
     pub ds_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
     pub created_at: Option<DateTime<Utc>>,
     pub department: Option<String>,
     pub date_de_debut_apt: Option<NaiveDate>,
@@ -461,21 +445,6 @@ impl PrefectureColumn {
             PrefectureColumn::Status => "status",
         }
     }
-
-    pub fn key(self) -> &'static str {
-        match self {
-            PrefectureColumn::Expiration => "expiration",
-            PrefectureColumn::DsId => "ds_id",
-            PrefectureColumn::Nationalite => "nationalite",
-            PrefectureColumn::Prenom => "prenom",
-            PrefectureColumn::Nom => "nom",
-            PrefectureColumn::Status => "statut",
-        }
-    }
-
-    pub fn from_key(key: &str) -> Option<PrefectureColumn> {
-        PrefectureColumn::ALL.into_iter().find(|c| c.key() == key)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -496,7 +465,8 @@ pub struct PrefectureRow {
     pub nationalite: Option<String>,
     pub prenom: Option<String>,
     pub nom: Option<String>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: Status,
 }
 
 fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {

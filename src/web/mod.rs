@@ -120,6 +120,22 @@ impl Frame<'_> {
     }
 }
 
+/// The months in French, January first.
+pub const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
 /// A number with a thin space between thousands, as French writes it (English pages too: the
 /// figures stay readable).
 pub fn number(n: i64) -> String {
