@@ -173,6 +173,31 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     let opened = open_alerts(t).await.remove(0);
     assert_eq!(opened.department.as_deref(), Some("75 - Paris"));
 
+    // Filters: by rule, by département, and the alerts of dossiers without one.
+    let mut nowhere = accepted(12, "2026-01-15", "", "2026-01-01T10:00:00Z", &[]);
+    nowhere.department = None;
+    dossiers::upsert(&t.db, &[nowhere]).await.unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    let listed = |department: Option<Option<&str>>, code: Option<AlertCode>| {
+        let filter = stored::AlertFilter {
+            code,
+            department: department.map(|d| d.map(str::to_owned)),
+            ..Default::default()
+        };
+        async move {
+            let rows = stored::list(&t.db, &filter, 0, 100).await.unwrap();
+            rows.into_iter().map(|a| a.ds_id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(Some(None), None).await, [12]);
+    assert_eq!(listed(Some(Some("75 - Paris")), None).await, [11]);
+    assert_eq!(listed(None, Some(AlertCode::AptDatesMissing)).await, [12]);
+    assert_eq!(listed(None, None).await, [11, 12]);
+    dossiers::mark_deleted_on_ds(&t.db, &[wif::domain::DsId::new(12).unwrap()], Utc::now())
+        .await
+        .unwrap();
+    alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+
     // Evaluating again changes nothing.
     let again = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
     assert_eq!((again.opened, again.resolved, again.open), (0, 0, 1));
@@ -222,7 +247,11 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
         .unwrap();
     let gone = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
     assert_eq!((gone.resolved, gone.open), (1, 0));
-    assert_eq!(stored::all(&t.db, true).await.unwrap().len(), 2);
+    assert_eq!(
+        stored::all(&t.db, true).await.unwrap().len(),
+        3,
+        "two of dossier 11, one of dossier 12"
+    );
 }
 
 /// A local SMTP server (aiosmtpd) writing what it accepts to a maildir.

@@ -68,20 +68,12 @@ pub async fn list(
     let filter = AlertFilter {
         resolved,
         code,
-        department: department.clone().filter(|d| d != NO_DEPARTMENT),
+        department: department
+            .clone()
+            .map(|d| (d != NO_DEPARTMENT).then_some(d)),
         ds_id: None,
     };
-    let rows = match department.as_deref() {
-        // Alerts without a département: filtered here, there are few.
-        Some(NO_DEPARTMENT) => alerts::list(&state.db, &filter, 0, i64::MAX)
-            .await?
-            .into_iter()
-            .filter(|a| a.department.is_none())
-            .skip(((page_number - 1) * PER_PAGE) as usize)
-            .take(PER_PAGE as usize)
-            .collect(),
-        _ => alerts::list(&state.db, &filter, (page_number - 1) * PER_PAGE, PER_PAGE).await?,
-    };
+    let rows = alerts::list(&state.db, &filter, (page_number - 1) * PER_PAGE, PER_PAGE).await?;
     let (open_total, resolved_total) = match resolved {
         false => (sum(counts), sum(other_tab)),
         true => (sum(other_tab), sum(counts)),

@@ -133,7 +133,8 @@ pub struct AlertFilter {
     /// The resolved ones (most recently resolved first) instead of the open ones (oldest first).
     pub resolved: bool,
     pub code: Option<AlertCode>,
-    pub department: Option<String>,
+    /// `Some(None)`: the alerts of dossiers without a département.
+    pub department: Option<Option<String>>,
     pub ds_id: Option<i64>,
 }
 
@@ -187,10 +188,16 @@ fn push_filter<'a, DB: sqlx::Database>(
     if let Some(code) = filter.code {
         query.push(" AND a.code = ").push_bind(code.as_str());
     }
-    if let Some(department) = &filter.department {
-        query
-            .push(" AND a.department = ")
-            .push_bind(department.as_str());
+    match &filter.department {
+        Some(Some(department)) => {
+            query
+                .push(" AND a.department = ")
+                .push_bind(department.as_str());
+        }
+        Some(None) => {
+            query.push(" AND a.department IS NULL");
+        }
+        None => {}
     }
     if let Some(ds_id) = filter.ds_id {
         query.push(" AND a.ds_id = ").push_bind(ds_id);
