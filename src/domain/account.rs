@@ -173,6 +173,7 @@ mod tests {
             "ma rie@x.fr",
             "a@b@c.fr",
             "a@.fr",
+            "marie@dreets.gouv.",
         ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
@@ -209,6 +210,18 @@ mod tests {
         );
         assert_eq!(
             check_strength("Sklodowsky1867", "agent", "direction@dreets.gouv.fr"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn words_of_three_letters_count_shorter_ones_do_not() {
+        assert_eq!(
+            check_strength("bobsleigh-2024", "bob.smith", "contact@dreets.gouv.fr"),
+            Err(WeakPassword::TooSimilar)
+        );
+        assert_eq!(
+            check_strength("totally-original", "al.smith", "contact@dreets.gouv.fr"),
             Ok(())
         );
     }
