@@ -160,6 +160,10 @@ mod tests {
         assert!(check_username("").is_err());
         assert!(check_username("marie curie").is_err());
         assert!(check_username(&"a".repeat(151)).is_err());
+        assert!(check_username(&"a".repeat(150)).is_ok());
+        // The limit counts characters: 150 accented letters are 300 bytes.
+        assert!(check_username(&"é".repeat(150)).is_ok());
+        assert!(check_username(&"é".repeat(151)).is_err());
         assert!(check_email("marie.curie@dreets.gouv.fr").is_ok());
         for bad in [
             "marie",
@@ -169,6 +173,7 @@ mod tests {
             "ma rie@x.fr",
             "a@b@c.fr",
             "a@.fr",
+            "marie@dreets.gouv.",
         ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
@@ -188,6 +193,51 @@ mod tests {
             Err(WeakPassword::TooSimilar)
         );
         assert_eq!(check("correct cheval agrafe"), Ok(()));
+    }
+
+    #[test]
+    fn a_password_similar_from_a_ratio_of_0_7_is_refused() {
+        // LCS 7 over 12 + 8 characters: exactly 0.7, though it contains neither the username
+        // nor a word of it.
+        let check = |p| check_strength(p, "mcurie67", "marie@dreets.gouv.fr");
+        assert_eq!(check("m-curie-1857"), Err(WeakPassword::TooSimilar));
+        // One character more: 14 / 21, under 0.7.
+        assert_eq!(check("m-curie-1857!"), Ok(()));
+        // Similar to the e-mail's local part (9 × 2 / 24), not to the username.
+        assert_eq!(
+            check_strength("Sklodowsky1867", "agent", "sklodowska@dreets.gouv.fr"),
+            Err(WeakPassword::TooSimilar)
+        );
+        assert_eq!(
+            check_strength("Sklodowsky1867", "agent", "direction@dreets.gouv.fr"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn words_of_three_letters_count_shorter_ones_do_not() {
+        assert_eq!(
+            check_strength("bobsleigh-2024", "bob.smith", "contact@dreets.gouv.fr"),
+            Err(WeakPassword::TooSimilar)
+        );
+        assert_eq!(
+            check_strength("totally-original", "al.smith", "contact@dreets.gouv.fr"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn similarity_is_twice_the_common_subsequence_over_both_lengths() {
+        assert_eq!(similarity("radium", "radium"), 1.0);
+        assert_eq!(similarity("", ""), 1.0);
+        assert_eq!(similarity("radium", ""), 0.0);
+        assert_eq!(similarity("", "radium"), 0.0);
+        assert_eq!(similarity("abc", "xyz"), 0.0);
+        // "ium" in common.
+        assert_eq!(similarity("polonium", "radium"), 6.0 / 14.0);
+        // "bcd" in common, in whichever order the texts are given.
+        assert_eq!(similarity("abcd", "bcde"), 0.75);
+        assert_eq!(similarity("bcde", "abcd"), 0.75);
     }
 
     #[test]

@@ -279,6 +279,24 @@ mod tests {
     }
 
     #[test]
+    fn apt_dates_are_checked_only_on_accepted_dossiers() {
+        for status in [
+            Status::Refused,
+            Status::WithoutContinuation,
+            Status::Received,
+        ] {
+            for (debut, fin) in [("2026-03-10", "2026-03-09"), ("2026-01-15", "2027-06-01")] {
+                let f = AlertFacts {
+                    status,
+                    received_at: Some(at("2026-05-30T09:00:00Z")),
+                    ..accepted(debut, fin)
+                };
+                assert_eq!(holding(&f), [], "{status:?} {debut} {fin}");
+            }
+        }
+    }
+
+    #[test]
     fn a_message_from_the_applicant_after_the_decision_alerts() {
         let decided = at("2026-05-01T09:00:00Z");
         for status in [Status::Closed, Status::Refused, Status::WithoutContinuation] {
@@ -301,6 +319,12 @@ mod tests {
             ..facts(Status::Received)
         };
         assert_eq!(holding(&waiting), []);
+        // Sent back to instruction after a decision: no decision stands any more.
+        let reopened = AlertFacts {
+            processed_at: Some(decided),
+            ..waiting
+        };
+        assert_eq!(holding(&reopened), []);
     }
 
     #[test]
@@ -360,6 +384,40 @@ mod tests {
         assert_eq!(
             rules().holding(&in_instruction("2026-05-22T10:00:00Z"), late),
             [AlertCode::InstructionTooLong]
+        );
+    }
+
+    #[test]
+    fn the_delays_apply_only_while_in_their_status() {
+        let long_ago = Some(at("2020-01-01T00:00:00Z"));
+        let old = |status| AlertFacts {
+            initiated_at: long_ago,
+            received_at: long_ago,
+            ..facts(status)
+        };
+        assert_eq!(
+            holding(&old(Status::Initiated)),
+            [AlertCode::ConstructionTooLong]
+        );
+        assert_eq!(
+            holding(&old(Status::Received)),
+            [AlertCode::InstructionTooLong]
+        );
+        for status in [Status::Draft, Status::Refused, Status::WithoutContinuation] {
+            assert_eq!(holding(&old(status)), [], "{status:?}");
+        }
+        let decided = AlertFacts {
+            processed_at: long_ago,
+            ..accepted("2026-01-15", "2026-07-14")
+        };
+        assert_eq!(holding(&old(Status::Closed)), [AlertCode::AptDatesMissing]);
+        assert_eq!(
+            holding(&AlertFacts {
+                initiated_at: long_ago,
+                received_at: long_ago,
+                ..decided
+            }),
+            []
         );
     }
 

@@ -166,4 +166,13 @@ mod tests {
             assert!(champ_for_slug(slug).is_some(), "{slug}");
         }
     }
+
+    #[test]
+    fn a_slug_gives_its_own_champ() {
+        let champ = champ_for_slug("nombre_dheures").unwrap();
+        assert_eq!(champ.libelle, "Nombre d'heures");
+        assert!(!champ.private);
+        assert!(champ_for_slug("date_de_fin_apt").unwrap().private);
+        assert!(champ_for_slug("pièce_jointe").is_none());
+    }
 }

@@ -218,6 +218,37 @@ mod tests {
     }
 
     #[test]
+    fn a_start_with_a_step_runs_from_the_start_to_the_end_of_the_field() {
+        let from_five = schedule("5/20 * * * *");
+        for (after, next) in [
+            ("2024-01-15T10:00:00Z", "2024-01-15T10:05:00Z"),
+            ("2024-01-15T10:05:00Z", "2024-01-15T10:25:00Z"),
+            ("2024-01-15T10:45:00Z", "2024-01-15T11:05:00Z"),
+        ] {
+            assert_eq!(from_five.next_after(utc(after), Paris), Some(utc(next)));
+        }
+    }
+
+    #[test]
+    fn values_given_twice_still_run() {
+        // 12:00 Paris is in both ranges.
+        let working = schedule("0 8-12,12-18 * * *");
+        let next = working.next_after(utc("2024-01-15T10:30:00Z"), Paris);
+        assert_eq!(next, Some(utc("2024-01-15T11:00:00Z")));
+        // Sunday as both 0 and 7.
+        let sundays = schedule("0 12 * * 0,7");
+        let next = sundays.next_after(utc("2024-01-02T00:00:00Z"), Paris);
+        assert_eq!(next, Some(utc("2024-01-07T11:00:00Z")));
+    }
+
+    #[test]
+    fn a_yearly_schedule_is_found_a_year_ahead() {
+        let new_year = schedule("0 9 1 1 *");
+        let next = new_year.next_after(utc("2024-01-02T00:00:00Z"), Paris);
+        assert_eq!(next, Some(utc("2025-01-01T08:00:00Z")));
+    }
+
+    #[test]
     fn wrong_schedules_say_what_is_wrong() {
         for (text, expected) in [
             ("0 9 * *", "5 champs attendus"),

@@ -129,6 +129,27 @@ mod tests {
     }
 
     #[test]
+    fn displays_and_parses_the_stored_vocabulary() {
+        let shown: Vec<_> = Status::ALL.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "draft",
+                "initiated",
+                "received",
+                "closed",
+                "refused",
+                "without_continuation"
+            ]
+        );
+        for status in Status::ALL {
+            assert_eq!(status.to_string().parse::<Status>().unwrap(), status);
+        }
+        let unknown = "accepte".parse::<Status>().unwrap_err();
+        assert_eq!(unknown.to_string(), "statut inconnu « accepte »");
+    }
+
+    #[test]
     fn labels_are_the_seeds_french_labels_in_order() {
         let labels: Vec<_> = Status::ALL.iter().map(|s| s.label()).collect();
         assert_eq!(
