@@ -771,6 +771,7 @@ async fn alerts_in_a_browser(t: &TestDb) {
         .find(|d| d.ds_id.get() == late.ds_id)
         .unwrap()
         .clone();
+    let refused_id = refused.ds_id.get();
     refused.status = Status::Refused;
     refused.processed_at = Some(chrono::Utc::now());
     refused.updated_at = refused.processed_at;
@@ -965,6 +966,20 @@ async fn alerts_in_a_browser(t: &TestDb) {
     );
     browser.assert_accessible("06-dossier").await;
     browser.screenshot("06-dossier").await;
+
+    // The refused dossier's page shows the change its sync brought, in its history.
+    browser
+        .goto(&format!("{base}/admin/dossiers/{refused_id}"))
+        .await;
+    let changes = browser.texts("main tbody td").await;
+    assert!(
+        changes
+            .iter()
+            .any(|c| c == "Statut : En instruction → Refusé"),
+        "{changes:?}"
+    );
+    browser.assert_accessible("06-history").await;
+    browser.screenshot("06-history").await;
 
     // The e-mails, for administrators: none, since no SMTP server is configured.
     browser
