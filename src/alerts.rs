@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use futures_util::TryStreamExt;
 
-use crate::config::DsSettings;
+use crate::config::{DsSettings, Settings};
 use crate::domain::alerts::{AlertCode, AlertRules};
 use crate::mail::{Email, Mailer};
 use crate::store::alerts::{self as stored, Pending};
@@ -116,6 +116,16 @@ pub struct DigestContext<'a> {
     pub rules: &'a AlertRules,
     pub ds: &'a DsSettings,
     pub time_zone: Tz,
+}
+
+impl<'a> DigestContext<'a> {
+    pub fn of(settings: &'a Settings) -> DigestContext<'a> {
+        DigestContext {
+            rules: &settings.alert_rules,
+            ds: &settings.ds,
+            time_zone: settings.time_zone,
+        }
+    }
 }
 
 /// E-mails each instructor the open alerts of their dossiers that they have not been told of

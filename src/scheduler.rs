@@ -153,11 +153,7 @@ async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<
         JobKind::Alerts => {
             alerts::evaluate(db, &settings.alert_rules, now).await?;
             let mailer = Mailer::new(&settings.email)?;
-            let context = DigestContext {
-                rules: &settings.alert_rules,
-                ds: &settings.ds,
-                time_zone: settings.time_zone,
-            };
+            let context = DigestContext::of(settings);
             let n = alerts::notify(db, &mailer, &context, now).await?;
             if n.failed > 0 {
                 anyhow::bail!(

@@ -89,7 +89,7 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
         .await
         .unwrap()
         .into_iter()
-        .map(|(_, c)| (c.what, c.before, c.after))
+        .map(|(_, _, c)| (c.what, c.before, c.after))
         .collect();
     let text = |s: &str| Some(s.to_owned());
     assert_eq!(
@@ -118,7 +118,7 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
     }
     let kept = dossiers::history(&t.db, id).await.unwrap();
     assert_eq!(kept.len(), 20);
-    assert_eq!(kept[0].1.what, "restored", "the most recent are kept");
+    assert_eq!(kept[0].2.what, "restored", "the most recent are kept");
 }
 
 async fn dossiers_come_back_exactly_as_stored(t: &TestDb) {

@@ -26,7 +26,7 @@ use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, Column, ListQuery};
 use crate::store::sessions::Session;
-use crate::store::{alerts, dossiers, sync_runs};
+use crate::store::{alerts, dossiers};
 use crate::web::MONTHS;
 
 /// The parameters of the query string, kept in links.
@@ -300,10 +300,7 @@ pub async fn show(
     let d = &stored.dossier;
     let tz = state.time_zone;
     let dossier_alerts = alerts::of_dossier(&state.db, ds_id.get()).await?;
-    let mut history = Vec::new();
-    for (at, change) in dossiers::history(&state.db, ds_id).await? {
-        history.push((at, sync_runs::run_at(&state.db, at).await?, change));
-    }
+    let history = dossiers::history(&state.db, ds_id).await?;
     let values: HashMap<&str, &serde_json::Value> =
         d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let body = html! {

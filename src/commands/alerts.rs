@@ -47,11 +47,7 @@ pub async fn run(command: AlertsCommand) -> anyhow::Result<()> {
             if !mailer.is_on() {
                 println!("WIF_SMTP_URL n'est pas configurée : aucun e-mail n'est envoyé.");
             }
-            let context = DigestContext {
-                rules: &settings.alert_rules,
-                ds: &settings.ds,
-                time_zone: settings.time_zone,
-            };
+            let context = DigestContext::of(&settings);
             let n = alerts::notify(&db, &mailer, &context, Utc::now()).await?;
             println!(
                 "{} e-mails envoyés ({} alertes notifiées), {} en échec (nouvel essai au prochain passage).",

@@ -99,11 +99,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         ..defaults.clone()
     };
     let evaluation = alerts::evaluate(&db, &demo_settings.alert_rules, now).await?;
-    let context = DigestContext {
-        rules: &demo_settings.alert_rules,
-        ds: &demo_settings.ds,
-        time_zone: demo_settings.time_zone,
-    };
+    let context = DigestContext::of(&demo_settings);
     let mailer = Mailer::new(&demo_settings.email)?;
     let digests = alerts::notify(&db, &mailer, &context, now).await?;
     println!(

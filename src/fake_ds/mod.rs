@@ -171,7 +171,7 @@ impl FakeDs {
 
     /// Moves `n` dossiers forward: a new status and a later `updated_at`. Returns their numbers.
     pub fn modify(&self, n: usize) -> Vec<i64> {
-        self.with(|s| {
+        let done = self.with(|s| {
             let now = s.tick();
             let ids: Vec<i64> = s
                 .dossiers
@@ -199,13 +199,13 @@ impl FakeDs {
                 });
             }
             (ids, changes)
-        })
-        .notified(self)
+        });
+        self.notified(done)
     }
 
     /// Adds `n` new dossiers. Returns their numbers.
     pub fn add(&self, n: u64) -> Vec<i64> {
-        self.with(|s| {
+        let done = self.with(|s| {
             let now = s.tick();
             let mut changes = Vec::new();
             let ids = (0..n)
@@ -235,14 +235,14 @@ impl FakeDs {
                 })
                 .collect();
             (ids, changes)
-        })
-        .notified(self)
+        });
+        self.notified(done)
     }
 
     /// Deletes `n` dossiers on DS, from the last ones (`modify` starts from the first). Returns
     /// their numbers.
     pub fn delete(&self, n: usize) -> Vec<i64> {
-        self.with(|s| {
+        let done = self.with(|s| {
             let ids: Vec<i64> = s
                 .dossiers
                 .values()
@@ -266,8 +266,8 @@ impl FakeDs {
                 })
                 .collect();
             (ids, changes)
-        })
-        .notified(self)
+        });
+        self.notified(done)
     }
 
     /// Sends DS's webhooks for the changes made from now on to `target` (none: `None`).
@@ -307,7 +307,13 @@ impl FakeDs {
                 }],
             ))
         })
-        .map(|(status, changes)| (status, changes).notified(self))
+        .map(|done| self.notified(done))
+    }
+
+    /// A change's result, once its events are sent (after the simulator's lock is released).
+    fn notified<T>(&self, (result, changes): (T, Vec<Change>)) -> T {
+        self.notify(changes);
+        result
     }
 
     /// Sends the webhooks of `changes`, if a target is set.
@@ -372,18 +378,6 @@ impl FakeDs {
     /// Every dossier of `procedure` DS lists now, in number order; `None` for another démarche.
     fn listed(&self, procedure: i64) -> Option<Vec<Dossier>> {
         (self.with(|s| s.procedure) == procedure).then(|| self.dossiers())
-    }
-}
-
-/// A change's result and the events it makes, sent once the simulator's lock is released.
-trait Notified<T> {
-    fn notified(self, ds: &FakeDs) -> T;
-}
-
-impl<T> Notified<T> for (T, Vec<Change>) {
-    fn notified(self, ds: &FakeDs) -> T {
-        ds.notify(self.1);
-        self.0
     }
 }
 

@@ -220,13 +220,22 @@ pub async fn counts(
     Ok(with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }
 
+/// The alert rows without their démarche (the pages that show one know it), then `$rest`.
+macro_rules! alert_rows {
+    ($rest:literal) => {
+        concat!(
+            "SELECT a.id, a.ds_id, a.code, a.department, CAST(NULL AS BIGINT) AS procedure_id, \
+             a.opened_at, a.resolved_at, a.acknowledged_at, a.acknowledged_by FROM alerts a ",
+            $rest
+        )
+    };
+}
+
 /// Every alert of a dossier, the most recent first.
 pub async fn of_dossier(db: &Db, ds_id: i64) -> Result<Vec<AlertRow>, StoreError> {
     Ok(with_db!(db, pool => {
         sqlx::query_as(
-            "SELECT a.id, a.ds_id, a.code, a.department, CAST(NULL AS BIGINT) AS procedure_id, a.opened_at, \
-             a.resolved_at, a.acknowledged_at, a.acknowledged_by FROM alerts a \
-             WHERE a.ds_id = $1 ORDER BY a.opened_at DESC, a.id DESC",
+            alert_rows!("WHERE a.ds_id = $1 ORDER BY a.opened_at DESC, a.id DESC"),
         )
         .bind(ds_id)
         .fetch_all(pool)
@@ -299,16 +308,8 @@ pub async fn notified(db: &Db) -> Result<HashSet<(i64, String)>, StoreError> {
 /// Every alert, open first, or only the open ones, for scripts (`wif alerts list`).
 pub async fn all(db: &Db, include_resolved: bool) -> Result<Vec<AlertRow>, StoreError> {
     let sql = match include_resolved {
-        false => {
-            "SELECT a.id, a.ds_id, a.code, a.department, CAST(NULL AS BIGINT) AS procedure_id, a.opened_at, \
-            a.resolved_at, a.acknowledged_at, a.acknowledged_by FROM alerts a \
-            WHERE a.resolved_at IS NULL ORDER BY a.opened_at, a.id"
-        }
-        true => {
-            "SELECT a.id, a.ds_id, a.code, a.department, CAST(NULL AS BIGINT) AS procedure_id, a.opened_at, \
-            a.resolved_at, a.acknowledged_at, a.acknowledged_by FROM alerts a \
-            ORDER BY a.resolved_at IS NOT NULL, a.opened_at, a.id"
-        }
+        false => alert_rows!("WHERE a.resolved_at IS NULL ORDER BY a.opened_at, a.id"),
+        true => alert_rows!("ORDER BY a.resolved_at IS NOT NULL, a.opened_at, a.id"),
     };
     Ok(with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
 }

@@ -215,23 +215,34 @@ impl StoredState {
     }
 }
 
-/// A dossier's history, the most recent change first.
-pub async fn history(db: &Db, ds_id: DsId) -> Result<Vec<(DateTime<Utc>, Change)>, StoreError> {
+/// A dossier's history, the most recent change first: when, the sync run going on then (the
+/// last one started by then, if any), and the change.
+pub async fn history(
+    db: &Db,
+    ds_id: DsId,
+) -> Result<Vec<(DateTime<Utc>, Option<i64>, Change)>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         at: DateTime<Utc>,
+        run_id: Option<i64>,
         #[sqlx(flatten)]
         change: Change,
     }
     let rows: Vec<Row> = with_db!(db, pool => {
         sqlx::query_as(
-            "SELECT at, ds_id, what, before, after FROM dossier_changes WHERE ds_id = $1 ORDER BY id DESC",
+            "SELECT c.at, c.ds_id, c.what, c.before, c.after, \
+             (SELECT r.id FROM sync_runs r WHERE r.started_at <= c.at \
+              ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS run_id \
+             FROM dossier_changes c WHERE c.ds_id = $1 ORDER BY c.id DESC",
         )
         .bind(ds_id.get())
         .fetch_all(pool)
         .await?
     });
-    Ok(rows.into_iter().map(|r| (r.at, r.change)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.at, r.run_id, r.change))
+        .collect())
 }
 
 /// Rows per statement, of 27 values each. PostgreSQL: one round trip for a whole page (under

@@ -164,13 +164,3 @@ pub async fn figures(db: &Db) -> Result<RunFigures, StoreError> {
         RunFigures { by_outcome, last_success_at, last_duration_s }
     }))
 }
-
-/// The run that was going on at `at` (the last one started by then), if any.
-pub async fn run_at(db: &Db, at: DateTime<Utc>) -> Result<Option<i64>, StoreError> {
-    Ok(with_db!(db, pool => {
-        sqlx::query_scalar("SELECT id FROM sync_runs WHERE started_at <= $1 ORDER BY started_at DESC, id DESC LIMIT 1")
-            .bind(at)
-            .fetch_optional(pool)
-            .await?
-    }))
-}
