@@ -303,6 +303,7 @@ fn action_label(action: &str) -> &'static str {
         "prefecture_view" => "Consultation du Suivi Préfecture",
         "dossier_search" => "Recherche de dossiers",
         "alert_acknowledged" => "Alerte prise en compte",
+        "departments_changed" => "Départements d'un compte modifiés",
         _ => "Autre",
     }
 }

@@ -8,6 +8,7 @@ pub mod dates;
 pub mod dossier;
 pub mod password;
 pub mod procedure;
+pub mod scope;
 pub mod status;
 pub mod text;
 pub mod validity;
@@ -15,4 +16,5 @@ pub mod webhook;
 
 pub use dossier::{ApiVersion, Dossier, DossierError, DsId};
 pub use procedure::ProcedureKind;
+pub use scope::Scope;
 pub use status::Status;

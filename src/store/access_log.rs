@@ -17,6 +17,9 @@ pub enum Action {
     DossierSearch,
     /// An open alert marked « prise en compte »; the entry's detail gives the rule.
     AlertAcknowledged,
+    /// The départements an account is limited to were changed; the detail names the account
+    /// and its new départements.
+    DepartmentsChanged,
 }
 
 impl Action {
@@ -29,6 +32,7 @@ impl Action {
             Action::PrefectureView => "prefecture_view",
             Action::DossierSearch => "dossier_search",
             Action::AlertAcknowledged => "alert_acknowledged",
+            Action::DepartmentsChanged => "departments_changed",
         }
     }
 }

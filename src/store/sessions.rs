@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::users::User;
+use super::users::{self, User};
 use super::{Db, StoreError, with_db};
+use crate::domain::Scope;
 
 /// A live session and its user.
 #[derive(Debug, Clone)]
@@ -12,6 +13,8 @@ pub struct Session {
     pub id_hash: String,
     pub csrf_token: String,
     pub user: User,
+    /// What the user may see, read with the session.
+    pub scope: Scope,
 }
 
 #[derive(sqlx::FromRow)]
@@ -66,24 +69,27 @@ pub async fn touch(
         .fetch_optional(pool)
         .await?
     });
-    if row.is_some() {
-        with_db!(db, pool => {
-            sqlx::query(
-                "UPDATE sessions SET last_seen_at = $2, expires_at = $3 \
-                 WHERE id_hash = $1 AND last_seen_at < $4",
-            )
-            .bind(id_hash)
-            .bind(now)
-            .bind(now + idle)
-            .bind(now - Duration::minutes(1))
-            .execute(pool)
-            .await?;
-        });
-    }
-    Ok(row.map(|r| Session {
-        id_hash: r.id_hash,
-        csrf_token: r.csrf_token,
-        user: r.user,
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2, expires_at = $3 \
+             WHERE id_hash = $1 AND last_seen_at < $4",
+        )
+        .bind(id_hash)
+        .bind(now)
+        .bind(now + idle)
+        .bind(now - Duration::minutes(1))
+        .execute(pool)
+        .await?;
+    });
+    let scope = users::scope(db, &row.user).await?;
+    Ok(Some(Session {
+        id_hash: row.id_hash,
+        csrf_token: row.csrf_token,
+        user: row.user,
+        scope,
     }))
 }
 

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, with_db};
+use crate::domain::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct User {
@@ -143,4 +144,76 @@ pub async fn set_last_login(db: &Db, id: i64, at: DateTime<Utc>) -> Result<(), S
             .await?;
     });
     Ok(())
+}
+
+/// The départements an account is limited to, in order.
+pub async fn departments(db: &Db, user_id: i64) -> Result<Vec<String>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT department FROM user_departments WHERE user_id = $1 ORDER BY department",
+        )
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?
+    }))
+}
+
+/// What the account may see.
+pub async fn scope(db: &Db, user: &User) -> Result<Scope, StoreError> {
+    if user.is_superuser {
+        return Ok(Scope::National);
+    }
+    Ok(Scope::of(false, departments(db, user.id).await?))
+}
+
+/// Every account's départements, as (account, département), by account then département.
+pub async fn all_departments(db: &Db) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_as("SELECT user_id, department FROM user_departments ORDER BY user_id, department")
+            .fetch_all(pool)
+            .await?
+    }))
+}
+
+/// Replaces the départements of an account, at once.
+pub async fn set_departments(
+    db: &Db,
+    user_id: i64,
+    departments: &[String],
+) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        let mut tx = pool.begin().await?;
+        sqlx::query("DELETE FROM user_departments WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        for department in departments {
+            sqlx::query(
+                "INSERT INTO user_departments (user_id, department) VALUES ($1, $2) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(user_id)
+            .bind(department)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// The active agents limited to a département, by username: a report's recipients.
+pub async fn agents_of_department(db: &Db, department: &str) -> Result<Vec<User>, StoreError> {
+    let sql = format!(
+        "SELECT {} FROM users u JOIN user_departments d ON d.user_id = u.id \
+         WHERE d.department = $1 AND u.is_active AND NOT u.is_superuser ORDER BY u.username",
+        USER_COLUMNS
+            .split(", ")
+            .map(|c| format!("u.{}", c.trim()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(with_db!(db, pool => {
+        sqlx::query_as(&sql).bind(department).fetch_all(pool).await?
+    }))
 }

@@ -1,0 +1,15 @@
+-- Accounts limited to départements (SPEC 11), and the monthly reports' index (SPEC 10).
+CREATE TABLE user_departments (
+    user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    department  TEXT NOT NULL,
+    PRIMARY KEY (user_id, department)
+);
+CREATE INDEX user_departments_department ON user_departments (department);
+
+ALTER TABLE access_log DROP CONSTRAINT access_log_action_check;
+ALTER TABLE access_log ADD CONSTRAINT access_log_action_check CHECK (action IN
+    ('login', 'login_failed', 'logout', 'dossier_view', 'prefecture_view', 'dossier_search',
+     'alert_acknowledged', 'departments_changed'));
+
+-- A month's decisions, read in the order of their decision time.
+CREATE INDEX dossiers_processed_at ON dossiers (processed_at);
