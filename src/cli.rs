@@ -24,6 +24,8 @@ pub enum Command {
     Migrate,
     /// Crée un compte superutilisateur (interactif, ou --no-input avec WIF_SUPERUSER_PASSWORD)
     Createsuperuser(CreateSuperuserArgs),
+    /// Crée un compte d'agent en lecture seule, limité à des départements avec --departement
+    Createuser(CreateUserArgs),
     /// Copie les dossiers de démarches-simplifiées dans la base (seuls les changements, sauf --full)
     #[command(visible_alias = "sync_dossiers")]
     SyncDossiers(SyncArgs),
@@ -67,6 +69,16 @@ pub struct CreateSuperuserArgs {
     /// Ne rien demander : le mot de passe est lu dans WIF_SUPERUSER_PASSWORD
     #[arg(long)]
     pub no_input: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateUserArgs {
+    #[command(flatten)]
+    pub account: CreateSuperuserArgs,
+    /// Département auquel l'agent est limité, tel qu'écrit sur DS (« 75 - Paris ») ; à répéter
+    /// pour plusieurs ; sans lui, l'agent voit toute la France
+    #[arg(long = "departement", value_name = "DEPARTEMENT")]
+    pub departments: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -208,7 +220,8 @@ pub enum ProceduresCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => commands::migrate::run().await,
-        Command::Createsuperuser(args) => commands::createsuperuser::run(args).await,
+        Command::Createsuperuser(args) => commands::createuser::superuser(args).await,
+        Command::Createuser(args) => commands::createuser::agent(args).await,
         Command::SyncDossiers(args) => commands::sync::run(args).await,
         Command::FakeDs(args) => commands::fake_ds::run(args).await,
         Command::ExportValidityCheckData(args) => commands::export::validity_check(args).await,

@@ -7,134 +7,13 @@ use std::collections::HashMap;
 
 use chrono::{Days, Utc};
 use common::{
-    ADMIN_PASSWORD, TestDb, create_user, seed_dossiers, start_admin, start_admin_configured,
-    start_admin_with,
+    ADMIN_PASSWORD, Agent, TestDb, create_user, seed_dossiers, start_admin, start_admin_configured,
+    start_admin_with, with_form,
 };
 use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, LOCATION, SET_COOKIE};
+use reqwest::header::SET_COOKIE;
 use wif::domain::Status;
 use wif::store::{access_log, users};
-
-/// A client that keeps its cookies and does not follow redirects, to look at each answer.
-struct Agent {
-    http: reqwest::Client,
-    base: String,
-    cookies: HashMap<String, String>,
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-impl Answer {
-    fn location(&self) -> &str {
-        self.headers
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-    }
-
-    /// The value of the hidden `csrf` field of the page.
-    fn csrf(&self) -> String {
-        let start = self
-            .body
-            .find("name=\"csrf\" value=\"")
-            .expect("a CSRF field")
-            + 19;
-        self.body[start..start + 64].to_owned()
-    }
-}
-
-/// A URL-encoded form body, as a browser posts it.
-fn with_form(request: reqwest::RequestBuilder, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
-    request
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(serde_urlencoded::to_string(form).unwrap())
-}
-
-impl Agent {
-    fn new(base: &str) -> Agent {
-        Agent {
-            http: wif::ds::http_client()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            cookies: HashMap::new(),
-        }
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
-        let cookie = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let response = request.header("cookie", cookie).send().await.unwrap();
-        for set in response.headers().get_all(SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let (pair, _) = set.split_once(';').unwrap_or((set, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            match value.is_empty() {
-                true => self.cookies.remove(name),
-                false => self.cookies.insert(name.to_owned(), value.to_owned()),
-            };
-        }
-        Answer {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Answer {
-        let request = self.http.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Answer {
-        let request = with_form(self.http.post(format!("{}{path}", self.base)), form);
-        self.send(request).await
-    }
-
-    /// Signs in through the login form; returns the answer to the POST.
-    async fn sign_in(&mut self, username: &str, password: &str) -> Answer {
-        self.sign_in_to("/admin/", username, password).await
-    }
-
-    /// Signs in through the login form, asking to go to `next` afterwards.
-    async fn sign_in_to(&mut self, next: &str, username: &str, password: &str) -> Answer {
-        let request = self.login_request(next, username, password).await;
-        self.send(request).await
-    }
-
-    /// The login form's POST, ready to send: a test may add headers first.
-    async fn login_request(
-        &mut self,
-        next: &str,
-        username: &str,
-        password: &str,
-    ) -> reqwest::RequestBuilder {
-        let form = self.get("/admin/login").await;
-        assert_eq!(form.status, StatusCode::OK);
-        let csrf = form.csrf();
-        let form = [
-            ("csrf", csrf.as_str()),
-            ("next", next),
-            ("username", username),
-            ("password", password),
-        ];
-        with_form(self.http.post(format!("{}/admin/login", self.base)), &form)
-    }
-
-    /// A page's CSRF token, for the forms of a signed-in user.
-    async fn csrf(&mut self) -> String {
-        self.get("/admin/").await.csrf()
-    }
-}
 
 /// Every page but the login page sends a visitor without a session to the login page.
 async fn every_page_requires_a_session(t: &TestDb) {

@@ -14,6 +14,7 @@ use common::{TestDb, at, dossier};
 use indicatif::ProgressBar;
 use wif::alerts::{self, DigestContext, Notification};
 use wif::config::{DsSettings, EmailSettings, Secret, SmtpSetting};
+use wif::domain::Scope;
 use wif::domain::alerts::{AlertCode, AlertRules};
 use wif::domain::{ApiVersion, Dossier, Status};
 use wif::ds::RetryPolicy;
@@ -180,9 +181,11 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
     let listed = |department: Option<Option<&str>>, code: Option<AlertCode>| {
         let filter = stored::AlertFilter {
+            scope: Scope::National,
+            resolved: false,
             code,
             department: department.map(|d| d.map(str::to_owned)),
-            ..Default::default()
+            ds_id: None,
         };
         async move {
             let rows = stored::list(&t.db, &filter, 0, 100).await.unwrap();
@@ -204,12 +207,18 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     assert_eq!(stored::of_dossier(&t.db, 11).await.unwrap().len(), 1);
 
     // « Prise en compte », once.
-    let taken = stored::acknowledge(&t.db, opened.id, "agent.paris", Utc::now())
-        .await
-        .unwrap();
+    let taken = stored::acknowledge(
+        &t.db,
+        opened.id,
+        &Scope::National,
+        "agent.paris",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
     assert_eq!(taken, Some((11, "apt_dates_inverted".to_owned())));
     assert_eq!(
-        stored::acknowledge(&t.db, opened.id, "autre", Utc::now())
+        stored::acknowledge(&t.db, opened.id, &Scope::National, "autre", Utc::now())
             .await
             .unwrap(),
         None

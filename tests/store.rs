@@ -312,6 +312,7 @@ async fn pages_found_beside_a_dossier_are_the_pages_counted_by_offset(t: &TestDb
         for descending in [false, true] {
             let page = |start, limit| {
                 let query = ListQuery {
+                    scope: wif::domain::Scope::National,
                     status: None,
                     department: None,
                     created: None,
@@ -363,6 +364,7 @@ async fn pages_found_beside_a_dossier_are_the_pages_counted_by_offset(t: &TestDb
 async fn page_after_unknown(t: &TestDb) -> Vec<wif::store::dossier_lists::ListRow> {
     use wif::store::dossier_lists::{self, Column, ListQuery, PageStart};
     let query = ListQuery {
+        scope: wif::domain::Scope::National,
         status: None,
         department: None,
         created: None,

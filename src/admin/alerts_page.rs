@@ -43,8 +43,10 @@ pub async fn list(
     let department = params.get("departement").map(str::to_owned);
     let page_number = page_number(&params);
 
-    let counts = alert_counts(&state, resolved).await?;
-    let other_tab = alert_counts(&state, !resolved).await?;
+    let counts = alert_counts(&state, resolved).await?.within(&session.scope);
+    let other_tab = alert_counts(&state, !resolved)
+        .await?
+        .within(&session.scope);
     let (counts, other_tab) = (counts.cells(), other_tab.cells());
     let sum = |rows: &[(String, Option<String>, i64)]| rows.iter().map(|(_, _, n)| n).sum::<i64>();
     let dept_name = |d: &Option<String>| d.clone().unwrap_or_else(|| NO_DEPARTMENT.to_owned());
@@ -66,6 +68,7 @@ pub async fn list(
         }
     }
     let filter = AlertFilter {
+        scope: session.scope.clone(),
         resolved,
         code,
         department: department
@@ -221,8 +224,14 @@ pub async fn acknowledge(
     Path(id): Path<i64>,
     Form(form): Form<AcknowledgeForm>,
 ) -> Result<Response, PageError> {
-    let Some((ds_id, code)) =
-        alerts::acknowledge(&state.db, id, &session.user.username, Utc::now()).await?
+    let Some((ds_id, code)) = alerts::acknowledge(
+        &state.db,
+        id,
+        &session.scope,
+        &session.user.username,
+        Utc::now(),
+    )
+    .await?
     else {
         return Err(PageError::NotFound);
     };

@@ -134,6 +134,7 @@ pub async fn list(
     let (sort, descending) = sort_param(&params, column_from_key, (Column::CreatedAt, true));
     let current_page = page_number(&params);
     let query = ListQuery {
+        scope: session.scope.clone(),
         status,
         department: params.get("departement").map(str::to_owned),
         created: dates.range(state.time_zone),
@@ -151,11 +152,12 @@ pub async fn list(
             let (db, query) = (state.db.clone(), query.clone());
             async move { dossier_lists::counts(&db, &query).await }
         })
-        .await?;
+        .await?
+        .within(&session.scope);
     let total = counts.total(query.status, query.department.as_deref());
     let statuses = counts.by_status(query.department.as_deref());
     let departments = counts.by_department(query.status);
-    let bounds = dossier_lists::created_bounds(&state.db).await?;
+    let bounds = dossier_lists::created_bounds(&state.db, &session.scope).await?;
     let tz = state.time_zone;
 
     let body = html! {
@@ -284,8 +286,10 @@ pub async fn show(
         .ok()
         .and_then(DsId::new)
         .ok_or(PageError::NotFound)?;
+    // Another département's dossier does not exist for a limited agent.
     let stored = dossiers::get(&state.db, ds_id)
         .await?
+        .filter(|stored| session.scope.allows(stored.dossier.department.as_deref()))
         .ok_or(PageError::NotFound)?;
     auth::record_access(
         &state,

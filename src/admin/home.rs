@@ -7,11 +7,10 @@ use axum::extract::State;
 use maud::{Markup, html};
 
 use super::alerts_page::alert_counts;
-use super::layout::{datetime, number, page};
+use super::layout::{Audience, datetime, number, page};
 use super::{AppState, PageError};
 use crate::domain::Status;
 use crate::domain::alerts::AlertCode;
-use crate::store::dossier_lists::Counts;
 use crate::store::sessions::Session;
 use crate::store::{dossier_lists, sync_runs};
 
@@ -20,25 +19,26 @@ pub async fn show(
     Extension(session): Extension<Session>,
 ) -> Result<Markup, PageError> {
     let db = state.db.clone();
-    let by_status = async move {
-        let counts = dossier_lists::counts_by_status(&db).await?;
-        Ok(Counts::from_cells(
-            counts.into_iter().map(|(s, n)| (s, None, n)).collect(),
-        ))
-    };
+    let by_status = async move { dossier_lists::counts_by_status(&db).await };
     let counts = state
         .counts
         .get("home|statuses".to_owned(), by_status)
-        .await?;
-    let counts: Vec<(String, i64)> = counts
-        .cells()
-        .iter()
-        .map(|(s, _, n)| (s.clone(), *n))
-        .collect();
+        .await?
+        .within(&session.scope)
+        .by_status(None);
     let total: i64 = counts.iter().map(|(_, n)| n).sum();
-    let runs = sync_runs::latest(&state.db, 5).await?;
+    // The runs count dossiers of every département: not for a limited agent.
+    let national = Audience::NationalAgents.admits(&session);
+    let runs = match national {
+        true => sync_runs::latest(&state.db, 5).await?,
+        false => Vec::new(),
+    };
     let mut open_alerts: std::collections::BTreeMap<AlertCode, i64> = Default::default();
-    for (code, _, n) in alert_counts(&state, false).await?.cells() {
+    for (code, _, n) in alert_counts(&state, false)
+        .await?
+        .within(&session.scope)
+        .cells()
+    {
         if let Ok(code) = code.parse::<AlertCode>() {
             *open_alerts.entry(code).or_default() += n;
         }
@@ -50,7 +50,13 @@ pub async fn show(
             .map_or(0, |(_, n)| *n)
     };
     let body = html! {
-        p.fr-text--lead { (number(total)) " dossiers copiés depuis démarches-simplifiées." }
+        @match session.scope.departments() {
+            None => p.fr-text--lead { (number(total)) " dossiers copiés depuis démarches-simplifiées." },
+            Some(departments) => p.fr-text--lead {
+                (number(total)) " dossiers copiés depuis démarches-simplifiées dans vos départements : "
+                (departments.join(", ")) "."
+            },
+        }
         div.fr-grid-row.fr-grid-row--gutters.fr-mb-4w {
             @for status in Status::ALL {
                 div.fr-col-6.fr-col-md-4.fr-col-lg-2 {
@@ -78,10 +84,12 @@ pub async fn show(
                 }
             }
         } }
-        h2 { "Dernières synchronisations" }
-        @if runs.is_empty() {
+        @if national {
+            h2 { "Dernières synchronisations" }
+        }
+        @if national && runs.is_empty() {
             p { "Aucune synchronisation pour l'instant." }
-        } @else {
+        } @else if national {
             div.fr-table { table {
                 caption.fr-sr-only { "Dernières synchronisations" }
                 thead { tr { th scope="col" { "Début" } th scope="col" { "Démarche" } th scope="col" { "Résultat" } th scope="col" { "Créés" } th scope="col" { "Mis à jour" } } }

@@ -10,17 +10,40 @@ use crate::web::Frame;
 pub use crate::web::number;
 
 /// The sections of the navigation; `superuser` ones are hidden from staff.
-const SECTIONS: [(&str, &str, bool); 9] = [
-    ("/admin/", "Accueil", false),
-    ("/admin/dossiers/", "Dossiers", false),
-    ("/admin/alertes/", "Alertes", false),
-    ("/admin/prefecture/", "Suivi Préfecture", false),
-    ("/admin/stats/", "Statistiques", false),
-    ("/admin/sync/", "Synchronisation", false),
-    ("/admin/users/", "Utilisateurs", true),
-    ("/admin/access-log/", "Journal d'accès", true),
-    ("/admin/emails/", "E-mails", true),
+const SECTIONS: [(&str, &str, Audience); 9] = [
+    ("/admin/", "Accueil", Audience::Agents),
+    ("/admin/dossiers/", "Dossiers", Audience::Agents),
+    ("/admin/alertes/", "Alertes", Audience::Agents),
+    ("/admin/prefecture/", "Suivi Préfecture", Audience::Agents),
+    ("/admin/stats/", "Statistiques", Audience::Agents),
+    ("/admin/sync/", "Synchronisation", Audience::NationalAgents),
+    ("/admin/users/", "Utilisateurs", Audience::Administrators),
+    (
+        "/admin/access-log/",
+        "Journal d'accès",
+        Audience::Administrators,
+    ),
+    ("/admin/emails/", "E-mails", Audience::Administrators),
 ];
+
+/// Who may open a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Agents,
+    /// Agents not limited to départements (the page shows the whole country's activity).
+    NationalAgents,
+    Administrators,
+}
+
+impl Audience {
+    pub fn admits(self, session: &Session) -> bool {
+        match self {
+            Audience::Agents => true,
+            Audience::NationalAgents => session.scope.departments().is_none(),
+            Audience::Administrators => session.user.is_superuser,
+        }
+    }
+}
 
 /// Whether `path` is the address of a section of the navigation.
 pub fn is_section(path: &str) -> bool {
@@ -50,7 +73,8 @@ fn tools(session: Option<&Session>) -> Markup {
             ul.fr-btns-group {
                 li {
                     span.fr-btn.fr-icon-account-circle-line { (session.user.username)
-                        @if session.user.is_superuser { " (administrateur)" } }
+                        @if session.user.is_superuser { " (administrateur)" }
+                        @if let Some(departments) = session.scope.departments() { " (" (departments.join(", ")) ")" } }
                 }
                 li {
                     form method="post" action="/admin/logout" {
@@ -68,8 +92,8 @@ fn menu(session: Option<&Session>, current: &str) -> Markup {
         @if let Some(session) = session {
             nav.fr-nav role="navigation" aria-label="Menu principal" {
                 ul.fr-nav__list {
-                    @for (href, label, superuser) in SECTIONS {
-                        @if !superuser || session.user.is_superuser {
+                    @for (href, label, audience) in SECTIONS {
+                        @if audience.admits(session) {
                             li.fr-nav__item {
                                 @if href == current {
                                     a.fr-nav__link href=(href) aria-current="page" { (label) }

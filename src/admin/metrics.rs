@@ -190,7 +190,7 @@ async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
         "gauge",
         "Dossiers per status (not deleted on DS).",
     );
-    for (status, n) in &dossiers {
+    for (status, n) in &dossiers.by_status(None) {
         let status = label(&status.to_string());
         let _ = writeln!(out, "wif_dossiers{{status=\"{status}\"}} {n}");
     }

@@ -37,6 +37,7 @@ mod webhooks;
 
 pub use auth::PasswordChecks;
 use layout::{alert, page};
+pub use users::departments_detail;
 
 /// Sessions end after this long without a request (SPEC: two weeks).
 const IDLE: Duration = Duration::weeks(2);
@@ -122,7 +123,7 @@ impl IntoResponse for PageError {
             PageError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "Accès refusé",
-                "Cette page est réservée aux administrateurs.",
+                "Votre compte ne donne pas accès à cette page (réservée aux administrateurs, ou aux agents non limités à des départements).",
             ),
             PageError::Internal(error) => {
                 tracing::error!(%error, "erreur interne de l'administration");
@@ -188,12 +189,17 @@ async fn append_slash(uri: axum::http::Uri) -> Response {
     }
 }
 
-/// Refuses staff users a superuser action.
-fn require_superuser(session: &Session) -> Result<(), PageError> {
-    match session.user.is_superuser {
+/// Refuses a page to the users outside its audience.
+fn require(audience: layout::Audience, session: &Session) -> Result<(), PageError> {
+    match audience.admits(session) {
         true => Ok(()),
         false => Err(PageError::Forbidden),
     }
+}
+
+/// Refuses staff users a superuser action.
+fn require_superuser(session: &Session) -> Result<(), PageError> {
+    require(layout::Audience::Administrators, session)
 }
 
 pub fn app(state: Arc<AppState>) -> Router {
@@ -213,6 +219,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/users/", get(users::list).post(users::create))
         .route("/admin/users/{id}/active", post(users::set_active))
         .route("/admin/users/{id}/password", post(users::set_password))
+        .route(
+            "/admin/users/{id}/departements",
+            get(users::departments_form).post(users::set_departments),
+        )
         .route("/admin/access-log/", get(users::access_log))
         .route("/admin/logout", post(auth::logout))
         // Any other address of the admin, without a session, goes to the login page too.

@@ -53,6 +53,7 @@ pub async fn list(
     );
     let current_page = page_number(&params);
     let query = PrefectureQuery {
+        scope: session.scope.clone(),
         after: today - Days::new(DAYS_BACK),
         status: params.get("statut").and_then(Status::from_v1),
         sort,
@@ -61,7 +62,7 @@ pub async fn list(
         start: page_start(&params, current_page, PER_PAGE),
     };
     let rows = dossier_lists::prefecture_page(&state.db, &query).await?;
-    let key = format!("prefecture|{}", query.after);
+    let key = format!("prefecture|{}|{:?}", query.after, query.scope);
     let counts = state
         .counts
         .get(key, {

@@ -20,6 +20,9 @@ pub async fn show(
     let stats = compute(&state.db, Utc::now(), state.time_zone).await?;
     let body = html! {
         p.fr-text--sm { "Calculé à l'instant (" (stats.data.last_update) "), comme le fichier public stats.json." }
+        @if session.scope.departments().is_some() {
+            p.fr-text--sm { "Ces statistiques sont nationales, comme la page publique : elles ne nomment aucun dossier ni aucun département. Les chiffres de vos départements sont dans « Dossiers » et « Rapports mensuels »." }
+        }
         (statistics::figures(&stats, Lang::Fr))
     };
     Ok(page("Statistiques", Some(&session), "/admin/stats/", body))

@@ -10,8 +10,9 @@ use indicatif::ProgressBar;
 use maud::{Markup, html};
 
 use super::home::outcome_tag;
+use super::layout::Audience;
 use super::layout::{alert, csrf_field, datetime, number, page};
-use super::{AppState, PageError, require_superuser};
+use super::{AppState, PageError, require, require_superuser};
 use crate::ds::RetryPolicy;
 use crate::store::sessions::Session;
 use crate::store::{sync_runs, webhook_events};
@@ -25,6 +26,8 @@ pub async fn show(
     Extension(session): Extension<Session>,
     RawQuery(raw): RawQuery,
 ) -> Result<Markup, PageError> {
+    // Runs name dossiers of every département.
+    require(Audience::NationalAgents, &session)?;
     let runs = sync_runs::latest(&state.db, 50).await?;
     let last_event = webhook_events::last(&state.db).await?;
     let events_per_type =

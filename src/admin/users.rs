@@ -1,9 +1,12 @@
 //! `/admin/users/` (superusers): accounts, created, deactivated, given a new password; and
 //! `/admin/access-log/` (superusers): who signed in and who viewed which dossier.
 
+use std::collections::{BTreeSet, HashMap};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use maud::{Markup, html};
@@ -11,12 +14,13 @@ use serde::Deserialize;
 
 use super::layout::{Params, alert, csrf_field, datetime, page, pagination, total_line};
 use super::lists::{page_number, parse_query};
-use super::{AppState, PageError, require_superuser};
+use super::{AppState, PageError, auth, require_superuser};
 use crate::domain::account::{self, HashKind};
-use crate::store::StoreError;
-use crate::store::access_log;
+use crate::domain::scope;
+use crate::store::access_log::{self, Action};
 use crate::store::sessions::{self, Session};
-use crate::store::users::{self, NewUser};
+use crate::store::users::{self, NewUser, User};
+use crate::store::{StoreError, dossier_lists};
 
 const LOG_PER_PAGE: i64 = 100;
 
@@ -27,6 +31,9 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         "active" => Some("Compte réactivé."),
         "desactive" => Some("Compte désactivé : ses sessions sont fermées."),
         "mot-de-passe" => Some("Mot de passe changé : les sessions de ce compte sont fermées."),
+        "departements" => {
+            Some("Départements du compte enregistrés : ils s'appliquent dès sa prochaine page.")
+        }
         _ => None,
     }
 }
@@ -38,6 +45,10 @@ async fn users_page(
     error: Option<&str>,
 ) -> Result<Response, PageError> {
     let all = users::all(&state.db).await?;
+    let mut departments: HashMap<i64, Vec<String>> = HashMap::new();
+    for (user_id, department) in users::all_departments(&state.db).await? {
+        departments.entry(user_id).or_default().push(department);
+    }
     let old_hashes = all
         .iter()
         .filter(|u| account::kind(&u.password_hash) == HashKind::Django)
@@ -57,6 +68,7 @@ async fn users_page(
             caption { "Comptes" }
             thead { tr {
                 th scope="col" { "Nom d'utilisateur" } th scope="col" { "E-mail" } th scope="col" { "Rôle" }
+                th scope="col" { "Départements" }
                 th scope="col" { "État" } th scope="col" { "Dernière connexion" } th scope="col" { "Actions" }
             } }
             tbody {
@@ -69,6 +81,19 @@ async fn users_page(
                         }
                         td { (user.email) }
                         td { @if user.is_superuser { "Administrateur" } @else { "Agent (lecture seule)" } }
+                        td {
+                            @match (user.is_superuser, departments.get(&user.id)) {
+                                (true, _) => "Tous",
+                                (false, None) => "Tous",
+                                (false, Some(names)) => (names.join(", ")),
+                            }
+                            @if !user.is_superuser {
+                                br;
+                                a.fr-link.fr-text--sm href=(format!("/admin/users/{}/departements", user.id)) {
+                                    "Modifier" span.fr-sr-only { " les départements de " (user.username) }
+                                }
+                            }
+                        }
                         td {
                             @if user.is_active { span.fr-badge.fr-badge--sm.fr-badge--success { "actif" } } @else { span.fr-badge.fr-badge--sm { "désactivé" } }
                             @match account::kind(&user.password_hash) {
@@ -251,6 +276,138 @@ pub async fn set_password(
         false => "/admin/users/?ok=mot-de-passe",
     };
     Ok(Redirect::to(target).into_response())
+}
+
+/// `/admin/users/{id}/departements`: the départements an agent is limited to, ticked among
+/// those of the stored dossiers, or typed when none is stored yet.
+pub async fn departments_form(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_superuser(&session)?;
+    let user = agent(&state, id).await?;
+    departments_page(&state, &session, &user, None).await
+}
+
+async fn agent(state: &AppState, id: i64) -> Result<User, PageError> {
+    // Administrators are never limited: their départements are not edited.
+    users::get(&state.db, id)
+        .await?
+        .filter(|user| !user.is_superuser)
+        .ok_or(PageError::NotFound)
+}
+
+async fn departments_page(
+    state: &AppState,
+    session: &Session,
+    user: &User,
+    error: Option<&str>,
+) -> Result<Response, PageError> {
+    let chosen: BTreeSet<String> = users::departments(&state.db, user.id)
+        .await?
+        .into_iter()
+        .collect();
+    let mut known: BTreeSet<String> = dossier_lists::departments(&state.db)
+        .await?
+        .into_iter()
+        .collect();
+    known.extend(chosen.iter().cloned());
+    let status = match error {
+        Some(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        None => axum::http::StatusCode::OK,
+    };
+    let body = html! {
+        @if let Some(error) = error { (alert("error", error)) }
+        p {
+            "Un agent limité à des départements ne voit que leurs dossiers, partout : listes, compteurs, "
+            "recherche, Suivi Préfecture, alertes et rapports ; tout autre dossier lui répond « Page introuvable ». "
+            "Sans département coché, il voit toute la France. Chaque modification est inscrite au journal d'accès."
+        }
+        form method="post" action=(format!("/admin/users/{}/departements", user.id)) {
+            (csrf_field(session))
+            fieldset.fr-fieldset {
+                legend.fr-fieldset__legend { "Départements de " (user.username) }
+                @if known.is_empty() {
+                    div.fr-fieldset__element { p { "Aucun dossier n'est encore copié : saisissez le département ci-dessous." } }
+                }
+                @for (i, department) in known.iter().enumerate() {
+                    div.fr-fieldset__element { div.fr-checkbox-group {
+                        input id=(format!("departement-{i}")) type="checkbox" name="departement" value=(department)
+                            checked[chosen.contains(department)];
+                        label.fr-label for=(format!("departement-{i}")) { (department) }
+                    } }
+                }
+            }
+            div.fr-input-group {
+                label.fr-label for="autre" {
+                    "Autre département"
+                    span.fr-hint-text { "Tel qu'il est écrit sur DS, par exemple « 75 - Paris » ; facultatif" }
+                }
+                input.fr-input #autre type="text" name="departement" autocomplete="off";
+            }
+            ul.fr-btns-group.fr-btns-group--inline-md {
+                li { button.fr-btn type="submit" { "Enregistrer" } }
+                li { a.fr-btn.fr-btn--secondary href="/admin/users/" { "Annuler" } }
+            }
+        }
+    };
+    Ok((
+        status,
+        page(
+            &format!("Départements de {}", user.username),
+            Some(session),
+            "/admin/users/",
+            body,
+        ),
+    )
+        .into_response())
+}
+
+/// `POST /admin/users/{id}/departements`: every ticked or typed département (`departement`,
+/// repeated); none means the whole country.
+pub async fn set_departments(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    require_superuser(&session)?;
+    let user = agent(&state, id).await?;
+    let mut chosen = BTreeSet::new();
+    for (_, value) in fields
+        .iter()
+        .filter(|(k, v)| k == "departement" && !v.trim().is_empty())
+    {
+        match scope::parse_department(value) {
+            Ok(department) => chosen.insert(department),
+            Err(reason) => return departments_page(&state, &session, &user, Some(reason)).await,
+        };
+    }
+    let chosen: Vec<String> = chosen.into_iter().collect();
+    users::set_departments(&state.db, user.id, &chosen).await?;
+    let detail = departments_detail(&user.username, &chosen);
+    auth::record_access(
+        &state,
+        &session,
+        peer,
+        &headers,
+        Action::DepartmentsChanged,
+        None,
+        Some(&detail),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users/?ok=departements").into_response())
+}
+
+/// The access log's detail of a change: the account and its départements now.
+pub fn departments_detail(username: &str, departments: &[String]) -> String {
+    match departments.is_empty() {
+        true => format!("{username} : tous les départements"),
+        false => format!("{username} : {}", departments.join(", ")),
+    }
 }
 
 pub async fn access_log(

@@ -1,7 +1,7 @@
 //! One small file per subcommand: each wires configuration, store and domain together.
 
 pub mod alerts;
-pub mod createsuperuser;
+pub mod createuser;
 pub mod demo;
 pub mod dev;
 pub mod export;

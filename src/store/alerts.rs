@@ -9,8 +9,8 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::types::Json;
 
 use super::{Db, StoreError, with_db};
-use crate::domain::Status;
 use crate::domain::alerts::{AlertCode, AlertFacts};
+use crate::domain::{Scope, Status};
 
 /// Rows per multi-row statement: 4 values each, under SQLite's parameter limit.
 const CHUNK: usize = 1000;
@@ -128,8 +128,10 @@ pub async fn refresh_statistics(db: &Db) -> Result<(), StoreError> {
 }
 
 /// Which alerts a list shows.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertFilter {
+    /// The départements the agent may see.
+    pub scope: Scope,
     /// The resolved ones (most recently resolved first) instead of the open ones (oldest first).
     pub resolved: bool,
     pub code: Option<AlertCode>,
@@ -202,6 +204,22 @@ fn push_filter<'a, DB: sqlx::Database>(
     if let Some(ds_id) = filter.ds_id {
         query.push(" AND a.ds_id = ").push_bind(ds_id);
     }
+    push_scope(query, &filter.scope);
+}
+
+/// ` AND a.department IN (…)` when `scope` is limited.
+fn push_scope<'a, DB: sqlx::Database>(query: &mut sqlx::QueryBuilder<'a, DB>, scope: &'a Scope)
+where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    if let Some(departments) = scope.departments() {
+        query.push(" AND a.department IN (");
+        let mut list = query.separated(", ");
+        for department in departments {
+            list.push_bind(department.as_str());
+        }
+        list.push_unseparated(")");
+    }
 }
 
 /// How many alerts of each rule and département (no département: `None`) are open, or resolved.
@@ -243,25 +261,26 @@ pub async fn of_dossier(db: &Db, ds_id: i64) -> Result<Vec<AlertRow>, StoreError
     }))
 }
 
-/// Marks an open alert « prise en compte » by `username`. Returns its dossier and rule, or
-/// `None` when there is no such open alert or it was already taken into account.
+/// Marks an open alert of `scope` « prise en compte » by `username`. Returns its dossier and
+/// rule, or `None` when there is no such open alert, it was already taken into account, or it is
+/// another département's.
 pub async fn acknowledge(
     db: &Db,
     id: i64,
+    scope: &Scope,
     username: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<(i64, String)>, StoreError> {
     Ok(with_db!(db, pool => {
-        sqlx::query_as(
-            "UPDATE alerts SET acknowledged_at = $1, acknowledged_by = $2 \
-             WHERE id = $3 AND resolved_at IS NULL AND acknowledged_at IS NULL \
-             RETURNING ds_id, code",
-        )
-        .bind(now)
-        .bind(username)
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
+        let mut query = sqlx::QueryBuilder::new("UPDATE alerts SET acknowledged_at = ");
+        query.push_bind(now).push(", acknowledged_by = ").push_bind(username);
+        query.push(" WHERE id = ").push_bind(id);
+        query.push(" AND resolved_at IS NULL AND acknowledged_at IS NULL");
+        // `a.department` in the scope's condition: the table is named as in the lists.
+        query.push(" AND id IN (SELECT a.id FROM alerts a WHERE a.id = ").push_bind(id);
+        push_scope(&mut query, scope);
+        query.push(") RETURNING ds_id, code");
+        query.build_query_as().fetch_optional(pool).await?
     }))
 }
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
 use super::{Db, Engine, StoreError, with_db};
-use crate::domain::Status;
+use crate::domain::{Scope, Status};
 
 /// A value bound to a `$n` placeholder.
 #[derive(Debug, Clone)]
@@ -55,6 +55,15 @@ impl Filter {
         self.conditions.push(sql);
     }
 
+    /// Limits the rows to the départements of `scope`.
+    fn within(&mut self, scope: &Scope) {
+        if let Some(departments) = scope.departments() {
+            let marks = vec!["?"; departments.len()].join(", ");
+            let values = departments.iter().cloned().map(Bind::Text).collect();
+            self.and(&format!("department IN ({marks})"), values);
+        }
+    }
+
     fn sql(&self) -> String {
         match self.conditions.is_empty() {
             true => String::new(),
@@ -102,6 +111,8 @@ impl Column {
 /// What the dossiers list shows: every filter is optional.
 #[derive(Debug, Clone)]
 pub struct ListQuery {
+    /// What the agent may see: applied to the rows; the counts are restricted by the caller.
+    pub scope: Scope,
     pub status: Option<Status>,
     pub department: Option<String>,
     /// `[from, to)` on `created_at`, from the date hierarchy.
@@ -131,6 +142,9 @@ pub struct ListRow {
 /// (they are applied to the cross-tabulation instead).
 fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
     let mut f = Filter::default();
+    if with_facets {
+        f.within(&q.scope);
+    }
     if let (Some(status), true) = (q.status, with_facets) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
     }
@@ -332,6 +346,18 @@ impl Counts {
         Counts { cells }
     }
 
+    /// Only the cells of the départements `scope` allows.
+    pub fn within(&self, scope: &Scope) -> Counts {
+        Counts {
+            cells: self
+                .cells
+                .iter()
+                .filter(|(_, department, _)| scope.allows(department.as_deref()))
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn cells(&self) -> &[(String, Option<String>, i64)] {
         &self.cells
     }
@@ -383,7 +409,8 @@ impl Counts {
     }
 }
 
-/// The counts of the dossiers matching `q`'s date and search filters.
+/// The counts of the dossiers matching `q`'s date and search filters, in every département:
+/// one cross-tabulation serves every agent, each seeing its part through [`Counts::within`].
 pub async fn counts(db: &Db, q: &ListQuery) -> Result<Counts, StoreError> {
     let f = filter(q, db.engine(), false);
     let sql = format!(
@@ -396,19 +423,25 @@ pub async fn counts(db: &Db, q: &ListQuery) -> Result<Counts, StoreError> {
     Ok(Counts { cells })
 }
 
-/// The first and last creation instants, for the date hierarchy.
-pub async fn created_bounds(db: &Db) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+/// The first and last creation instants of the dossiers `scope` allows, for the date
+/// hierarchy.
+pub async fn created_bounds(
+    db: &Db,
+    scope: &Scope,
+) -> Result<Option<(DateTime<Utc>, DateTime<Utc>)>, StoreError> {
+    let mut f = Filter::default();
+    f.and("created_at IS NOT NULL", vec![]);
+    f.within(scope);
+    let bound = |order: &str| {
+        format!(
+            "SELECT created_at FROM dossiers{} ORDER BY created_at {order} LIMIT 1",
+            f.sql()
+        )
+    };
+    let (first, last) = (bound("ASC"), bound("DESC"));
     let (first, last): (Option<DateTime<Utc>>, Option<DateTime<Utc>>) = with_db!(db, pool => {
-        let first = sqlx::query_scalar(
-            "SELECT created_at FROM dossiers WHERE created_at IS NOT NULL ORDER BY created_at LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?;
-        let last = sqlx::query_scalar(
-            "SELECT created_at FROM dossiers WHERE created_at IS NOT NULL ORDER BY created_at DESC LIMIT 1",
-        )
-        .fetch_optional(pool)
-        .await?;
+        let first = bind_all!(sqlx::query_scalar(&first), &f.binds).fetch_optional(pool).await?;
+        let last = bind_all!(sqlx::query_scalar(&last), &f.binds).fetch_optional(pool).await?;
         (first, last)
     });
     Ok(first.zip(last))
@@ -449,6 +482,8 @@ impl PrefectureColumn {
 
 #[derive(Debug, Clone)]
 pub struct PrefectureQuery {
+    /// What the agent may see, in the rows and the counts.
+    pub scope: Scope,
     /// Residence permits expiring after this day.
     pub after: NaiveDate,
     pub status: Option<Status>,
@@ -475,6 +510,7 @@ fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {
         "date_dexpiration_titre_sejour > ?",
         vec![Bind::Date(q.after)],
     );
+    f.within(&q.scope);
     if let (Some(status), true) = (q.status, with_status) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
     }
@@ -506,11 +542,26 @@ pub async fn prefecture_counts(db: &Db, q: &PrefectureQuery) -> Result<Counts, S
     Ok(Counts { cells })
 }
 
-/// How many dossiers have each status (the home page).
-pub async fn counts_by_status(db: &Db) -> Result<Vec<(String, i64)>, StoreError> {
+/// How many dossiers still on DS have each status, per département (the home page).
+pub async fn counts_by_status(db: &Db) -> Result<Counts, StoreError> {
+    let cells = with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT status, department, COUNT(*) FROM dossiers WHERE deleted_on_ds_at IS NULL \
+             GROUP BY status, department",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    Ok(Counts { cells })
+}
+
+/// The départements of the stored dossiers, in order: the choices offered for an account.
+pub async fn departments(db: &Db) -> Result<Vec<String>, StoreError> {
     Ok(with_db!(db, pool => {
-        sqlx::query_as("SELECT status, COUNT(*) FROM dossiers WHERE deleted_on_ds_at IS NULL GROUP BY status")
-            .fetch_all(pool)
-            .await?
+        sqlx::query_scalar(
+            "SELECT DISTINCT department FROM dossiers WHERE department IS NOT NULL ORDER BY department",
+        )
+        .fetch_all(pool)
+        .await?
     }))
 }

@@ -1,15 +1,36 @@
-//! `wif createsuperuser`: the first administrator account, typed in or scripted.
+//! `wif createsuperuser` and `wif createuser`: an administrator or an agent account, typed in or
+//! scripted; an agent may be limited to départements (SPEC §11).
 
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, bail};
 
 use super::open_database;
-use crate::cli::CreateSuperuserArgs;
-use crate::domain::account;
+use crate::cli::{CreateSuperuserArgs, CreateUserArgs};
+use crate::domain::{account, scope};
+use crate::store::access_log::{self, Action, NewEntry};
 use crate::store::users::{self, NewUser};
 
-pub async fn run(args: CreateSuperuserArgs) -> anyhow::Result<()> {
+pub async fn superuser(args: CreateSuperuserArgs) -> anyhow::Result<()> {
+    create(args, true, Vec::new()).await
+}
+
+pub async fn agent(args: CreateUserArgs) -> anyhow::Result<()> {
+    let departments = args
+        .departments
+        .iter()
+        .map(|d| scope::parse_department(d).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    create(args.account, false, departments).await
+}
+
+async fn create(
+    args: CreateSuperuserArgs,
+    is_superuser: bool,
+    mut departments: Vec<String>,
+) -> anyhow::Result<()> {
+    departments.sort();
+    departments.dedup();
     let (_settings, db) = open_database().await?;
     let mut prompt = Prompt::new();
     let (username, email, password) = if args.no_input {
@@ -44,20 +65,43 @@ pub async fn run(args: CreateSuperuserArgs) -> anyhow::Result<()> {
         bail!("le nom d'utilisateur « {username} » est déjà pris");
     }
     let hash = account::hash(&password);
-    users::create(
+    let id = users::create(
         &db,
         NewUser {
             username: &username,
             email: &email,
             password_hash: &hash,
-            is_superuser: true,
+            is_superuser,
         },
     )
     .await?;
+    if !departments.is_empty() {
+        users::set_departments(&db, id, &departments).await?;
+        let detail = crate::admin::departments_detail(&username, &departments);
+        let entry = NewEntry {
+            user_id: None,
+            username: COMMAND_LINE,
+            action: Action::DepartmentsChanged,
+            ds_id: None,
+            address: COMMAND_LINE,
+            detail: Some(&detail),
+        };
+        access_log::record(&db, entry, chrono::Utc::now()).await?;
+    }
     db.close().await;
-    println!("Superutilisateur « {username} » créé.");
+    match (is_superuser, departments.is_empty()) {
+        (true, _) => println!("Superutilisateur « {username} » créé."),
+        (false, true) => println!("Agent « {username} » créé : il voit toute la France."),
+        (false, false) => println!(
+            "Agent « {username} » créé, limité à : {}.",
+            departments.join(", ")
+        ),
+    }
     Ok(())
 }
+
+/// Who and where, in the access log, for a change made by a script.
+const COMMAND_LINE: &str = "ligne de commande";
 
 /// Questions on a terminal (the password hidden), or lines read from a pipe for scripts.
 struct Prompt {
