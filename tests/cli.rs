@@ -96,6 +96,7 @@ both_engines!(
     createsuperuser_without_input_stores_an_argon2id_hash,
     createsuperuser_reads_answers_from_a_pipe,
     createsuperuser_refuses_weak_passwords_and_taken_names,
+    createuser_makes_an_agent_limited_to_departements,
 );
 
 async fn createsuperuser_without_input_stores_an_argon2id_hash(t: &TestDb) {
@@ -124,6 +125,84 @@ async fn createsuperuser_without_input_stores_an_argon2id_hash(t: &TestDb) {
     assert_eq!(user.email, "marie.curie@dreets.gouv.fr");
     assert!(user.password_hash.starts_with("$argon2id$"));
     assert!(account::verify(PASSWORD, &user.password_hash));
+}
+
+/// `wif createuser --departement D` (repeatable): a read-only agent limited to those
+/// départements, written to the access log; a bad département is refused before anything.
+async fn createuser_makes_an_agent_limited_to_departements(t: &TestDb) {
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("WIF_SUPERUSER_PASSWORD", PASSWORD),
+    ];
+    let args = [
+        "createuser",
+        "--username",
+        "agent.paris",
+        "--email",
+        "agent.paris@dreets.gouv.fr",
+        "--departement",
+        "92 - Hauts-de-Seine",
+        "--departement",
+        " 75 - Paris",
+        "--no-input",
+    ];
+    let output = wif(t.dir.path(), &vars, &args, "");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("limité à : 75 - Paris, 92 - Hauts-de-Seine"));
+    let user = users::find_by_username(&t.db, "agent.paris")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!user.is_superuser && user.is_active);
+    assert!(account::verify(PASSWORD, &user.password_hash));
+    assert_eq!(
+        users::departments(&t.db, user.id).await.unwrap(),
+        ["75 - Paris", "92 - Hauts-de-Seine"]
+    );
+    let (log, _) = wif::store::access_log::page(&t.db, 10, 0).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].action, "departments_changed");
+    assert_eq!(
+        log[0].detail.as_deref(),
+        Some("agent.paris : 75 - Paris, 92 - Hauts-de-Seine")
+    );
+
+    // Without --departement: an agent of the whole country, nothing to log.
+    let national = [
+        "createuser",
+        "--username",
+        "agent.national",
+        "--email",
+        "n@dreets.gouv.fr",
+        "--no-input",
+    ];
+    let output = wif(t.dir.path(), &vars, &national, "");
+    assert!(
+        stdout(&output).contains("il voit toute la France"),
+        "{}",
+        stderr(&output)
+    );
+    let (log, _) = wif::store::access_log::page(&t.db, 10, 0).await.unwrap();
+    assert_eq!(log.len(), 1);
+
+    let bad = [
+        "createuser",
+        "--username",
+        "agent.x",
+        "--email",
+        "x@dreets.gouv.fr",
+        "--departement",
+        " ",
+        "--no-input",
+    ];
+    let output = wif(t.dir.path(), &vars, &bad, "");
+    assert_clear_failure(&output, "par exemple « 75 - Paris »");
+    assert!(
+        users::find_by_username(&t.db, "agent.x")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn createsuperuser_reads_answers_from_a_pipe(t: &TestDb) {
