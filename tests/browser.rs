@@ -306,6 +306,19 @@ impl Browser {
         .await
     }
 
+    /// Fills the login page the browser shows with `username` and the test password, sends it
+    /// and waits for the page it leads to.
+    async fn sign_in(&self, username: &str, then: &str) {
+        self.send_keys(&self.find("#username").await, username)
+            .await;
+        self.send_keys(&self.find("#password").await, common::ADMIN_PASSWORD)
+            .await;
+        self.click(&self.find("main form button[type=submit]").await)
+            .await;
+        self.wait_for_url("the page after signing in", |u| u == then)
+            .await;
+    }
+
     /// The WCAG 2.1 A and AA violations axe-core (npm `axe-core`) finds on the page: one line
     /// each, with the elements concerned.
     async fn axe_violations(&self) -> Vec<String> {
@@ -1298,3 +1311,141 @@ async fn sync_page_with_webhooks(t: &TestDb) {
 }
 
 both_engines!(sync_page_with_webhooks);
+
+/// A limited agent in Chromium: an administrator limits the agent to Paris on the Users page;
+/// the agent then sees only the dossiers of Paris in the list, its filters and the home page,
+/// opens one, and another département's dossier answers « Page introuvable »; each page without
+/// a WCAG 2.1 A/AA violation under axe-core.
+async fn limited_agent_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seeded = common::seed_dossiers(t, 200).await;
+    let paris: Vec<&Dossier> = seeded
+        .iter()
+        .filter(|d| d.department.as_deref() == Some("75 - Paris"))
+        .collect();
+    let elsewhere = seeded
+        .iter()
+        .find(|d| {
+            d.department
+                .as_deref()
+                .is_some_and(|dep| dep != "75 - Paris")
+        })
+        .expect("dossiers of other départements");
+    assert!(paris.len() >= 2, "synthetic dossiers in Paris");
+    common::create_user(t, "marie", true).await;
+    let agent_id = common::create_user(t, "agent.paris", false).await;
+    let base = common::start_admin(t).await;
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(&format!("{engine}-limited")).await;
+
+    // The administrator ticks Paris for the agent.
+    let users_url = format!("{base}/admin/users/");
+    browser.goto(&users_url).await;
+    browser.sign_in("marie", &users_url).await;
+    let modify = browser
+        .find(&format!("a[href='/admin/users/{agent_id}/departements']"))
+        .await;
+    browser.click(&modify).await;
+    browser
+        .wait_for_url("the départements form", |u| u.ends_with("/departements"))
+        .await;
+    browser.assert_accessible("01-departements-form").await;
+    browser.screenshot("01-departements-form").await;
+    let paris_box = browser
+        .find_text("main .fr-checkbox-group label", |t| t == "75 - Paris")
+        .await;
+    browser.click(&paris_box).await;
+    browser
+        .click(
+            &browser
+                .find_text("main button", |t| t == "Enregistrer")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for_url("the users page", |u| {
+            u.ends_with("/admin/users/?ok=departements")
+        })
+        .await;
+    let row = browser
+        .find_text("main tbody tr", |t| t.contains("agent.paris"))
+        .await;
+    assert!(browser.text(&row).await.contains("75 - Paris"));
+    browser.assert_accessible("02-users").await;
+    browser.screenshot("02-users").await;
+    browser
+        .click(
+            &browser
+                .find_text("header button", |t| t == "Se déconnecter")
+                .await,
+        )
+        .await;
+
+    // The agent sees Paris only.
+    let list_url = format!("{base}/admin/dossiers/");
+    browser.goto(&list_url).await;
+    browser.sign_in("agent.paris", &list_url).await;
+    let header = browser.text(&browser.find("header").await).await;
+    assert!(header.contains("agent.paris (75 - Paris)"), "{header}");
+    let nav = browser.texts("nav.fr-nav a").await;
+    assert!(
+        !nav.iter()
+            .any(|n| n == "Synchronisation" || n == "Utilisateurs"),
+        "{nav:?}"
+    );
+    assert_eq!(total(&browser).await, paris.len());
+    let departments = browser.texts("main tbody td:nth-child(4)").await;
+    assert!(
+        departments.iter().all(|d| d == "75 - Paris"),
+        "{departments:?}"
+    );
+    let facet = browser
+        .texts("nav[aria-labelledby=filtre-departement] a")
+        .await;
+    assert_eq!(
+        facet,
+        ["Tous".to_owned(), format!("75 - Paris ({})", paris.len())]
+    );
+    browser.assert_accessible("03-list").await;
+    browser.screenshot("03-list").await;
+
+    let first = browser.find("main tbody td:first-child a").await;
+    let number = browser.text(&first).await;
+    browser.click(&first).await;
+    browser
+        .wait_for_url("a dossier of Paris", |u| {
+            u.ends_with(&format!("/admin/dossiers/{number}"))
+        })
+        .await;
+    assert!(
+        browser
+            .text(&browser.find("h1").await)
+            .await
+            .contains(&number)
+    );
+    browser.assert_accessible("04-dossier").await;
+
+    browser
+        .goto(&format!("{base}/admin/dossiers/{}", elsewhere.ds_id))
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Page introuvable"
+    );
+    let page = browser.source().await;
+    for personal in [&elsewhere.nom, &elsewhere.prenom, &elsewhere.email]
+        .into_iter()
+        .flatten()
+    {
+        assert!(
+            !page.contains(personal.as_str()),
+            "the 404 page shows nothing of the dossier"
+        );
+    }
+    browser.assert_accessible("05-not-found").await;
+    browser.screenshot("05-not-found").await;
+}
+
+both_engines!(limited_agent_in_a_browser);
