@@ -109,20 +109,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let password = crate::config::random_token()[..20].to_owned();
     let username = "demo";
-    if users::find_by_username(&db, username).await?.is_none() {
-        users::create(
-            &db,
-            NewUser {
-                username,
-                email: "demo@example.org",
-                password_hash: &account::hash(&password),
-                is_superuser: true,
-            },
-        )
-        .await?;
-    } else if let Some(user) = users::find_by_username(&db, username).await? {
-        users::set_password_hash(&db, user.id, &account::hash(&password)).await?;
-    }
+    demo_account(&db, username, &password, &[]).await?;
+    demo_account(&db, DEMO_AGENT, &password, &[DEMO_DEPARTMENT.to_owned()]).await?;
 
     let settings = Settings {
         debug: true,
@@ -148,6 +136,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("Administration : {admin_url}");
     println!("  utilisateur : {username}");
     println!("  mot de passe : {password}");
+    println!("  agent limité à « {DEMO_DEPARTMENT} » : {DEMO_AGENT}, même mot de passe");
     println!("Service public : {public_url}/");
     println!("  statistiques : {public_url}/statistiques ({public_url}/static/stats.json)");
     if let Some((ds_id, birth)) = example {
@@ -226,4 +215,37 @@ fn first_record(path: &PathBuf) -> Option<(i64, String)> {
             r.get("date_de_naissance")?.as_str()?.to_owned(),
         ))
     })
+}
+
+/// An agent of the demo limited to one département, to see what such an agent sees.
+const DEMO_AGENT: &str = "agent.paris";
+const DEMO_DEPARTMENT: &str = "75 - Paris";
+
+/// The demo's account `username` with `password`: an administrator, or an agent limited to
+/// `departments`; made on the first run, its password renewed on the next ones.
+async fn demo_account(
+    db: &Db,
+    username: &str,
+    password: &str,
+    departments: &[String],
+) -> anyhow::Result<()> {
+    let hash = account::hash(password);
+    let id = match users::find_by_username(db, username).await? {
+        Some(user) => {
+            users::set_password_hash(db, user.id, &hash).await?;
+            user.id
+        }
+        None => {
+            let email = format!("{username}@example.org");
+            let user = NewUser {
+                username,
+                email: &email,
+                password_hash: &hash,
+                is_superuser: departments.is_empty(),
+            };
+            users::create(db, user).await?
+        }
+    };
+    users::set_departments(db, id, departments).await?;
+    Ok(())
 }
