@@ -1,4 +1,5 @@
--- Accounts limited to départements (SPEC 11), and the monthly reports' index (SPEC 10).
+-- Accounts limited to départements (SPEC 11), their lists' indexes, and the monthly reports'
+-- index (SPEC 10).
 CREATE TABLE user_departments (
     user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     department  TEXT NOT NULL,
@@ -27,3 +28,10 @@ CREATE INDEX access_log_at ON access_log (at);
 
 -- A month's decisions, read in the order of their decision time.
 CREATE INDEX dossiers_processed_at ON dossiers (processed_at);
+
+-- A limited agent's dossiers, newest first, at any depth.
+CREATE INDEX dossiers_list_department_created ON dossiers (department, created_at, ds_id);
+
+-- Suivi Préfecture's counts per status and département, from the index alone.
+DROP INDEX dossiers_list_expiration;
+CREATE INDEX dossiers_list_expiration ON dossiers (date_dexpiration_titre_sejour, ds_id, status, department);

@@ -62,14 +62,15 @@ pub async fn list(
         start: page_start(&params, current_page, PER_PAGE),
     };
     let rows = dossier_lists::prefecture_page(&state.db, &query).await?;
-    let key = format!("prefecture|{}|{:?}", query.after, query.scope);
+    let key = format!("prefecture|{}", query.after);
     let counts = state
         .counts
         .get(key, {
             let (db, query) = (state.db.clone(), query.clone());
             async move { dossier_lists::prefecture_counts(&db, &query).await }
         })
-        .await?;
+        .await?
+        .within(&session.scope);
     let total = counts.total(query.status, None);
     let statuses = counts.by_status(None);
     let name = |n: &Option<String>| n.as_deref().map_or("—".to_owned(), title_case);

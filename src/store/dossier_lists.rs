@@ -482,7 +482,7 @@ impl PrefectureColumn {
 
 #[derive(Debug, Clone)]
 pub struct PrefectureQuery {
-    /// What the agent may see, in the rows and the counts.
+    /// What the agent may see: applied to the rows; the counts are restricted by the caller.
     pub scope: Scope,
     /// Residence permits expiring after this day.
     pub after: NaiveDate,
@@ -504,15 +504,18 @@ pub struct PrefectureRow {
     pub status: Status,
 }
 
-fn prefecture_filter(q: &PrefectureQuery, with_status: bool) -> Filter {
+/// The filters of `q`; `for_rows` adds the status and the scope, which the counts leave out.
+fn prefecture_filter(q: &PrefectureQuery, for_rows: bool) -> Filter {
     let mut f = Filter::default();
     f.and(
         "date_dexpiration_titre_sejour > ?",
         vec![Bind::Date(q.after)],
     );
-    f.within(&q.scope);
-    if let (Some(status), true) = (q.status, with_status) {
+    if let (Some(status), true) = (q.status, for_rows) {
         f.and("status = ?", vec![Bind::Text(status.as_str().into())]);
+    }
+    if for_rows {
+        f.within(&q.scope);
     }
     f
 }
@@ -527,13 +530,15 @@ pub async fn prefecture_page(
     rows_of_page(db, columns, f, q.sort.sql(), q.descending, q.limit, q.start).await
 }
 
-/// The counts of Suivi Préfecture, per status (no department).
+/// The counts of Suivi Préfecture, per status and département, in every département (as
+/// [`counts`]).
 pub async fn prefecture_counts(db: &Db, q: &PrefectureQuery) -> Result<Counts, StoreError> {
     let f = prefecture_filter(q, false);
     let sql = format!(
         // `status || ''`: grouped as an expression, SQLite reads the expiration index (which
-        // carries the status) instead of walking the whole status index.
-        "SELECT status || '', CAST(NULL AS TEXT), COUNT(*) FROM dossiers{} GROUP BY status || ''",
+        // carries the status and the département) instead of walking the whole status index.
+        "SELECT status || '', department, COUNT(*) FROM dossiers{} \
+         GROUP BY status || '', department",
         f.sql()
     );
     let cells: Vec<(String, Option<String>, i64)> = with_db!(db, pool => {
