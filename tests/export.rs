@@ -496,7 +496,7 @@ fn pinned_data_set() -> Vec<wif::domain::Dossier> {
         .collect();
     // Processing times: dépôt and decision or, without either, creation and last update.
     #[rustfmt::skip]
-    let times: [(usize, Option<&str>, Option<&str>, Option<&str>); 13] = [
+    let times = [
         (15, Some("2023-11-01T22:59:00Z"), Some("2023-11-11T22:59:00Z"), None), // 10 days
         (16, Some("2023-11-01T23:00:00Z"), Some("2023-11-06T11:00:00Z"), None), // 4 d 12 h
         // No decision date: 2 days and 0.5 ms from creation to the last update.
@@ -533,7 +533,11 @@ async fn stats_json_is_pinned_around_midnights_and_clock_changes(t: &TestDb) {
     )
     .await
     .unwrap();
+    assert_pinned_stats(t).await;
+}
 
+/// `stats.json` for `pinned_data_set`, dossier 23 deleted on DS, byte for byte.
+async fn assert_pinned_stats(t: &TestDb) {
     let path = t.dir.path().join("media/stats.json");
     stats::export(
         &t.db,
@@ -608,4 +612,69 @@ async fn stats_json_is_pinned_around_midnights_and_clock_changes(t: &TestDb) {
             r#"{"data":{"last_update":"2024-11-01T11:00:00.000Z","time_to_process":5,"#
         )
     );
+}
+
+/// Dossiers stored before migration 0015 get their processing times from it, exactly as a sync
+/// computes them: the statistics are those pinned above.
+#[tokio::test]
+async fn migration_0015_fills_the_processing_times_sqlite() {
+    stored_before_0015(&TestDb::sqlite(false).await).await;
+}
+
+#[tokio::test]
+async fn migration_0015_fills_the_processing_times_postgres() {
+    if let Some(t) = TestDb::postgres(false).await {
+        stored_before_0015(&t).await;
+    }
+}
+
+async fn stored_before_0015(t: &TestDb) {
+    use sqlx::types::Json;
+    let list = pinned_data_set();
+    let when = at("2024-10-30T00:00:00Z");
+    macro_rules! before_0015 {
+        ($pool:expr, $migrations:literal) => {{
+            let mut migrator = sqlx::migrate!($migrations);
+            migrator.migrations = migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version < 15)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            migrator.run($pool).await.unwrap();
+            sqlx::query("INSERT INTO procedures (id, created_at) VALUES (1, $1)")
+                .bind(when)
+                .execute($pool)
+                .await
+                .unwrap();
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO dossiers (ds_id, procedure_id, status, created_at, initiated_at, \
+                 processed_at, updated_at, nationalite, champs, raw, api_version, synced_at, \
+                 deleted_on_ds_at) ",
+            );
+            insert.push_values(&list, |mut row, d| {
+                row.push_bind(d.ds_id.get())
+                    .push_bind(d.procedure_id)
+                    .push_bind(d.status.as_str())
+                    .push_bind(d.created_at)
+                    .push_bind(d.initiated_at)
+                    .push_bind(d.processed_at)
+                    .push_bind(d.updated_at)
+                    .push_bind(d.nationalite.as_deref())
+                    .push_bind(Json(&d.champs))
+                    .push_bind(Json(&d.raw))
+                    .push_bind(d.api_version.as_str())
+                    .push_bind(when)
+                    .push_bind((d.ds_id.get() == 23).then_some(when));
+            });
+            insert.build().execute($pool).await.unwrap();
+        }};
+    }
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => before_0015!(pool, "migrations/sqlite"),
+        wif::store::Db::Postgres(pool) => before_0015!(pool, "migrations/postgres"),
+    }
+    t.db.migrate().await.unwrap();
+    assert_pinned_stats(t).await;
 }
