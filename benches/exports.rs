@@ -6,6 +6,10 @@
 //! if it has fewer, then runs each export and `wif alerts evaluate` three times through the `wif`
 //! binary and prints the median wall time and the peak resident memory (from `/usr/bin/time`).
 //! The first evaluation of a new database opens every alert; the next ones find them open.
+//! Last, it times in this process what the admin's *Statistiques* page computes on each view
+//! (`export::stats::compute`), without the process start and connection of the commands.
+//!
+//! Figures at 1,000,000 dossiers (2 shared cores, median of the runs): see `docs/exports.md`.
 
 use std::process::Command;
 
@@ -76,4 +80,25 @@ fn main() {
             peak as f64 / 1024.0
         );
     }
+
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let times = runtime.block_on(async {
+        let db = wif::store::Db::connect(&url).await.expect("the database");
+        let mut times = Vec::new();
+        for _ in 0..=RUNS {
+            let started = std::time::Instant::now();
+            wif::export::stats::compute(&db, chrono::Utc::now(), chrono_tz::Europe::Paris)
+                .await
+                .expect("the statistics");
+            times.push(started.elapsed().as_secs_f64());
+        }
+        times
+    });
+    // The first run warms the connections up.
+    let mut times = times[1..].to_vec();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "admin statistics page (computation): median {:.3} s (runs: {times:?})",
+        times[RUNS / 2]
+    );
 }

@@ -69,6 +69,7 @@ both_engines!(
     statuses_countries_and_totals,
     processing_time_is_the_floor_of_the_mean,
     readers_never_see_a_partial_file,
+    stats_json_is_pinned_around_midnights_and_clock_changes,
 );
 
 async fn validity_check_lists_accepted_dossiers_anonymised(t: &TestDb) {
@@ -444,4 +445,236 @@ async fn the_export_commands_print_the_seeds_messages(t: &TestDb) {
     );
     assert_eq!(bad.status.code(), Some(2));
     assert!(common::stderr(&bad).contains("RFC 3339"));
+}
+
+/// Dossiers around Paris midnights, the autumn clock change, month boundaries and the edges of
+/// both windows for `now` = 1 November 2024, 12:00 in Paris; with processing times of every kind
+/// (fallback, sub-millisecond parts, negative), nationalities to merge and a deleted dossier.
+fn pinned_data_set() -> Vec<wif::domain::Dossier> {
+    use Status::*;
+    // (number, status, created_at, nationalité), with the day in Paris when it matters.
+    #[rustfmt::skip]
+    let rows: [(i64, Status, Option<&str>, Option<&str>); 29] = [
+        (1, Initiated, Some("2024-09-30T21:59:59.999Z"), Some("ALGERIE")), // 30 Sept, 23:59:59.999
+        (2, Initiated, Some("2024-09-30T22:00:00Z"), Some("ALGERIE")), // 1 Oct 00:00: first day
+        (3, Received, Some("2024-10-26T21:59:00Z"), Some("MAROC")), // 26 Oct, 23:59
+        (4, Received, Some("2024-10-26T22:00:00Z"), Some("MAROC")), // 27 Oct, 00:00 summer time
+        (5, Received, Some("2024-10-27T00:59:59Z"), Some("MAROC")), // 27 Oct, 02:59:59 summer
+        (6, Received, Some("2024-10-27T01:00:00Z"), Some("maroc ")), // 27 Oct, 02:00 winter
+        (7, Received, Some("2024-10-27T22:59:59Z"), Some("COREE (REPUBLIQUE DE)")), // 23:59:59
+        (8, Received, Some("2024-10-27T23:00:00Z"), Some("COREE (REPUBLIQUE DE)")), // 28 Oct
+        (9, Draft, Some("2024-10-31T22:59:00Z"), Some("TUNISIE")), // 31 Oct, 23:59
+        (10, Draft, Some("2024-10-31T23:00:00Z"), Some("TUNISIE")), // 1 Nov, 00:00: today
+        (11, Initiated, Some("2024-11-01T22:30:00Z"), Some("  ")), // later today
+        (12, Initiated, Some("2024-11-01T23:00:00Z"), None), // tomorrow: this month only
+        (13, Refused, Some("2023-10-31T22:59:59Z"), None), // 31 Oct 2023: before the months
+        (14, Refused, Some("2023-10-31T23:00:00Z"), None), // 1 Nov 2023, 00:00: first month
+        (15, Closed, Some("2023-11-01T22:59:00Z"), Some("ALGERIE")), // before today − 365 days
+        (16, Closed, Some("2023-11-01T23:00:00Z"), Some("Algerie")), // 2 Nov 2023, 00:00
+        (17, Closed, Some("2024-03-30T23:30:00Z"), Some("VIET NAM")), // 31 March, 00:30
+        (18, Closed, Some("2024-03-31T22:30:00Z"), None), // 1 April, 00:30 summer time
+        (19, Closed, Some("2024-05-15T10:00:00Z"), None),
+        (20, Closed, None, None),
+        (21, Closed, Some("2024-06-10T10:00:00Z"), None),
+        (22, Closed, Some("2024-07-01T10:00:00Z"), None),
+        (23, Closed, Some("2024-10-15T10:00:00Z"), Some("CHINE")), // deleted on DS
+        (24, Closed, Some("2022-01-01T10:00:00Z"), None),
+        (25, Closed, Some("2024-10-10T10:00:00Z"), None),
+        (26, WithoutContinuation, Some("2024-02-29T23:00:00Z"), Some("BRESIL")), // 1 March
+        (27, Closed, Some("2024-10-20T10:00:00Z"), None),
+        (28, Closed, Some("2024-12-05T10:00:00Z"), None), // next month: processing time only
+        (29, Received, Some("2024-11-30T23:30:00Z"), None), // 1 Dec in Paris: no month
+    ];
+    let mut list: Vec<_> = rows
+        .iter()
+        .map(|(id, status, created, country)| {
+            let mut d = dossier(*id, *status);
+            d.created_at = created.map(at);
+            d.nationalite = country.map(str::to_owned);
+            d
+        })
+        .collect();
+    // Processing times: dépôt and decision or, without either, creation and last update.
+    #[rustfmt::skip]
+    let times = [
+        (15, Some("2023-11-01T22:59:00Z"), Some("2023-11-11T22:59:00Z"), None), // 10 days
+        (16, Some("2023-11-01T23:00:00Z"), Some("2023-11-06T11:00:00Z"), None), // 4 d 12 h
+        // No decision date: 2 days and 0.5 ms from creation to the last update.
+        (17, None, None, Some("2024-04-01T23:30:00.000500Z")),
+        // 3 days less 0.4 ms: 259,199,999 ms (truncated, not rounded), 2 days.
+        (18, Some("2024-03-31T22:30:00.000500Z"), Some("2024-04-03T22:30:00.000100Z"), None),
+        // Decided before dépôt: −86,399,999 ms, whose floor is −1 day.
+        (19, Some("2024-05-15T10:00:00Z"), Some("2024-05-14T10:00:00.000400Z"), None),
+        (20, Some("2024-06-01T00:00:00Z"), Some("2024-06-08T00:00:00Z"), None), // 7 days
+        // A dépôt but no decision: the fallback, 1 day.
+        (21, Some("2024-06-10T10:00:00Z"), None, Some("2024-06-11T10:00:00Z")),
+        (22, None, None, None), // no processing time
+        (23, Some("2024-10-15T10:00:00Z"), Some("2025-01-23T10:00:00Z"), None),
+        (24, Some("2022-01-01T10:00:00Z"), Some("2022-01-21T10:00:00Z"), None), // 20 days
+        (25, Some("2024-10-10T10:00:00Z"), Some("2024-10-16T09:00:00Z"), None), // 5 d 23 h
+        (27, Some("2024-10-20T10:00:00Z"), Some("2024-10-22T10:00:00Z"), None), // 2 days
+        (28, Some("2024-12-05T10:00:00Z"), Some("2024-12-08T10:00:00Z"), None), // 3 days
+    ];
+    for (id, initiated, processed, updated) in times {
+        let d = &mut list[id - 1];
+        d.initiated_at = initiated.map(at);
+        d.processed_at = processed.map(at);
+        d.updated_at = updated.map(at);
+    }
+    list
+}
+
+async fn stats_json_is_pinned_around_midnights_and_clock_changes(t: &TestDb) {
+    dossiers::upsert(&t.db, &pinned_data_set()).await.unwrap();
+    dossiers::mark_deleted_on_ds(
+        &t.db,
+        &[wif::domain::DsId::new(23).unwrap()],
+        at("2024-10-30T00:00:00Z"),
+    )
+    .await
+    .unwrap();
+    assert_pinned_stats(t).await;
+}
+
+/// `stats.json` for `pinned_data_set`, dossier 23 deleted on DS, byte for byte.
+async fn assert_pinned_stats(t: &TestDb) {
+    let path = t.dir.path().join("media/stats.json");
+    stats::export(
+        &t.db,
+        &Output::File(path.clone()),
+        at("2024-11-01T12:00:00+01:00"),
+        Paris,
+    )
+    .await
+    .unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut days: Vec<i64> = vec![0; 32];
+    // 1 Oct is the first value, 1 Nov the last.
+    for (day, n) in [
+        (1, 1),
+        (10, 1),
+        (20, 1),
+        (26, 1),
+        (27, 4),
+        (28, 1),
+        (31, 1),
+        (32, 2),
+    ] {
+        days[day - 1] = n;
+    }
+    let day_labels: Vec<String> = (1..=31)
+        .map(|d| format!("{d:02}/10/24"))
+        .chain(["01/11/24".to_owned()])
+        .collect();
+    let expected = json!({
+        "data": {
+            "last_update": "2024-11-01T11:00:00.000Z",
+            // 28 dossiers not deleted, 12 of them accepted; eleven processing times summing to
+            // 4,964,400,000 ms: a mean of 5.2 days.
+            "time_to_process": 5,
+            "total_dossiers_closed": 12,
+            "total_dossiers": 28,
+        },
+        "data_num_dossiers_day": {
+            "labels": day_labels,
+            "datasets": [{"name": "Nombre de dossiers par jour", "values": days}],
+        },
+        "data_num_dossiers_month": {
+            "labels": ["11/23", "12/23", "01/24", "02/24", "03/24", "04/24", "05/24", "06/24",
+                       "07/24", "08/24", "09/24", "10/24", "11/24"],
+            "datasets": [{"name": "Nombre de dossiers par mois",
+                          "values": [3, 0, 0, 0, 2, 1, 1, 1, 1, 0, 1, 10, 3]}],
+        },
+        "data_num_by_status": {
+            "labels": ["Brouillon", "En construction", "En instruction", "Accepté", "Refusé",
+                       "Sans suite"],
+            "datasets": [{"name": "Nombre de dossiers par statut", "values": [2, 4, 7, 12, 2, 1]}],
+        },
+        "data_num_by_contry": {
+            "labels": ["Algerie", "Maroc", "Coree (Republique De)", "Tunisie", "Bresil",
+                       "Viet Nam"],
+            "datasets": [{"name": "Nombre de dossiers par pays", "values": [4, 4, 2, 2, 1, 1]}],
+        },
+        "data_time_to_process_by_month": {
+            "labels": ["11/2023 - 4 jour(s)", "03/2024 - 2 jour(s)", "04/2024 - 2 jour(s)",
+                       "05/2024 - -1 jour(s)", "06/2024 - 1 jour(s)", "10/2024 - 3 jour(s)",
+                       "12/2024 - 3 jour(s)"],
+            "datasets": [{"name": "Temps de traitement moyen par mois (en jours)",
+                          "values": [4, 2, 2, -1, 1, 3, 3]}],
+        },
+    });
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), expected);
+    // The bytes: keys in the seed's order, no spaces.
+    let file: StatsFile = serde_json::from_value(expected).unwrap();
+    assert_eq!(text, serde_json::to_string(&file).unwrap());
+    assert!(
+        text.starts_with(
+            r#"{"data":{"last_update":"2024-11-01T11:00:00.000Z","time_to_process":5,"#
+        )
+    );
+}
+
+/// Dossiers stored before migration 0015 get their processing times from it, exactly as a sync
+/// computes them: the statistics are those pinned above.
+#[tokio::test]
+async fn migration_0015_fills_the_processing_times_sqlite() {
+    stored_before_0015(&TestDb::sqlite(false).await).await;
+}
+
+#[tokio::test]
+async fn migration_0015_fills_the_processing_times_postgres() {
+    if let Some(t) = TestDb::postgres(false).await {
+        stored_before_0015(&t).await;
+    }
+}
+
+async fn stored_before_0015(t: &TestDb) {
+    use sqlx::types::Json;
+    let list = pinned_data_set();
+    let when = at("2024-10-30T00:00:00Z");
+    macro_rules! before_0015 {
+        ($pool:expr, $migrations:literal) => {{
+            let mut migrator = sqlx::migrate!($migrations);
+            migrator.migrations = migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version < 15)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            migrator.run($pool).await.unwrap();
+            sqlx::query("INSERT INTO procedures (id, created_at) VALUES (1, $1)")
+                .bind(when)
+                .execute($pool)
+                .await
+                .unwrap();
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO dossiers (ds_id, procedure_id, status, created_at, initiated_at, \
+                 processed_at, updated_at, nationalite, champs, raw, api_version, synced_at, \
+                 deleted_on_ds_at) ",
+            );
+            insert.push_values(&list, |mut row, d| {
+                row.push_bind(d.ds_id.get())
+                    .push_bind(d.procedure_id)
+                    .push_bind(d.status.as_str())
+                    .push_bind(d.created_at)
+                    .push_bind(d.initiated_at)
+                    .push_bind(d.processed_at)
+                    .push_bind(d.updated_at)
+                    .push_bind(d.nationalite.as_deref())
+                    .push_bind(Json(&d.champs))
+                    .push_bind(Json(&d.raw))
+                    .push_bind(d.api_version.as_str())
+                    .push_bind(when)
+                    .push_bind((d.ds_id.get() == 23).then_some(when));
+            });
+            insert.build().execute($pool).await.unwrap();
+        }};
+    }
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => before_0015!(pool, "migrations/sqlite"),
+        wif::store::Db::Postgres(pool) => before_0015!(pool, "migrations/postgres"),
+    }
+    t.db.migrate().await.unwrap();
+    assert_pinned_stats(t).await;
 }

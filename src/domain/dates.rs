@@ -1,6 +1,6 @@
 //! Reading the dates and timestamps DS sends, and what derives from them.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 
 /// A champ date: `YYYY-MM-DD` (DS's format) or `DD/MM/YYYY` (typed by hand in old dossiers).
 pub fn parse_date(value: &str) -> Option<NaiveDate> {
@@ -46,6 +46,37 @@ pub fn parse_timestamp(value: &str) -> Option<DateTime<Utc>> {
 /// An APT has expired when its end date is unknown or before `today`.
 pub fn has_expired(date_de_fin_apt: Option<NaiveDate>, today: NaiveDate) -> bool {
     date_de_fin_apt.is_none_or(|end| end < today)
+}
+
+/// The first instant of `day` in `time_zone`: where its local midnight falls, or, when clocks
+/// skip midnight (or the whole day), the first instant whose local date is `day` or later.
+/// Counting the instants between two of these is counting by local day, since a local date
+/// never goes back in time.
+pub fn start_of_day<Tz: TimeZone>(day: NaiveDate, time_zone: &Tz) -> DateTime<Utc> {
+    let local_date = |t: i64| {
+        DateTime::from_timestamp(t, 0)
+            .expect("within chrono's range")
+            .with_timezone(time_zone)
+            .date_naive()
+    };
+    // UTC offsets stay within a day: the answer lies between these bounds. Offsets and clock
+    // changes fall on whole seconds, so a search on seconds finds it exactly.
+    let midnight = day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp();
+    let (mut low, mut high) = (midnight - 86_400, midnight + 86_400);
+    while low < high {
+        let middle = low + (high - low) / 2;
+        if local_date(middle) >= day {
+            high = middle;
+        } else {
+            low = middle + 1;
+        }
+    }
+    DateTime::from_timestamp(low, 0).expect("within chrono's range")
+}
+
+/// The first day of `day`'s month.
+pub fn month_of(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).expect("every month has a first day")
 }
 
 #[cfg(test)]
@@ -98,5 +129,43 @@ mod tests {
         assert!(!has_expired(Some(date(2025, 1, 1)), today));
         assert!(has_expired(Some(date(2024, 6, 14)), today));
         assert!(has_expired(None, today));
+    }
+
+    fn instant(text: &str) -> DateTime<Utc> {
+        parse_timestamp(text).unwrap()
+    }
+
+    #[test]
+    fn days_start_at_local_midnight_whatever_the_clock_change() {
+        use chrono_tz::{America::Santiago, Europe::Paris, Pacific::Apia};
+        let paris = |d| start_of_day(d, &Paris);
+        assert_eq!(paris(date(2024, 3, 31)), instant("2024-03-30T23:00:00Z"));
+        assert_eq!(paris(date(2024, 4, 1)), instant("2024-03-31T22:00:00Z"));
+        assert_eq!(paris(date(2024, 10, 27)), instant("2024-10-26T22:00:00Z"));
+        assert_eq!(paris(date(2024, 10, 28)), instant("2024-10-27T23:00:00Z"));
+        assert_eq!(
+            start_of_day(date(2024, 1, 1), &Utc),
+            instant("2024-01-01T00:00:00Z")
+        );
+        // Santiago skips from 24:00 to 01:00: 8 September 2024 starts at 01:00, 04:00 UTC.
+        assert_eq!(
+            start_of_day(date(2024, 9, 8), &Santiago),
+            instant("2024-09-08T04:00:00Z")
+        );
+        // Samoa skipped 30 December 2011: it starts where 31 December does.
+        assert_eq!(
+            start_of_day(date(2011, 12, 30), &Apia),
+            start_of_day(date(2011, 12, 31), &Apia)
+        );
+        assert_eq!(
+            start_of_day(date(2011, 12, 31), &Apia),
+            instant("2011-12-30T10:00:00Z")
+        );
+    }
+
+    #[test]
+    fn months_start_on_their_first_day() {
+        assert_eq!(month_of(date(2024, 2, 29)), date(2024, 2, 1));
+        assert_eq!(month_of(date(2024, 3, 1)), date(2024, 3, 1));
     }
 }

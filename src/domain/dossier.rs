@@ -143,6 +143,17 @@ impl Dossier {
         }
     }
 
+    /// How long the dossier took to be processed (SPEC 5.2), in milliseconds (truncated): from
+    /// dépôt to decision, or from creation to the last update when either is missing. Defined
+    /// whatever the status; the statistics count it for accepted dossiers only.
+    pub fn processing_ms(&self) -> Option<i64> {
+        let (start, end) = match (self.initiated_at, self.processed_at) {
+            (Some(start), Some(end)) => (start, end),
+            _ => (self.created_at?, self.updated_at?),
+        };
+        Some((end - start).num_milliseconds())
+    }
+
     /// Reads a DS v1 dossier, `{"dossier": {…}}` or the inner object.
     pub fn from_v1(procedure_id: i64, mut raw: Value) -> Result<Dossier, DossierError> {
         forget_message_texts(raw.get_mut("dossier"), "commentaires");
@@ -404,6 +415,31 @@ mod tests {
 
     fn at(rfc3339: &str) -> Option<DateTime<Utc>> {
         parse_timestamp(rfc3339)
+    }
+
+    #[test]
+    fn processing_runs_from_depot_to_decision_else_creation_to_update() {
+        let mut d = Dossier::new(DsId::new(1).unwrap(), 1, Status::Closed, ApiVersion::V1);
+        assert_eq!(d.processing_ms(), None);
+        d.created_at = at("2024-04-01T10:00:00Z");
+        d.updated_at = at("2024-04-03T10:00:00.0009Z");
+        assert_eq!(
+            d.processing_ms(),
+            Some(172_800_000),
+            "truncated to the millisecond"
+        );
+        d.initiated_at = at("2024-04-02T10:00:00Z");
+        assert_eq!(
+            d.processing_ms(),
+            Some(172_800_000),
+            "no decision: the fallback"
+        );
+        d.processed_at = at("2024-04-01T10:00:00.0004Z");
+        assert_eq!(
+            d.processing_ms(),
+            Some(-86_399_999),
+            "towards zero when negative"
+        );
     }
 
     #[test]

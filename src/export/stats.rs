@@ -2,15 +2,16 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::{ExportError, ExportFile, Output};
 use crate::domain::Status;
+use crate::domain::dates::{month_of, start_of_day};
 use crate::domain::text::title_case;
-use crate::store::dossiers::{self, StatsRow};
+use crate::store::dossiers::{self, ProcessingSum, StatusCount};
 use crate::store::{Db, StoreError};
 
 pub const FILE_NAME: &str = "stats.json";
@@ -68,9 +69,9 @@ struct Durations {
 }
 
 impl Durations {
-    fn add(&mut self, ms: i64) {
-        self.total_ms += i128::from(ms);
-        self.count += 1;
+    fn add(&mut self, sum: ProcessingSum) {
+        self.total_ms += i128::from(sum.total_ms);
+        self.count += i128::from(sum.timed);
     }
 
     /// The floor, in whole days, of the mean.
@@ -79,12 +80,12 @@ impl Durations {
     }
 }
 
-/// The statistics, accumulated from grouped counts and one dated dossier at a time, so that
-/// memory does not grow with them.
+/// The statistics, accumulated from the counts and sums the database computes.
 pub struct StatsBuilder {
     now: DateTime<Utc>,
     time_zone: Tz,
     today: NaiveDate,
+    year_ago: NaiveDate,
     per_day: BTreeMap<NaiveDate, i64>,
     per_month: BTreeMap<NaiveDate, i64>,
     per_status: HashMap<Status, i64>,
@@ -106,6 +107,7 @@ impl StatsBuilder {
             now,
             time_zone,
             today,
+            year_ago,
             per_day: day_range(first_day, today).map(|d| (d, 0)).collect(),
             per_month: month_range(month_of(year_ago), month_of(today))
                 .map(|m| (m, 0))
@@ -118,66 +120,92 @@ impl StatsBuilder {
         }
     }
 
-    /// The earliest creation time any window can count (a day early, whatever the time zone):
-    /// older dossiers only count through `add_count` and, when accepted, their processing time.
-    pub fn since(&self) -> DateTime<Utc> {
-        let first_month = self.per_month.keys().next().copied().unwrap_or(self.today);
-        first_month.and_time(NaiveTime::MIN).and_utc() - Days::new(1)
+    /// The dossiers of one status and nationality.
+    fn add_count(&mut self, count: &StatusCount) {
+        self.total += count.dossiers as u64;
+        *self.per_status.entry(count.status).or_default() += count.dossiers;
+        if let Some(country) = count
+            .nationalite
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            *self.per_country.entry(title_case(country)).or_default() += count.dossiers;
+        }
+        if count.status == Status::Closed {
+            self.processing.add(count.processing);
+        }
     }
 
-    /// `count` dossiers of this status and nationality.
-    pub fn add_count(
-        &mut self,
-        status: &str,
-        nationalite: Option<&str>,
-        count: i64,
-    ) -> Result<(), StoreError> {
-        let status: Status =
-            status
-                .parse()
-                .map_err(|e: crate::domain::status::UnknownStatus| {
-                    StoreError::Corrupt(e.to_string())
-                })?;
-        self.total += count as u64;
-        *self.per_status.entry(status).or_default() += count;
-        if let Some(country) = nationalite.map(str::trim).filter(|c| !c.is_empty()) {
-            *self.per_country.entry(title_case(country)).or_default() += count;
-        }
-        Ok(())
+    /// The first local day of each interval counted per day: the window's days, then the day
+    /// after it, which ends the last one.
+    fn day_intervals(&self) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = self.per_day.keys().copied().collect();
+        days.push(self.today + Days::new(1));
+        days
     }
 
-    /// The days, months and processing time of one dossier.
-    pub fn add_times(&mut self, row: &StatsRow) {
-        let created = row
-            .created_at
-            .map(|t| t.with_timezone(&self.time_zone).date_naive());
-        if let Some(day) = created {
-            if let Some(count) = self.per_day.get_mut(&day) {
-                *count += 1;
-            }
-            if let Some(count) = self.per_month.get_mut(&month_of(day)) {
-                *count += 1;
+    /// How many dossiers were created on each day of `day_intervals`.
+    fn add_day_counts(&mut self, counts: &[i64]) {
+        for (n, count) in self.per_day.values_mut().zip(counts) {
+            *n += count;
+        }
+    }
+
+    /// The first local day of each interval counted per month: the window's months, the first
+    /// one cut at today − 365 days (the processing times by month start there), then the month
+    /// after the window, which ends the last one.
+    fn month_intervals(&self) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = Vec::with_capacity(self.per_month.len() + 2);
+        for month in self.per_month.keys() {
+            days.push(*month);
+            if *month < self.year_ago && month_of(self.year_ago) == *month {
+                days.push(self.year_ago);
             }
         }
-        if row.closed {
-            let duration = match (row.initiated_at, row.processed_at) {
-                (Some(start), Some(end)) => Some(end - start),
-                _ => row
-                    .created_at
-                    .zip(row.updated_at)
-                    .map(|(start, end)| end - start),
-            };
-            if let Some(duration) = duration {
-                let ms = duration.num_milliseconds();
-                self.processing.add(ms);
-                if let Some(day) = created.filter(|d| *d >= self.today - Days::new(365)) {
+        days.push(self.end_of_months());
+        days
+    }
+
+    /// The first day after the per-month window.
+    fn end_of_months(&self) -> NaiveDate {
+        month_of(self.today)
+            .checked_add_months(chrono::Months::new(1))
+            .expect("a month after today")
+    }
+
+    /// How many dossiers were created in each interval of `month_intervals`, and the processing
+    /// times of the accepted ones.
+    fn add_month_counts(&mut self, counts: &[i64], processing: &[ProcessingSum]) {
+        let starts = self.month_intervals();
+        for (i, start) in starts.iter().take(starts.len() - 1).enumerate() {
+            let month = month_of(*start);
+            if let (Some(n), Some(count)) = (self.per_month.get_mut(&month), counts.get(i)) {
+                *n += count;
+            }
+            match processing.get(i) {
+                Some(sum) if sum.timed > 0 && *start >= self.year_ago => {
                     self.processing_per_month
-                        .entry(month_of(day))
+                        .entry(month)
                         .or_default()
-                        .add(ms);
+                        .add(*sum);
                 }
+                _ => {}
             }
         }
+    }
+
+    /// The processing time of an accepted dossier created after the per-month window (with a
+    /// `--now` in the past): its month has no interval of its own.
+    fn add_later_processing(&mut self, created_at: DateTime<Utc>, ms: i64) {
+        let month = month_of(created_at.with_timezone(&self.time_zone).date_naive());
+        self.processing_per_month
+            .entry(month)
+            .or_default()
+            .add(ProcessingSum {
+                timed: 1,
+                total_ms: ms,
+            });
     }
 
     pub fn finish(self) -> StatsFile {
@@ -230,10 +258,6 @@ impl StatsBuilder {
     }
 }
 
-fn month_of(day: NaiveDate) -> NaiveDate {
-    day.with_day(1).expect("every month has a first day")
-}
-
 fn day_range(first: NaiveDate, last: NaiveDate) -> impl Iterator<Item = NaiveDate> {
     first.iter_days().take_while(move |d| *d <= last)
 }
@@ -245,20 +269,33 @@ fn month_range(first: NaiveDate, last: NaiveDate) -> impl Iterator<Item = NaiveD
     .take_while(move |m| *m <= last)
 }
 
-/// Computes the statistics over every dossier not marked deleted.
+/// Computes the statistics over every dossier not marked deleted. The database counts: by
+/// status and nationality, and by intervals of creation time whose bounds are the local
+/// midnights of the windows' days and months; each query on a connection of its own.
 pub async fn compute(db: &Db, now: DateTime<Utc>, time_zone: Tz) -> Result<StatsFile, StoreError> {
     let mut builder = StatsBuilder::new(now, time_zone);
-    // The database groups the counts while the dated rows stream in on another connection:
-    // the server and this process work at the same time.
-    let (counts, ()) = tokio::try_join!(dossiers::count_by_status_and_nationality(db), async {
-        let mut rows = dossiers::stats_rows(db, builder.since());
-        while let Some(row) = rows.try_next().await? {
-            builder.add_times(&row);
-        }
-        Ok(())
-    })?;
-    for (status, nationalite, count) in counts {
-        builder.add_count(&status, nationalite.as_deref(), count)?;
+    let bounds = |days: Vec<NaiveDate>| -> Vec<DateTime<Utc>> {
+        days.into_iter()
+            .map(|day| start_of_day(day, &time_zone))
+            .collect()
+    };
+    let day_bounds = bounds(builder.day_intervals());
+    let month_bounds = bounds(builder.month_intervals());
+    let after_months = start_of_day(builder.end_of_months(), &time_zone);
+    let (counts, per_day, per_month, processing, later) = tokio::try_join!(
+        dossiers::count_by_status_and_nationality(db),
+        dossiers::count_created_between(db, &day_bounds),
+        dossiers::count_created_between(db, &month_bounds),
+        dossiers::closed_processing_between(db, &month_bounds),
+        dossiers::closed_processing_since(db, after_months).try_collect::<Vec<_>>(),
+    )?;
+    for count in &counts {
+        builder.add_count(count);
+    }
+    builder.add_day_counts(&per_day);
+    builder.add_month_counts(&per_month, &processing);
+    for (created_at, ms) in later {
+        builder.add_later_processing(created_at, ms);
     }
     Ok(builder.finish())
 }

@@ -107,6 +107,7 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
                     .bind(Json(&d.warnings))
                     .bind(Json(&d.raw))
                     .bind(d.api_version.as_str())
+                    .bind(d.processing_ms())
                     .bind(now)
                     .bind(now);
             }
@@ -245,7 +246,7 @@ pub async fn history(
         .collect())
 }
 
-/// Rows per statement, of 27 values each. PostgreSQL: one round trip for a whole page (under
+/// Rows per statement, of 28 values each. PostgreSQL: one round trip for a whole page (under
 /// its 65,535 parameters). SQLite has no round trip to save, and binding a value costs it a scan
 /// of the statement's parameters: a few rows at a time.
 fn rows_per_statement(engine: Engine) -> usize {
@@ -258,8 +259,8 @@ fn rows_per_statement(engine: Engine) -> usize {
 const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, received_at, \
     processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
     nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
-    date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, synced_at, \
-    first_synced_at";
+    date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, processing_ms, \
+    synced_at, first_synced_at";
 
 /// `INSERT` of `rows` dossiers, each replacing the stored one of the same number. A dossier DS
 /// lists again is no longer deleted there.
@@ -497,38 +498,151 @@ pub fn validity_rows(db: &Db) -> BoxStream<'_, Result<ValidityRow, StoreError>> 
     with_db!(db, pool => sqlx::query_as(sql).fetch(pool).map_err(StoreError::from).boxed())
 }
 
-/// How many dossiers not marked deleted have each status and nationality.
-pub async fn count_by_status_and_nationality(
-    db: &Db,
-) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+/// Processing times (`Dossier::processing_ms`) added up by the database: how many dossiers have
+/// one, and their sum in milliseconds.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProcessingSum {
+    pub timed: i64,
+    pub total_ms: i64,
+}
+
+/// The dossiers not marked deleted of one status and nationality.
+#[derive(Debug)]
+pub struct StatusCount {
+    pub status: Status,
+    pub nationalite: Option<String>,
+    pub dossiers: i64,
+    pub processing: ProcessingSum,
+}
+
+/// How many dossiers not marked deleted have each status and nationality, with their processing
+/// times, read from the index `dossiers_stats_counts` alone.
+pub async fn count_by_status_and_nationality(db: &Db) -> Result<Vec<StatusCount>, StoreError> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        status: String,
+        nationalite: Option<String>,
+        dossiers: i64,
+        #[sqlx(flatten)]
+        processing: ProcessingSum,
+    }
     let sql = with_index!(
         db,
-        "SELECT status, nationalite, COUNT(*) FROM dossiers",
-        "dossiers_stats",
+        "SELECT status, nationalite, COUNT(*) AS dossiers, COUNT(processing_ms) AS timed, \
+        CAST(COALESCE(SUM(processing_ms), 0) AS BIGINT) AS total_ms FROM dossiers",
+        "dossiers_stats_counts",
         " WHERE deleted_on_ds_at IS NULL GROUP BY status, nationalite"
     );
-    Ok(with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+    let rows: Vec<Row> = with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+    rows.into_iter()
+        .map(|r| {
+            Ok(StatusCount {
+                status: r
+                    .status
+                    .parse()
+                    .map_err(|e: crate::domain::status::UnknownStatus| {
+                        StoreError::Corrupt(e.to_string())
+                    })?,
+                nationalite: r.nationalite,
+                dossiers: r.dossiers,
+                processing: r.processing,
+            })
+        })
+        .collect()
 }
 
-/// What the time-based statistics need of a dossier.
-#[derive(Debug, sqlx::FromRow)]
-pub struct StatsRow {
-    pub closed: bool,
-    pub created_at: Option<DateTime<Utc>>,
-    pub initiated_at: Option<DateTime<Utc>>,
-    pub processed_at: Option<DateTime<Utc>>,
-    pub updated_at: Option<DateTime<Utc>>,
+/// How many dossiers not marked deleted were created in each interval between consecutive
+/// `bounds` (in increasing order).
+pub async fn count_created_between(
+    db: &Db,
+    bounds: &[DateTime<Utc>],
+) -> Result<Vec<i64>, StoreError> {
+    let sums = per_interval(
+        db,
+        bounds,
+        "COUNT(*), CAST(0 AS BIGINT)",
+        "dossiers_stats_created",
+        "",
+    )
+    .await?;
+    Ok(sums.into_iter().map(|(n, _)| n).collect())
 }
 
-/// The dossiers not marked deleted that were created since `since` or are accepted (processing
-/// times cover every accepted dossier), streamed.
-pub fn stats_rows(db: &Db, since: DateTime<Utc>) -> BoxStream<'_, Result<StatsRow, StoreError>> {
+/// The processing times of the accepted dossiers not marked deleted created in each interval
+/// between consecutive `bounds` (in increasing order).
+pub async fn closed_processing_between(
+    db: &Db,
+    bounds: &[DateTime<Utc>],
+) -> Result<Vec<ProcessingSum>, StoreError> {
+    let sums = per_interval(
+        db,
+        bounds,
+        "COUNT(processing_ms), CAST(COALESCE(SUM(processing_ms), 0) AS BIGINT)",
+        "dossiers_stats_closed",
+        " AND status = 'closed'",
+    )
+    .await?;
+    Ok(sums
+        .into_iter()
+        .map(|(timed, total_ms)| ProcessingSum { timed, total_ms })
+        .collect())
+}
+
+/// Per interval between consecutive `bounds`, over the dossiers not marked deleted created in it
+/// (and matching `filter`), two `aggregates`: one range of `index` per interval, all in one
+/// query (a join with a list of intervals took twice as long on PostgreSQL, in its hash table).
+async fn per_interval(
+    db: &Db,
+    bounds: &[DateTime<Utc>],
+    aggregates: &str,
+    index: &str,
+    filter: &str,
+) -> Result<Vec<(i64, i64)>, StoreError> {
+    let mut sums = vec![(0, 0); bounds.len().saturating_sub(1)];
+    if sums.is_empty() {
+        return Ok(sums);
+    }
+    let indexed_by = match db.engine() {
+        Engine::Sqlite => format!(" INDEXED BY {index}"),
+        Engine::Postgres => String::new(),
+    };
+    let rows: Vec<(i64, i64, i64)> = with_db!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new("");
+        for (i, pair) in bounds.windows(2).enumerate() {
+            if i > 0 {
+                query.push(" UNION ALL ");
+            }
+            query
+                .push("SELECT ")
+                .push_bind(i as i64)
+                .push(format!(", {aggregates} FROM dossiers{indexed_by} WHERE created_at >= "))
+                .push_bind(pair[0])
+                .push(" AND created_at < ")
+                .push_bind(pair[1])
+                .push(format!(" AND deleted_on_ds_at IS NULL{filter}"));
+        }
+        query.build_query_as().fetch_all(pool).await?
+    });
+    for (i, n, total) in rows {
+        if let Some(slot) = usize::try_from(i).ok().and_then(|i| sums.get_mut(i)) {
+            *slot = (n, total);
+        }
+    }
+    Ok(sums)
+}
+
+/// The creation and processing times of the accepted dossiers not marked deleted created since
+/// `since` that have a processing time, streamed.
+pub fn closed_processing_since(
+    db: &Db,
+    since: DateTime<Utc>,
+) -> BoxStream<'_, Result<(DateTime<Utc>, i64), StoreError>> {
     let sql = with_index!(
         db,
-        "SELECT status = 'closed' AS closed, created_at, initiated_at, processed_at, updated_at \
-        FROM dossiers",
-        "dossiers_stats",
-        " WHERE deleted_on_ds_at IS NULL AND (status = 'closed' OR created_at >= $1)"
+        "SELECT created_at, processing_ms FROM dossiers",
+        "dossiers_stats_closed",
+        " WHERE deleted_on_ds_at IS NULL AND status = 'closed' AND created_at >= $1 \
+        AND processing_ms IS NOT NULL"
     );
     with_db!(db, pool => sqlx::query_as(sql).bind(since).fetch(pool).map_err(StoreError::from).boxed())
 }
