@@ -171,9 +171,10 @@ fn forbidden(others: &[Dossier]) -> (Vec<String>, Vec<i64>) {
 /// The first forbidden thing a page shows, if any: a word, or a count as pages print them
 /// (`(41)` in a filter, `>41<` in a table or a total). A word the agent typed in the address
 /// (a search, a filter) may be echoed back in the form; it must not be shown as data: a cell,
-/// a link, a filter entry.
+/// a link, a filter entry. Words are compared without case: pages title-case names and
+/// nationalities.
 fn leak(path: &str, body: &str, words: &[String], counts: &[i64]) -> Option<String> {
-    let text = body.replace("\u{202f}", "");
+    let text = body.replace("\u{202f}", "").to_lowercase();
     let typed: String = path
         .split_once('?')
         .map(|(_, query)| {
@@ -183,8 +184,10 @@ fn leak(path: &str, body: &str, words: &[String], counts: &[i64]) -> Option<Stri
         .into_iter()
         .flat_map(|(key, value)| [format!("{key}={value}"), value])
         .collect::<Vec<_>>()
-        .join("\n");
+        .join("\n")
+        .to_lowercase();
     for word in words {
+        let word = &word.to_lowercase();
         let shown = match contains_word(&typed, word) {
             false => contains_word(&text, word),
             true => [
@@ -439,6 +442,9 @@ async fn a_limited_agent_never_sees_another_departement(t: &TestDb) {
     assert!(list.contains("annee=2025"));
     let search = agent.get("/admin/dossiers/?q=Zorglub").await.body;
     assert!(search.contains("<strong>0</strong> dossier"));
+    // Statistics: the agent's dossiers only (the public ones stay national).
+    let stats = agent.get("/admin/stats/").await.body;
+    assert!(stats.contains("Nationparisien") && stats.contains("Nationmeaux"));
     let home = agent.get("/admin/").await.body;
     assert!(home.contains(&format!(
         "dans vos départements : {PARIS}, {SEINE_ET_MARNE}"

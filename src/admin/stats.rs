@@ -9,7 +9,7 @@ use maud::{Markup, html};
 
 use super::layout::page;
 use super::{AppState, PageError};
-use crate::export::stats::compute;
+use crate::export::stats::compute_within;
 use crate::store::sessions::Session;
 use crate::web::{Lang, statistics};
 
@@ -17,11 +17,11 @@ pub async fn show(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
 ) -> Result<Markup, PageError> {
-    let stats = compute(&state.db, Utc::now(), state.time_zone).await?;
+    let stats = compute_within(&state.db, &session.scope, Utc::now(), state.time_zone).await?;
     let body = html! {
         p.fr-text--sm { "Calculé à l'instant (" (stats.data.last_update) "), comme le fichier public stats.json." }
-        @if session.scope.departments().is_some() {
-            p.fr-text--sm { "Ces statistiques sont nationales, comme la page publique : elles ne nomment aucun dossier ni aucun département. Les chiffres de vos départements sont dans « Dossiers » et « Rapports mensuels »." }
+        @if let Some(departments) = session.scope.departments() {
+            p.fr-text--sm { "Dossiers de vos départements seulement (" (departments.join(", ")) ") ; les statistiques publiques sont nationales." }
         }
         (statistics::figures(&stats, Lang::Fr))
     };

@@ -4,13 +4,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
-use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
 use super::{ExportError, ExportFile, Output};
-use crate::domain::Status;
 use crate::domain::dates::{month_of, start_of_day};
 use crate::domain::text::title_case;
+use crate::domain::{Scope, Status};
 use crate::store::dossiers::{self, ProcessingSum, StatusCount};
 use crate::store::{Db, StoreError};
 
@@ -269,10 +268,21 @@ fn month_range(first: NaiveDate, last: NaiveDate) -> impl Iterator<Item = NaiveD
     .take_while(move |m| *m <= last)
 }
 
-/// Computes the statistics over every dossier not marked deleted. The database counts: by
-/// status and nationality, and by intervals of creation time whose bounds are the local
-/// midnights of the windows' days and months; each query on a connection of its own.
+/// Computes the statistics over every dossier not marked deleted.
 pub async fn compute(db: &Db, now: DateTime<Utc>, time_zone: Tz) -> Result<StatsFile, StoreError> {
+    compute_within(db, &Scope::National, now, time_zone).await
+}
+
+/// Computes the statistics over the dossiers of `scope` not marked deleted (the admin's page
+/// for an agent limited to départements). The database counts: by status and nationality, and
+/// by intervals of creation time whose bounds are the local midnights of the windows' days and
+/// months; each query on a connection of its own.
+pub async fn compute_within(
+    db: &Db,
+    scope: &Scope,
+    now: DateTime<Utc>,
+    time_zone: Tz,
+) -> Result<StatsFile, StoreError> {
     let mut builder = StatsBuilder::new(now, time_zone);
     let bounds = |days: Vec<NaiveDate>| -> Vec<DateTime<Utc>> {
         days.into_iter()
@@ -283,11 +293,11 @@ pub async fn compute(db: &Db, now: DateTime<Utc>, time_zone: Tz) -> Result<Stats
     let month_bounds = bounds(builder.month_intervals());
     let after_months = start_of_day(builder.end_of_months(), &time_zone);
     let (counts, per_day, per_month, processing, later) = tokio::try_join!(
-        dossiers::count_by_status_and_nationality(db),
-        dossiers::count_created_between(db, &day_bounds),
-        dossiers::count_created_between(db, &month_bounds),
-        dossiers::closed_processing_between(db, &month_bounds),
-        dossiers::closed_processing_since(db, after_months).try_collect::<Vec<_>>(),
+        dossiers::count_by_status_and_nationality(db, scope),
+        dossiers::count_created_between(db, scope, &day_bounds),
+        dossiers::count_created_between(db, scope, &month_bounds),
+        dossiers::closed_processing_between(db, scope, &month_bounds),
+        dossiers::closed_processing_since(db, scope, after_months),
     )?;
     for count in &counts {
         builder.add_count(count);

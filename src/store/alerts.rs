@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::types::Json;
 
-use super::{Db, StoreError, with_db};
+use super::{Db, StoreError, push_departments, with_db};
 use crate::domain::alerts::{AlertCode, AlertFacts};
 use crate::domain::{Scope, Status};
 
@@ -204,22 +204,7 @@ fn push_filter<'a, DB: sqlx::Database>(
     if let Some(ds_id) = filter.ds_id {
         query.push(" AND a.ds_id = ").push_bind(ds_id);
     }
-    push_scope(query, &filter.scope);
-}
-
-/// ` AND a.department IN (…)` when `scope` is limited.
-fn push_scope<'a, DB: sqlx::Database>(query: &mut sqlx::QueryBuilder<'a, DB>, scope: &'a Scope)
-where
-    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
-{
-    if let Some(departments) = scope.departments() {
-        query.push(" AND a.department IN (");
-        let mut list = query.separated(", ");
-        for department in departments {
-            list.push_bind(department.as_str());
-        }
-        list.push_unseparated(")");
-    }
+    push_departments(query, "a.department", &filter.scope);
 }
 
 /// How many alerts of each rule and département (no département: `None`) are open, or resolved.
@@ -278,7 +263,7 @@ pub async fn acknowledge(
         query.push(" AND resolved_at IS NULL AND acknowledged_at IS NULL");
         // `a.department` in the scope's condition: the table is named as in the lists.
         query.push(" AND id IN (SELECT a.id FROM alerts a WHERE a.id = ").push_bind(id);
-        push_scope(&mut query, scope);
+        push_departments(&mut query, "a.department", scope);
         query.push(") RETURNING ds_id, code");
         query.build_query_as().fetch_optional(pool).await?
     }))

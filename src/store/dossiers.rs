@@ -7,8 +7,8 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use sqlx::types::Json;
 
-use super::{Db, Engine, StoreError, with_db};
-use crate::domain::{ApiVersion, Dossier, DsId, Status};
+use super::{Db, Engine, StoreError, push_departments, with_db};
+use crate::domain::{ApiVersion, Dossier, DsId, Scope, Status};
 
 /// What an upsert did, dossier by dossier.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -517,7 +517,10 @@ pub struct StatusCount {
 
 /// How many dossiers not marked deleted have each status and nationality, with their processing
 /// times, read from the index `dossiers_stats_counts` alone.
-pub async fn count_by_status_and_nationality(db: &Db) -> Result<Vec<StatusCount>, StoreError> {
+pub async fn count_by_status_and_nationality(
+    db: &Db,
+    scope: &Scope,
+) -> Result<Vec<StatusCount>, StoreError> {
     #[derive(sqlx::FromRow)]
     struct Row {
         status: String,
@@ -526,14 +529,17 @@ pub async fn count_by_status_and_nationality(db: &Db) -> Result<Vec<StatusCount>
         #[sqlx(flatten)]
         processing: ProcessingSum,
     }
-    let sql = with_index!(
-        db,
-        "SELECT status, nationalite, COUNT(*) AS dossiers, COUNT(processing_ms) AS timed, \
-        CAST(COALESCE(SUM(processing_ms), 0) AS BIGINT) AS total_ms FROM dossiers",
-        "dossiers_stats_counts",
-        " WHERE deleted_on_ds_at IS NULL GROUP BY status, nationalite"
-    );
-    let rows: Vec<Row> = with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+    let rows: Vec<Row> = with_db!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT status, nationalite, COUNT(*) AS dossiers, COUNT(processing_ms) AS timed, \
+             CAST(COALESCE(SUM(processing_ms), 0) AS BIGINT) AS total_ms FROM dossiers",
+        );
+        query.push(indexed_by(db, scope, "dossiers_stats_counts"));
+        query.push(" WHERE deleted_on_ds_at IS NULL");
+        push_departments(&mut query, "department", scope);
+        query.push(" GROUP BY status, nationalite");
+        query.build_query_as().fetch_all(pool).await?
+    });
     rows.into_iter()
         .map(|r| {
             Ok(StatusCount {
@@ -555,10 +561,12 @@ pub async fn count_by_status_and_nationality(db: &Db) -> Result<Vec<StatusCount>
 /// `bounds` (in increasing order).
 pub async fn count_created_between(
     db: &Db,
+    scope: &Scope,
     bounds: &[DateTime<Utc>],
 ) -> Result<Vec<i64>, StoreError> {
     let sums = per_interval(
         db,
+        scope,
         bounds,
         "COUNT(*), CAST(0 AS BIGINT)",
         "dossiers_stats_created",
@@ -572,10 +580,12 @@ pub async fn count_created_between(
 /// between consecutive `bounds` (in increasing order).
 pub async fn closed_processing_between(
     db: &Db,
+    scope: &Scope,
     bounds: &[DateTime<Utc>],
 ) -> Result<Vec<ProcessingSum>, StoreError> {
     let sums = per_interval(
         db,
+        scope,
         bounds,
         "COUNT(processing_ms), CAST(COALESCE(SUM(processing_ms), 0) AS BIGINT)",
         "dossiers_stats_closed",
@@ -593,6 +603,7 @@ pub async fn closed_processing_between(
 /// query (a join with a list of intervals took twice as long on PostgreSQL, in its hash table).
 async fn per_interval(
     db: &Db,
+    scope: &Scope,
     bounds: &[DateTime<Utc>],
     aggregates: &str,
     index: &str,
@@ -602,10 +613,7 @@ async fn per_interval(
     if sums.is_empty() {
         return Ok(sums);
     }
-    let indexed_by = match db.engine() {
-        Engine::Sqlite => format!(" INDEXED BY {index}"),
-        Engine::Postgres => String::new(),
-    };
+    let indexed_by = indexed_by(db, scope, index);
     let rows: Vec<(i64, i64, i64)> = with_db!(db, pool => {
         let mut query = sqlx::QueryBuilder::new("");
         for (i, pair) in bounds.windows(2).enumerate() {
@@ -620,6 +628,7 @@ async fn per_interval(
                 .push(" AND created_at < ")
                 .push_bind(pair[1])
                 .push(format!(" AND deleted_on_ds_at IS NULL{filter}"));
+            push_departments(&mut query, "department", scope);
         }
         query.build_query_as().fetch_all(pool).await?
     });
@@ -633,18 +642,33 @@ async fn per_interval(
 
 /// The creation and processing times of the accepted dossiers not marked deleted created since
 /// `since` that have a processing time, streamed.
-pub fn closed_processing_since(
+pub async fn closed_processing_since(
     db: &Db,
+    scope: &Scope,
     since: DateTime<Utc>,
-) -> BoxStream<'_, Result<(DateTime<Utc>, i64), StoreError>> {
-    let sql = with_index!(
-        db,
-        "SELECT created_at, processing_ms FROM dossiers",
-        "dossiers_stats_closed",
-        " WHERE deleted_on_ds_at IS NULL AND status = 'closed' AND created_at >= $1 \
-        AND processing_ms IS NOT NULL"
+) -> Result<Vec<(DateTime<Utc>, i64)>, StoreError> {
+    let head = format!(
+        "SELECT created_at, processing_ms FROM dossiers{} \
+         WHERE deleted_on_ds_at IS NULL AND status = 'closed' AND processing_ms IS NOT NULL \
+         AND created_at >= ",
+        indexed_by(db, scope, "dossiers_stats_closed")
     );
-    with_db!(db, pool => sqlx::query_as(sql).bind(since).fetch(pool).map_err(StoreError::from).boxed())
+    Ok(with_db!(db, pool => {
+        let mut query = sqlx::QueryBuilder::new(head);
+        query.push_bind(since);
+        push_departments(&mut query, "department", scope);
+        query.build_query_as().fetch_all(pool).await?
+    }))
+}
+
+/// SQLite's ` INDEXED BY {index}` for the whole country's statistics (its planner would pick a
+/// narrower index and read every row); a limited scope leaves the choice to the planner, which
+/// takes the département's own index.
+fn indexed_by(db: &Db, scope: &Scope, index: &str) -> String {
+    match (db.engine(), scope.departments()) {
+        (Engine::Sqlite, None) => format!(" INDEXED BY {index}"),
+        _ => String::new(),
+    }
 }
 
 /// The stored `updated_at` of every dossier of a démarche, marked deleted or not.

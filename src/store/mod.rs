@@ -214,6 +214,24 @@ pub(crate) fn short_cause(error: &sqlx::Error) -> String {
     text.lines().next().unwrap_or_default().to_owned()
 }
 
+/// ` AND {column} IN (…)`: the départements of a limited scope; nothing for a national one.
+pub(crate) fn push_departments<'a, DB: sqlx::Database>(
+    query: &mut sqlx::QueryBuilder<'a, DB>,
+    column: &str,
+    scope: &'a crate::domain::Scope,
+) where
+    &'a str: sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    if let Some(departments) = scope.departments() {
+        query.push(format!(" AND {column} IN ("));
+        let mut list = query.separated(", ");
+        for department in departments {
+            list.push_bind(department.as_str());
+        }
+        list.push_unseparated(")");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
