@@ -8,6 +8,7 @@ pub mod dates;
 pub mod dossier;
 pub mod password;
 pub mod procedure;
+pub mod report;
 pub mod scope;
 pub mod status;
 pub mod text;
