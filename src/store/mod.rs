@@ -19,6 +19,7 @@ pub mod job_runs;
 pub mod locks;
 pub mod login_failures;
 pub mod procedures;
+pub mod reports;
 pub mod sessions;
 pub mod sync_runs;
 pub mod sync_state;

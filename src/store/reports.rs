@@ -1,0 +1,238 @@
+//! The monthly reports' figures (SPEC 10), counted by the database over the dossiers decided in
+//! a month: grouped counts, never the dossiers themselves (except the refused ones' numbers).
+
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+
+use super::{Db, Engine, StoreError, with_db};
+use crate::domain::Scope;
+use crate::domain::report::{AptLength, RefusedDossier};
+use crate::domain::status::Status;
+
+/// The dossiers decided in `[start, end)`, within a scope.
+#[derive(Debug, Clone)]
+pub struct Decided<'a> {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub scope: &'a Scope,
+}
+
+/// `count` dossiers of a département decided with a status, their APT of a length.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecisionCount {
+    pub department: Option<String>,
+    pub status: Status,
+    pub length: AptLength,
+    pub count: u64,
+}
+
+/// `count` accepted dossiers of a département, APT length and nationality.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NationalityCount {
+    pub department: Option<String>,
+    pub length: AptLength,
+    pub nationality: String,
+    pub count: u64,
+}
+
+/// `count` dossiers of a département decided `days` whole days after their deposit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DaysCount {
+    pub department: Option<String>,
+    pub days: i64,
+    pub count: u64,
+}
+
+/// The APT length class of a dossier, as `AptLength::of` decides it. PostgreSQL's
+/// `date + interval '3 months'` clamps the day to the end of the month; SQLite's `date(…,
+/// '+3 months')` overflows into the next month instead, hence the last day of the third month
+/// after as a bound.
+fn length_expression(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => {
+            "CASE WHEN date_de_debut_apt IS NULL OR date_de_fin_apt IS NULL \
+                    OR date_de_fin_apt < date_de_debut_apt THEN 'unknown' \
+                 WHEN date_de_fin_apt <= date_de_debut_apt + interval '3 months' THEN 'short' \
+                 ELSE 'long' END"
+        }
+        Engine::Sqlite => {
+            "CASE WHEN date_de_debut_apt IS NULL OR date_de_fin_apt IS NULL \
+                    OR date_de_fin_apt < date_de_debut_apt THEN 'unknown' \
+                 WHEN date_de_fin_apt <= min(date(date_de_debut_apt, '+3 months'), \
+                    date(date_de_debut_apt, 'start of month', '+4 months', '-1 day')) THEN 'short' \
+                 ELSE 'long' END"
+        }
+    }
+}
+
+/// Whole seconds since the epoch of a timestamp column, the same on both engines.
+fn epoch_seconds(engine: Engine, column: &str) -> String {
+    match engine {
+        Engine::Postgres => format!("CAST(floor(extract(epoch FROM {column})) AS BIGINT)"),
+        Engine::Sqlite => format!("CAST(strftime('%s', {column}) AS INTEGER)"),
+    }
+}
+
+/// `SELECT {columns} FROM dossiers WHERE` the dossier was decided in the month, within the
+/// scope, and still on DS; `statuses` narrows the decisions.
+fn decided<'q, DB: sqlx::Database>(
+    columns: &str,
+    decided: &'q Decided<'_>,
+    statuses: &[Status],
+) -> QueryBuilder<'q, DB>
+where
+    DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    let mut query = QueryBuilder::new(format!(
+        "SELECT {columns} FROM dossiers WHERE processed_at >= "
+    ));
+    query.push_bind(decided.start);
+    query.push(" AND processed_at < ");
+    query.push_bind(decided.end);
+    query.push(" AND deleted_on_ds_at IS NULL AND status IN (");
+    let mut list = query.separated(", ");
+    for status in statuses {
+        list.push_bind(status.as_str());
+    }
+    query.push(")");
+    if let Some(departments) = decided.scope.departments() {
+        query.push(" AND department IN (");
+        let mut list = query.separated(", ");
+        for department in departments {
+            list.push_bind(department.as_str());
+        }
+        query.push(")");
+    }
+    query
+}
+
+const DECISIONS: [Status; 3] = [Status::Closed, Status::Refused, Status::WithoutContinuation];
+
+fn parse_length(code: &str) -> Result<AptLength, StoreError> {
+    AptLength::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("durée « {code} »")))
+}
+
+fn parse_status(status: &str) -> Result<Status, StoreError> {
+    status
+        .parse()
+        .map_err(|e: crate::domain::status::UnknownStatus| StoreError::Corrupt(e.to_string()))
+}
+
+/// Decisions per département, status and APT length.
+pub async fn decisions(db: &Db, month: &Decided<'_>) -> Result<Vec<DecisionCount>, StoreError> {
+    let columns = format!(
+        "department, status, {} AS apt_length, COUNT(*)",
+        length_expression(db.engine())
+    );
+    let rows: Vec<(Option<String>, String, String, i64)> = with_db!(db, pool => {
+        let mut query = decided(&columns, month, &DECISIONS);
+        query.push(" GROUP BY 1, 2, 3");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    rows.into_iter()
+        .map(|(department, status, length, count)| {
+            Ok(DecisionCount {
+                department,
+                status: parse_status(&status)?,
+                length: parse_length(&length)?,
+                count: count as u64,
+            })
+        })
+        .collect()
+}
+
+/// Accepted dossiers per département, APT length and nationality (as stored; those without
+/// one are left out).
+pub async fn nationalities(
+    db: &Db,
+    month: &Decided<'_>,
+) -> Result<Vec<NationalityCount>, StoreError> {
+    let columns = format!(
+        "department, {} AS apt_length, nationalite, COUNT(*)",
+        length_expression(db.engine())
+    );
+    let rows: Vec<(Option<String>, String, String, i64)> = with_db!(db, pool => {
+        let mut query = decided(&columns, month, &[Status::Closed]);
+        query.push(" AND nationalite IS NOT NULL GROUP BY 1, 2, 3");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    rows.into_iter()
+        .map(|(department, length, nationality, count)| {
+            Ok(NationalityCount {
+                department,
+                length: parse_length(&length)?,
+                nationality,
+                count: count as u64,
+            })
+        })
+        .collect()
+}
+
+/// Decisions per département and whole days elapsed since the deposit (`initiated_at`), for
+/// dossiers whose deposit is known and not after the decision.
+pub async fn processing_days(db: &Db, month: &Decided<'_>) -> Result<Vec<DaysCount>, StoreError> {
+    let engine = db.engine();
+    let (decided_at, deposited_at) = (
+        epoch_seconds(engine, "processed_at"),
+        epoch_seconds(engine, "initiated_at"),
+    );
+    let columns = format!("department, ({decided_at} - {deposited_at}) / 86400 AS days, COUNT(*)");
+    let rows: Vec<(Option<String>, i64, i64)> = with_db!(db, pool => {
+        let mut query = decided(&columns, month, &DECISIONS);
+        query.push(" AND initiated_at IS NOT NULL AND initiated_at <= processed_at GROUP BY 1, 2");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(department, days, count)| DaysCount {
+            department,
+            days,
+            count: count as u64,
+        })
+        .collect())
+}
+
+/// The refused dossiers, by département and number.
+pub async fn refused(
+    db: &Db,
+    month: &Decided<'_>,
+) -> Result<Vec<(Option<String>, RefusedDossier)>, StoreError> {
+    let rows: Vec<(Option<String>, i64, i64)> = with_db!(db, pool => {
+        let mut query = decided("department, ds_id, procedure_id", month, &[Status::Refused]);
+        query.push(" ORDER BY department, ds_id");
+        query.build_query_as().fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(department, ds_id, procedure_id)| {
+            (
+                department,
+                RefusedDossier {
+                    ds_id,
+                    procedure_id,
+                },
+            )
+        })
+        .collect())
+}
+
+/// Every département a dossier or an account has, by name. The dossiers' are read one value at
+/// a time from the index on `department` (a loose index scan), not by reading every dossier.
+pub async fn departments(db: &Db) -> Result<Vec<String>, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query_scalar(
+            "WITH RECURSIVE known (department) AS ( \
+                 SELECT MIN(department) FROM dossiers \
+                 UNION ALL \
+                 SELECT (SELECT MIN(department) FROM dossiers WHERE department > known.department) \
+                 FROM known WHERE known.department IS NOT NULL \
+             ) \
+             SELECT department FROM known WHERE department IS NOT NULL \
+             UNION SELECT department FROM user_departments \
+             ORDER BY 1",
+        )
+        .fetch_all(pool)
+        .await?
+    }))
+}
