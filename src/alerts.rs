@@ -228,5 +228,6 @@ fn digest(recipient: &str, alerts: &[&Pending], context: &DigestContext<'_>) -> 
         to: recipient.to_owned(),
         subject,
         body,
+        attachment: None,
     }
 }

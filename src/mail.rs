@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
+use lettre::message::{Attachment as AttachedFile, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{EmailSettings, SmtpSetting};
@@ -28,12 +28,28 @@ pub enum MailError {
     Send(String),
 }
 
-/// An e-mail to one recipient, in plain text.
+/// An e-mail to one recipient, in plain text, with a file attached or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
     pub to: String,
     pub subject: String,
     pub body: String,
+    pub attachment: Option<Attachment>,
+}
+
+/// A file sent with an e-mail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attachment {
+    pub file_name: String,
+    /// A MIME type, such as `text/csv`.
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl std::fmt::Debug for Attachment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({} octets)", self.file_name, self.bytes.len())
+    }
 }
 
 #[derive(Clone)]
@@ -96,6 +112,7 @@ impl Mailer {
                     to = %email.to,
                     subject = %email.subject,
                     body = ?email.body,
+                    attachment = ?email.attachment,
                     "e-mail (WIF_SMTP_URL=console : écrit ici, pas envoyé)"
                 );
                 Ok(())
@@ -106,13 +123,28 @@ impl Mailer {
                     .to
                     .parse::<Mailbox>()
                     .map_err(|_| MailError::Recipient(email.to.clone()))?;
-                let message = Message::builder()
+                let builder = Message::builder()
                     .from(from.clone())
                     .to(to)
-                    .subject(&email.subject)
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(email.body.clone())
-                    .map_err(|e| MailError::Build(e.to_string()))?;
+                    .subject(&email.subject);
+                let message = match &email.attachment {
+                    None => builder
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(email.body.clone()),
+                    Some(file) => {
+                        let content_type = ContentType::parse(file.content_type)
+                            .map_err(|e| MailError::Build(e.to_string()))?;
+                        builder.multipart(
+                            MultiPart::mixed()
+                                .singlepart(SinglePart::plain(email.body.clone()))
+                                .singlepart(
+                                    AttachedFile::new(file.file_name.clone())
+                                        .body(file.bytes.clone(), content_type),
+                                ),
+                        )
+                    }
+                }
+                .map_err(|e| MailError::Build(e.to_string()))?;
                 transport
                     .send(message)
                     .await
