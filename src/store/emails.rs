@@ -1,5 +1,7 @@
 //! The `emails` table (SPEC 9.3): every e-mail sent or failed, with what it notified.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, with_db};
@@ -71,4 +73,15 @@ pub async fn latest(db: &Db, limit: i64) -> Result<Vec<EmailRow>, StoreError> {
         .fetch_all(pool)
         .await?
     }))
+}
+
+/// The (recipient, subject) of every e-mail of a kind the server accepted.
+pub async fn sent(db: &Db, kind: &str) -> Result<HashSet<(String, String)>, StoreError> {
+    let rows: Vec<(String, String)> = with_db!(db, pool => {
+        sqlx::query_as("SELECT recipient, subject FROM emails WHERE kind = $1 AND sent")
+            .bind(kind)
+            .fetch_all(pool)
+            .await?
+    });
+    Ok(rows.into_iter().collect())
 }
