@@ -3,7 +3,10 @@
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
+use std::path::PathBuf;
+
 use crate::commands;
+use crate::domain::report::{Month, MonthError};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -41,6 +44,8 @@ pub enum Command {
     /// Alertes sur les dossiers : évaluation des règles, liste, envoi des e-mails aux instructeurs
     #[command(subcommand)]
     Alerts(AlertsCommand),
+    /// Rapport mensuel par département : classeur XLSX, tableau CSV, ou envoi par e-mail
+    Report(ReportArgs),
     /// Outils de développement (données synthétiques pour les mesures de performance)
     #[command(subcommand)]
     Dev(DevCommand),
@@ -170,6 +175,47 @@ fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
         })
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Le rapport compte les dossiers acceptés, refusés ou classés sans suite dans le mois (heure de WIF_TIME_ZONE), par département."
+)]
+pub struct ReportArgs {
+    /// Mois du rapport ; par défaut le mois précédent
+    #[arg(long, value_name = "AAAA-MM", value_parser = parse_month)]
+    pub month: Option<Month>,
+    /// Un seul département, écrit comme sur DS (par exemple « 75 - Paris »)
+    #[arg(long, value_name = "DEPARTEMENT", conflicts_with = "send")]
+    pub departement: Option<String>,
+    /// Fichier à écrire : .xlsx pour le classeur, .csv pour le tableau national
+    #[arg(long, value_name = "CHEMIN", value_parser = parse_report_output, required_unless_present = "send", conflicts_with = "send")]
+    pub output: Option<(PathBuf, ReportFormat)>,
+    /// Envoie maintenant les rapports par e-mail, comme WIF_REPORTS_SCHEDULE
+    #[arg(long)]
+    pub send: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    Xlsx,
+    Csv,
+}
+
+fn parse_month(value: &str) -> Result<Month, String> {
+    value.parse().map_err(|e: MonthError| e.to_string())
+}
+
+fn parse_report_output(value: &str) -> Result<(PathBuf, ReportFormat), String> {
+    let path = PathBuf::from(value);
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase());
+    match extension.as_deref() {
+        Some("xlsx") => Ok((path, ReportFormat::Xlsx)),
+        Some("csv") => Ok((path, ReportFormat::Csv)),
+        _ => {
+            Err("le fichier doit finir par .xlsx (classeur) ou .csv (tableau national)".to_owned())
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
     /// Ajoute des dossiers synthétiques déterministes à la base (jamais en production)
@@ -228,6 +274,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ExportStatsData(args) => commands::export::stats(args).await,
         Command::ImportDjango(args) => commands::import_django::run(args).await,
         Command::Alerts(command) => commands::alerts::run(command).await,
+        Command::Report(args) => commands::report::run(args).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,
