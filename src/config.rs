@@ -108,6 +108,10 @@ pub struct Settings {
     /// `WIF_ALERTS_SCHEDULE`: evaluation of the alerts, then the digests.
     pub alerts_schedule: Option<Schedule>,
     pub alert_rules: AlertRules,
+    /// `WIF_REPORTS_SCHEDULE`: the monthly reports, e-mailed.
+    pub reports_schedule: Option<Schedule>,
+    /// `WIF_REPORTS_RECIPIENTS`: who receives the national report.
+    pub reports_recipients: Vec<String>,
     pub email: EmailSettings,
     /// `WIF_DS_WEBHOOK_SECRETS`: one or two (during a rotation); none turns the endpoint off.
     pub webhook_secrets: Vec<Secret>,
@@ -207,6 +211,8 @@ impl Settings {
                 instruction_days: parse_days(parsed("WIF_ALERT_INSTRUCTION_DAYS", "7"))?,
                 time_zone,
             },
+            reports_schedule: schedule(parsed("WIF_REPORTS_SCHEDULE", "0 7 1 * *"))?,
+            reports_recipients: parse_addresses(parsed("WIF_REPORTS_RECIPIENTS", ""))?,
             email: email_settings(&var)?,
             webhook_secrets: webhook_secrets(&var)?,
             webhook_debounce: parse_duration(parsed("WIF_DS_WEBHOOK_DEBOUNCE", "5s"))?,
@@ -244,6 +250,8 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_ALERTS_SCHEDULE",
     "WIF_ALERT_CONSTRUCTION_DAYS",
     "WIF_ALERT_INSTRUCTION_DAYS",
+    "WIF_REPORTS_SCHEDULE",
+    "WIF_REPORTS_RECIPIENTS",
     "WIF_DS_WEBHOOK_SECRETS",
     "WIF_DS_WEBHOOK_DEBOUNCE",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
@@ -473,6 +481,24 @@ fn parse_days((variable, value): (&'static str, String)) -> Result<u32, ConfigEr
         })
 }
 
+/// A comma-separated list of e-mail addresses.
+fn parse_addresses((variable, value): (&'static str, String)) -> Result<Vec<String>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|address| match address.parse::<lettre::Address>() {
+            Ok(_) => Ok(address.to_owned()),
+            Err(_) => Err(ConfigError {
+                variable,
+                message: format!(
+                    "« {address} » n'est pas une adresse e-mail (liste séparée par des virgules, par exemple pilotage@dreets.gouv.fr, ud75@dreets.gouv.fr)"
+                ),
+            }),
+        })
+        .collect()
+}
+
 /// The sender used by `console` when `WIF_EMAIL_FROM` is unset: e-mails only go to the log.
 const CONSOLE_FROM: &str = "Work in France <ne-pas-repondre@localhost>";
 
@@ -654,6 +680,26 @@ mod tests {
     }
 
     #[test]
+    fn reports_go_out_on_the_first_of_the_month_to_the_listed_addresses() {
+        let defaults = settings(&[]).unwrap();
+        assert_eq!(defaults.reports_schedule.unwrap().as_str(), "0 7 1 * *");
+        assert!(defaults.reports_recipients.is_empty());
+        let set = settings(&[
+            ("WIF_REPORTS_SCHEDULE", "off"),
+            (
+                "WIF_REPORTS_RECIPIENTS",
+                " pilotage@dreets.gouv.fr, ud75@dreets.gouv.fr ,",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(set.reports_schedule, None);
+        assert_eq!(
+            set.reports_recipients,
+            ["pilotage@dreets.gouv.fr", "ud75@dreets.gouv.fr"]
+        );
+    }
+
+    #[test]
     fn webhooks_are_off_by_default_and_take_two_secrets() {
         let off = settings(&[]).unwrap();
         assert!(off.webhook_secrets.is_empty());
@@ -711,6 +757,11 @@ mod tests {
             ("WIF_ALERTS_SCHEDULE", "tous les matins"),
             ("WIF_ALERT_CONSTRUCTION_DAYS", "-1"),
             ("WIF_ALERT_INSTRUCTION_DAYS", "sept"),
+            ("WIF_REPORTS_SCHEDULE", "le premier du mois"),
+            (
+                "WIF_REPORTS_RECIPIENTS",
+                "pilotage@dreets.gouv.fr, pilotage",
+            ),
             ("WIF_DS_WEBHOOK_SECRETS", "court"),
             (
                 "WIF_DS_WEBHOOK_SECRETS",

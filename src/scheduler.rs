@@ -1,6 +1,7 @@
 //! The jobs `wif serve` runs by itself (SPEC 8), replacing the seed's crontab: the sync then the
 //! validity-check export and the alerts (`WIF_SYNC_SCHEDULE`), the stats export
-//! (`WIF_STATS_SCHEDULE`), and the alerts' e-mails (`WIF_ALERTS_SCHEDULE`), in
+//! (`WIF_STATS_SCHEDULE`), the alerts' e-mails (`WIF_ALERTS_SCHEDULE`) and the monthly reports
+//! (`WIF_REPORTS_SCHEDULE`), in
 //! `WIF_TIME_ZONE`. Each scheduled time is claimed in the database, so that several instances run
 //! it once. A failure is recorded and logged; the job runs again at its next time.
 
@@ -12,9 +13,11 @@ use indicatif::ProgressBar;
 use crate::alerts::{self, DigestContext};
 use crate::config::Settings;
 use crate::domain::cron::Schedule;
+use crate::domain::report::Month;
 use crate::ds::RetryPolicy;
 use crate::export::{Output, stats, validity_check};
 use crate::mail::Mailer;
+use crate::reports;
 use crate::store::{Db, job_runs};
 use crate::sync::{self, SyncOptions};
 
@@ -26,6 +29,8 @@ pub enum JobKind {
     Stats,
     /// The alerts' evaluation, then their e-mail digests.
     Alerts,
+    /// The previous month's reports, e-mailed.
+    Reports,
 }
 
 impl JobKind {
@@ -34,6 +39,7 @@ impl JobKind {
             JobKind::Sync => "sync",
             JobKind::Stats => "stats",
             JobKind::Alerts => "alerts",
+            JobKind::Reports => "reports",
         }
     }
 
@@ -42,6 +48,7 @@ impl JobKind {
             JobKind::Sync => "Synchronisation puis export validity_check.json",
             JobKind::Stats => "Export stats.json",
             JobKind::Alerts => "Évaluation des alertes puis e-mails aux instructeurs",
+            JobKind::Reports => "Rapports mensuels du mois précédent par e-mail",
         }
     }
 }
@@ -58,6 +65,7 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
         (JobKind::Sync, &settings.sync_schedule),
         (JobKind::Stats, &settings.stats_schedule),
         (JobKind::Alerts, &settings.alerts_schedule),
+        (JobKind::Reports, &settings.reports_schedule),
     ]
     .into_iter()
     .filter_map(|(kind, schedule)| schedule.clone().map(|schedule| Job { kind, schedule }))
@@ -159,6 +167,23 @@ async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<
                 anyhow::bail!(
                     "{} e-mail(s) d'alertes non envoyés, nouvel essai au prochain passage",
                     n.failed
+                );
+            }
+        }
+        JobKind::Reports => {
+            let mailer = Mailer::new(&settings.email)?;
+            let month = Month::before(now, settings.time_zone);
+            let mailing = reports::send(db, &mailer, settings, month).await?;
+            tracing::info!(
+                month = %month,
+                sent = mailing.sent,
+                failed = mailing.failed,
+                "rapports mensuels envoyés"
+            );
+            if mailing.failed > 0 {
+                anyhow::bail!(
+                    "{} e-mail(s) de rapport non envoyés (voir la page « E-mails ») : « wif report --month {month} --send » les renvoie tous",
+                    mailing.failed
                 );
             }
         }

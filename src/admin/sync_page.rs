@@ -53,7 +53,7 @@ pub async fn show(
         }
         h2 { "Tâches planifiées" }
         @if state.jobs.is_empty() {
-            p { "Aucune tâche planifiée (WIF_SYNC_SCHEDULE, WIF_STATS_SCHEDULE et WIF_ALERTS_SCHEDULE à « off », ou wif serve --no-scheduler)." }
+            p { "Aucune tâche planifiée (WIF_SYNC_SCHEDULE, WIF_STATS_SCHEDULE, WIF_ALERTS_SCHEDULE et WIF_REPORTS_SCHEDULE à « off », ou wif serve --no-scheduler)." }
         } @else {
             ul {
                 @for job in &state.jobs {
