@@ -271,7 +271,7 @@ pub async fn emails(
         @if !state.email_on {
             (alert("info", "WIF_SMTP_URL n'est pas configurée : aucun e-mail n'est envoyé."))
         }
-        p { "Les 200 derniers e-mails, du plus récent au plus ancien. Un e-mail en échec est renvoyé au passage suivant de WIF_ALERTS_SCHEDULE (ou par « wif alerts notify »)." }
+        p { "Les 200 derniers e-mails, du plus récent au plus ancien. Un e-mail d'alertes en échec est renvoyé au passage suivant de WIF_ALERTS_SCHEDULE (ou par « wif alerts notify ») ; un rapport mensuel en échec, par « wif report --month AAAA-MM --send »." }
         div.fr-table.wif-table { table {
             caption { "E-mails envoyés et en échec" }
             thead { tr {
@@ -284,7 +284,11 @@ pub async fn emails(
                         td { (datetime(Some(e.at), tz)) }
                         td { (e.recipient) }
                         td { (e.subject) }
-                        td { (if e.kind == crate::alerts::DIGEST_KIND { "Alertes" } else { e.kind.as_str() }) }
+                        td { (match e.kind.as_str() {
+                            crate::alerts::DIGEST_KIND => "Alertes",
+                            crate::reports::EMAIL_KIND => "Rapport mensuel",
+                            other => other,
+                        }) }
                         td {
                             @if e.sent { span.fr-badge.fr-badge--sm.fr-badge--success { "Envoyé" } }
                             @else {

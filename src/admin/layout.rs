@@ -10,12 +10,13 @@ use crate::web::Frame;
 pub use crate::web::number;
 
 /// The sections of the navigation; `superuser` ones are hidden from staff.
-const SECTIONS: [(&str, &str, Audience); 9] = [
+const SECTIONS: [(&str, &str, Audience); 10] = [
     ("/admin/", "Accueil", Audience::Agents),
     ("/admin/dossiers/", "Dossiers", Audience::Agents),
     ("/admin/alertes/", "Alertes", Audience::Agents),
     ("/admin/prefecture/", "Suivi Préfecture", Audience::Agents),
     ("/admin/stats/", "Statistiques", Audience::Agents),
+    ("/admin/rapports/", "Rapports mensuels", Audience::Agents),
     ("/admin/sync/", "Synchronisation", Audience::NationalAgents),
     ("/admin/users/", "Utilisateurs", Audience::Administrators),
     (

@@ -30,6 +30,7 @@ pub mod layout;
 mod lists;
 mod metrics;
 mod prefecture;
+mod reports_page;
 mod stats;
 mod sync_page;
 mod users;
@@ -214,6 +215,15 @@ pub fn app(state: Arc<AppState>) -> Router {
             post(alerts_page::acknowledge),
         )
         .route("/admin/emails/", get(alerts_page::emails))
+        .route("/admin/rapports/", get(reports_page::show))
+        .route(
+            "/admin/rapports/rapport.xlsx",
+            get(reports_page::download_xlsx),
+        )
+        .route(
+            "/admin/rapports/rapport.csv",
+            get(reports_page::download_csv),
+        )
         .route("/admin/stats/", get(stats::show))
         .route("/admin/sync/", get(sync_page::show).post(sync_page::start))
         .route("/admin/users/", get(users::list).post(users::create))
