@@ -5,11 +5,9 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use common::smtp::{SmtpServer, decoded_body, free_port, header};
 use common::{TestDb, at, dossier};
 use indicatif::ProgressBar;
 use wif::alerts::{self, DigestContext, Notification};
@@ -263,77 +261,6 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     );
 }
 
-/// A local SMTP server (aiosmtpd) writing what it accepts to a maildir.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl SmtpServer {
-    fn start(dir: &Path) -> SmtpServer {
-        Self::start_on(dir, free_port())
-    }
-
-    fn start_on(dir: &Path, port: u16) -> SmtpServer {
-        let maildir = dir.join("maildir");
-        let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3-aiosmtpd is needed for the e-mail tests (apt-get install python3-aiosmtpd)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return SmtpServer {
-                    child,
-                    port,
-                    maildir,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the SMTP server did not start on port {port}");
-    }
-
-    /// The messages received so far, raw (headers and body), oldest first.
-    fn messages(&self) -> Vec<String> {
-        let mut files: Vec<PathBuf> = ["new", "cur"]
-            .iter()
-            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
-            .flatten()
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files
-            .iter()
-            .map(|p| std::fs::read_to_string(p).unwrap())
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn mailer(port: u16) -> Mailer {
     Mailer::new(&EmailSettings {
         smtp: SmtpSetting::Url(Secret::new(format!("smtp://127.0.0.1:{port}?tls=none"))),
@@ -352,15 +279,6 @@ async fn notify(t: &TestDb, mailer: &Mailer) -> Notification {
     alerts::notify(&t.db, mailer, &context, Utc::now())
         .await
         .unwrap()
-}
-
-/// The decoded text of a message (lettre writes non-ASCII bodies in quoted-printable or base64).
-fn header(message: &str, name: &str) -> String {
-    message
-        .lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}: ")))
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn recipients(server: &SmtpServer) -> Vec<String> {
@@ -520,50 +438,6 @@ async fn a_failed_send_is_retried_and_never_duplicated(t: &TestDb) {
     assert_eq!(notify(t, &mailer(port)).await, Notification::default());
     assert_eq!(recipients(&server), ["agent@dreets.gouv.fr"]);
     assert!(decoded_body(&server.messages()[0]).contains("Dossier 41"));
-}
-
-/// The body of a message as text, whatever its transfer encoding.
-fn decoded_body(message: &str) -> String {
-    let (headers, body) = message.split_once("\n\n").unwrap_or((message, ""));
-    let encoding = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("Content-Transfer-Encoding: "))
-        .unwrap_or("7bit")
-        .trim()
-        .to_ascii_lowercase();
-    match encoding.as_str() {
-        "base64" => {
-            use base64::Engine as _;
-            let compact: String = body.split_whitespace().collect();
-            String::from_utf8(
-                base64::engine::general_purpose::STANDARD
-                    .decode(compact)
-                    .unwrap(),
-            )
-            .unwrap()
-        }
-        "quoted-printable" => quoted_printable(body),
-        _ => body.to_owned(),
-    }
-}
-
-fn quoted_printable(text: &str) -> String {
-    let mut bytes = Vec::new();
-    let mut input = text
-        .replace("=\r\n", "")
-        .replace("=\n", "")
-        .into_bytes()
-        .into_iter();
-    while let Some(b) = input.next() {
-        if b == b'=' {
-            let hex: Vec<u8> = input.by_ref().take(2).collect();
-            let hex = std::str::from_utf8(&hex).unwrap_or("");
-            bytes.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
-        } else {
-            bytes.push(b);
-        }
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `wif alerts evaluate`, then `list` and `list --all --json`, as scripts use them.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod django;
+pub mod smtp;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
