@@ -716,9 +716,15 @@ async fn admin_in_a_browser(t: &TestDb) {
         ("/admin/sync/", "11c-sync"),
         ("/admin/users/", "11d-users"),
         ("/admin/access-log/", "11e-access-log"),
+        ("/admin/rapports/", "11f-reports"),
+        (
+            "/admin/rapports/?departement=75+-+Paris",
+            "11g-report-detail",
+        ),
     ] {
         browser.goto(&format!("{base}{path}")).await;
-        browser.find("h1").await;
+        let title = browser.text(&browser.find("h1").await).await;
+        assert_ne!(title, "Page introuvable", "{path}");
         browser.assert_accessible(step).await;
     }
 
