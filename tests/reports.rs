@@ -912,7 +912,32 @@ async fn reports_are_e_mailed_to_the_right_people(t: &TestDb) {
     assert_eq!(server.messages().len(), 4);
 }
 
+/// The job is on by default, on the 1st of the month at 7:00, and the sync page shows it.
+async fn the_job_is_scheduled_and_shown(t: &TestDb) {
+    let jobs = wif::scheduler::jobs(&settings(&[]));
+    let job = jobs
+        .iter()
+        .find(|j| j.kind == wif::scheduler::JobKind::Reports)
+        .expect("the reports job");
+    assert_eq!(job.schedule.as_str(), "0 7 1 * *");
+    create_user(t, "admin", true).await;
+    let base = common::start_admin_configured(t, &[], |state| state.jobs = jobs.clone()).await;
+    let admin = Browser::sign_in(&base, "admin").await;
+    let (_, html) = admin.page("/admin/sync/").await;
+    assert!(
+        html.contains("Rapports mensuels du mois précédent par e-mail (<code>0 7 1 * *</code>)"),
+        "{html}"
+    );
+    let off = settings(&[("WIF_REPORTS_SCHEDULE", "off")]);
+    assert!(
+        wif::scheduler::jobs(&off)
+            .iter()
+            .all(|j| j.kind != wif::scheduler::JobKind::Reports)
+    );
+}
+
 both_engines!(
+    the_job_is_scheduled_and_shown,
     the_report_counts_what_was_decided_in_the_month,
     the_workbook_holds_every_figure,
     the_command_writes_the_files,
