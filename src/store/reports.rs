@@ -74,28 +74,33 @@ fn epoch_seconds(engine: Engine, column: &str) -> String {
 }
 
 /// `SELECT {columns} FROM dossiers WHERE` the dossier was decided in the month, within the
-/// scope, and still on DS; `statuses` narrows the decisions.
+/// scope, and still on DS; `status` narrows the decisions to one. The condition on statuses is
+/// written out as the partial index `dossiers_reports` (PostgreSQL) states it, so that the
+/// planner can prove it is usable; SQLite is told to use it.
 fn decided<'q, DB: sqlx::Database>(
+    engine: Engine,
     columns: &str,
     decided: &'q Decided<'_>,
-    statuses: &[Status],
+    status: Option<Status>,
 ) -> QueryBuilder<'q, DB>
 where
     DateTime<Utc>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
+    let index = match engine {
+        Engine::Sqlite => " INDEXED BY dossiers_reports",
+        Engine::Postgres => "",
+    };
     let mut query = QueryBuilder::new(format!(
-        "SELECT {columns} FROM dossiers WHERE processed_at >= "
+        "SELECT {columns} FROM dossiers{index} WHERE deleted_on_ds_at IS NULL \
+         AND status IN ('closed', 'refused', 'without_continuation') AND processed_at >= "
     ));
     query.push_bind(decided.start);
     query.push(" AND processed_at < ");
     query.push_bind(decided.end);
-    query.push(" AND deleted_on_ds_at IS NULL AND status IN (");
-    let mut list = query.separated(", ");
-    for status in statuses {
-        list.push_bind(status.as_str());
+    if let Some(status) = status {
+        query.push(" AND status = ").push_bind(status.as_str());
     }
-    query.push(")");
     if let Some(departments) = decided.scope.departments() {
         query.push(" AND department IN (");
         let mut list = query.separated(", ");
@@ -106,8 +111,6 @@ where
     }
     query
 }
-
-const DECISIONS: [Status; 3] = [Status::Closed, Status::Refused, Status::WithoutContinuation];
 
 fn parse_length(code: &str) -> Result<AptLength, StoreError> {
     AptLength::from_code(code).ok_or_else(|| StoreError::Corrupt(format!("durée « {code} »")))
@@ -126,7 +129,7 @@ pub async fn decisions(db: &Db, month: &Decided<'_>) -> Result<Vec<DecisionCount
         length_expression(db.engine())
     );
     let rows: Vec<(Option<String>, String, String, i64)> = with_db!(db, pool => {
-        let mut query = decided(&columns, month, &DECISIONS);
+        let mut query = decided(db.engine(), &columns, month, None);
         query.push(" GROUP BY 1, 2, 3");
         query.build_query_as().fetch_all(pool).await?
     });
@@ -153,7 +156,7 @@ pub async fn nationalities(
         length_expression(db.engine())
     );
     let rows: Vec<(Option<String>, String, String, i64)> = with_db!(db, pool => {
-        let mut query = decided(&columns, month, &[Status::Closed]);
+        let mut query = decided(db.engine(), &columns, month, Some(Status::Closed));
         query.push(" AND nationalite IS NOT NULL GROUP BY 1, 2, 3");
         query.build_query_as().fetch_all(pool).await?
     });
@@ -179,7 +182,7 @@ pub async fn processing_days(db: &Db, month: &Decided<'_>) -> Result<Vec<DaysCou
     );
     let columns = format!("department, ({decided_at} - {deposited_at}) / 86400 AS days, COUNT(*)");
     let rows: Vec<(Option<String>, i64, i64)> = with_db!(db, pool => {
-        let mut query = decided(&columns, month, &DECISIONS);
+        let mut query = decided(db.engine(), &columns, month, None);
         query.push(" AND initiated_at IS NOT NULL AND initiated_at <= processed_at GROUP BY 1, 2");
         query.build_query_as().fetch_all(pool).await?
     });
@@ -199,7 +202,7 @@ pub async fn refused(
     month: &Decided<'_>,
 ) -> Result<Vec<(Option<String>, RefusedDossier)>, StoreError> {
     let rows: Vec<(Option<String>, i64, i64)> = with_db!(db, pool => {
-        let mut query = decided("department, ds_id, procedure_id", month, &[Status::Refused]);
+        let mut query = decided(db.engine(), "department, ds_id, procedure_id", month, Some(Status::Refused));
         query.push(" ORDER BY department, ds_id");
         query.build_query_as().fetch_all(pool).await?
     });
