@@ -6,10 +6,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::Status;
+use super::dates::{month_of, start_of_day};
 use super::text::title_case;
 
 /// How many nationalities a report ranks per APT length.
@@ -34,7 +35,7 @@ impl Month {
     /// The month of a day.
     pub fn of(day: NaiveDate) -> Month {
         Month {
-            first_day: day.with_day(1).expect("every month has a first day"),
+            first_day: month_of(day),
         }
     }
 
@@ -74,24 +75,10 @@ impl Month {
     /// `[start, end)`: from midnight of the first day to midnight of the next month's, in `tz`.
     pub fn bounds(self, tz: Tz) -> (DateTime<Utc>, DateTime<Utc>) {
         (
-            start_of_day(self.first_day, tz),
-            start_of_day(self.next().first_day, tz),
+            start_of_day(self.first_day, &tz),
+            start_of_day(self.next().first_day, &tz),
         )
     }
-}
-
-/// The first instant of `day` in `tz` (midnight, or the first hour that exists when a clock
-/// change skips midnight).
-fn start_of_day(day: NaiveDate, tz: Tz) -> DateTime<Utc> {
-    (0..24)
-        .find_map(|hour| {
-            let local = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0)?);
-            tz.from_local_datetime(&local).earliest()
-        })
-        .map_or_else(
-            || day.and_time(NaiveTime::MIN).and_utc(),
-            |t| t.with_timezone(&Utc),
-        )
 }
 
 impl FromStr for Month {
@@ -453,9 +440,6 @@ mod tests {
         assert_eq!(end.to_rfc3339(), "2026-10-31T23:00:00+00:00");
         let (start, _) = month("2026-10").bounds(chrono_tz::UTC);
         assert_eq!(start.to_rfc3339(), "2026-10-01T00:00:00+00:00");
-        // Where a clock change skips midnight, the day starts at the first hour that exists.
-        let skipped = start_of_day(date(2018, 11, 4).unwrap(), chrono_tz::America::Sao_Paulo);
-        assert_eq!(skipped.to_rfc3339(), "2018-11-04T03:00:00+00:00");
     }
 
     #[test]
