@@ -10,7 +10,7 @@ use std::io::Cursor;
 use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::NaiveDate;
 use common::smtp::{SmtpServer, decoded_body, header};
-use common::{ADMIN_PASSWORD, TestDb, at, create_user, dossier};
+use common::{ADMIN_PASSWORD, Agent, Answer, TestDb, at, create_user, dossier};
 use reqwest::StatusCode;
 use wif::config::Settings;
 use wif::domain::report::{AptLength, Month, Report};
@@ -462,82 +462,6 @@ async fn the_command_writes_the_files(t: &TestDb) {
     assert!(!dir.join("x.xlsx").exists());
 }
 
-/// A client with the cookies it was given, signed in through the login form.
-struct Browser {
-    http: reqwest::Client,
-    base: String,
-    cookies: std::sync::Mutex<HashMap<String, String>>,
-}
-
-impl Browser {
-    async fn sign_in(base: &str, username: &str) -> Browser {
-        let browser = Browser {
-            http: wif::ds::http_client()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            cookies: Default::default(),
-        };
-        let (_, _, form) = browser.get("/admin/login").await;
-        let form = String::from_utf8(form).unwrap();
-        let start = form.find("name=\"csrf\" value=\"").unwrap() + 19;
-        let csrf = &form[start..start + 64];
-        let body = serde_urlencoded::to_string([
-            ("csrf", csrf),
-            ("next", "/admin/"),
-            ("username", username),
-            ("password", ADMIN_PASSWORD),
-        ])
-        .unwrap();
-        let request = browser
-            .http
-            .post(format!("{base}/admin/login"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        let (status, _, _) = browser.send(request).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        browser
-    }
-
-    async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        let cookie = {
-            let cookies = self.cookies.lock().unwrap();
-            cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        let response = request.header("cookie", cookie).send().await.unwrap();
-        for set in response.headers().get_all(reqwest::header::SET_COOKIE) {
-            let set = set.to_str().unwrap();
-            let pair = set.split(';').next().unwrap_or_default();
-            if let Some((name, value)) = pair.split_once('=') {
-                self.cookies
-                    .lock()
-                    .unwrap()
-                    .insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let (status, headers) = (response.status(), response.headers().clone());
-        (status, headers, response.bytes().await.unwrap().to_vec())
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-        self.send(self.http.get(format!("{}{path}", self.base)))
-            .await
-    }
-
-    async fn page(&self, path: &str) -> (StatusCode, String) {
-        let (status, _, body) = self.get(path).await;
-        (status, String::from_utf8(body).unwrap())
-    }
-}
-
 /// The page and its downloads: everything for an administrator; for an agent limited to Paris,
 /// Paris alone (no other département's name, count or dossier), and 404 for another one.
 async fn the_page_honours_the_scope(t: &TestDb) {
@@ -549,8 +473,11 @@ async fn the_page_honours_the_scope(t: &TestDb) {
         .unwrap();
     let base = common::start_admin(t).await;
 
-    let admin = Browser::sign_in(&base, "admin").await;
-    let (status, html) = admin.page("/admin/rapports/?mois=2026-10").await;
+    let mut admin = Agent::new(&base);
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let Answer {
+        status, body: html, ..
+    } = admin.get("/admin/rapports/?mois=2026-10").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("Rapports mensuels : octobre 2026"), "{html}");
     assert!(html.contains("aria-current=\"page\">Rapports mensuels"));
@@ -574,9 +501,10 @@ async fn the_page_honours_the_scope(t: &TestDb) {
         html.contains("href=\"/admin/rapports/?departement=75+-+Paris&amp;mois=2026-10\""),
         "{html}"
     );
-    let (_, detail) = admin
-        .page("/admin/rapports/?mois=2026-10&departement=75+-+Paris")
-        .await;
+    let detail = admin
+        .get("/admin/rapports/?mois=2026-10&departement=75+-+Paris")
+        .await
+        .body;
     assert!(detail.contains("href=\"/admin/dossiers/1007\""), "{detail}");
     assert!(detail.contains(&format!(
         "{}/procedures/1/dossiers/1007",
@@ -586,18 +514,22 @@ async fn the_page_honours_the_scope(t: &TestDb) {
         !detail.contains("2001"),
         "Rhône's refused dossier is not Paris's"
     );
-    let (_, unknown) = admin
-        .page("/admin/rapports/?mois=2026-10&departement=Non+renseign%C3%A9")
-        .await;
+    let unknown = admin
+        .get("/admin/rapports/?mois=2026-10&departement=Non+renseign%C3%A9")
+        .await
+        .body;
     assert!(unknown.contains("Senegal"));
-    let (status, _) = admin
-        .page("/admin/rapports/?mois=2026-10&departement=99+-+Nulle+part")
-        .await;
+    let status = admin
+        .get("/admin/rapports/?mois=2026-10&departement=99+-+Nulle+part")
+        .await
+        .status;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, bad) = admin.page("/admin/rapports/?mois=2026-13").await;
+    let bad = admin.get("/admin/rapports/?mois=2026-13").await.body;
     assert!(bad.contains("Ce mois n'existe pas"));
 
-    let (status, headers, bytes) = admin.get("/admin/rapports/rapport.xlsx?mois=2026-10").await;
+    let (status, headers, bytes) = admin
+        .download("/admin/rapports/rapport.xlsx?mois=2026-10")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers["content-type"], xlsx::CONTENT_TYPE);
     assert_eq!(
@@ -605,7 +537,9 @@ async fn the_page_honours_the_scope(t: &TestDb) {
         "attachment; filename=\"rapport-wif-2026-10.xlsx\""
     );
     assert_eq!(read_workbook(&bytes).len(), 6);
-    let (_, headers, bytes) = admin.get("/admin/rapports/rapport.csv?mois=2026-10").await;
+    let (_, headers, bytes) = admin
+        .download("/admin/rapports/rapport.csv?mois=2026-10")
+        .await;
     assert_eq!(headers["content-type"], csv::CONTENT_TYPE);
     assert!(
         String::from_utf8(bytes)
@@ -613,8 +547,11 @@ async fn the_page_honours_the_scope(t: &TestDb) {
             .contains("Total;3;1;2;6;2;1;9;4,5")
     );
 
-    let agent = Browser::sign_in(&base, "agent75").await;
-    let (status, html) = agent.page("/admin/rapports/?mois=2026-10").await;
+    let mut agent = Agent::new(&base);
+    agent.sign_in("agent75", ADMIN_PASSWORD).await;
+    let Answer {
+        status, body: html, ..
+    } = agent.get("/admin/rapports/?mois=2026-10").await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains(PARIS));
     assert!(html.contains("dans vos départements"));
@@ -634,14 +571,24 @@ async fn the_page_honours_the_scope(t: &TestDb) {
             "/admin/rapports/?mois=2026-10&departement={}",
             urlencode(other)
         );
-        assert_eq!(agent.page(&path).await.0, StatusCode::NOT_FOUND, "{other}");
+        assert_eq!(
+            agent.get(&path).await.status,
+            StatusCode::NOT_FOUND,
+            "{other}"
+        );
         let file = format!(
             "/admin/rapports/rapport.xlsx?mois=2026-10&departement={}",
             urlencode(other)
         );
-        assert_eq!(agent.get(&file).await.0, StatusCode::NOT_FOUND, "{other}");
+        assert_eq!(
+            agent.download(&file).await.0,
+            StatusCode::NOT_FOUND,
+            "{other}"
+        );
     }
-    let (status, _, bytes) = agent.get("/admin/rapports/rapport.xlsx?mois=2026-10").await;
+    let (status, _, bytes) = agent
+        .download("/admin/rapports/rapport.xlsx?mois=2026-10")
+        .await;
     assert_eq!(status, StatusCode::OK);
     let sheets = read_workbook(&bytes);
     let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
@@ -657,7 +604,9 @@ async fn the_page_honours_the_scope(t: &TestDb) {
             "{other} in a Paris agent's workbook"
         );
     }
-    let (_, _, bytes) = agent.get("/admin/rapports/rapport.csv?mois=2026-10").await;
+    let (_, _, bytes) = agent
+        .download("/admin/rapports/rapport.csv?mois=2026-10")
+        .await;
     let table = String::from_utf8(bytes).unwrap();
     assert_eq!(table.lines().count(), 3, "{table}");
     assert!(table.contains("Total;2;1;2;5;1;1;7;7"));
@@ -813,8 +762,9 @@ async fn the_job_is_scheduled_and_shown(t: &TestDb) {
     assert_eq!(job.schedule.as_str(), "0 7 1 * *");
     create_user(t, "admin", true).await;
     let base = common::start_admin_configured(t, &[], |state| state.jobs = jobs.clone()).await;
-    let admin = Browser::sign_in(&base, "admin").await;
-    let (_, html) = admin.page("/admin/sync/").await;
+    let mut admin = Agent::new(&base);
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let html = admin.get("/admin/sync/").await.body;
     assert!(
         html.contains("Rapports mensuels du mois précédent par e-mail (<code>0 7 1 * *</code>)"),
         "{html}"

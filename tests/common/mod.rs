@@ -396,6 +396,24 @@ impl Agent {
     }
 
     pub async fn send(&mut self, request: reqwest::RequestBuilder) -> Answer {
+        let response = self.respond(request).await;
+        Answer {
+            status: response.status(),
+            headers: response.headers().clone(),
+            body: response.text().await.unwrap(),
+        }
+    }
+
+    /// A file: its status, headers and bytes (an `Answer` holds text).
+    pub async fn download(&mut self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let request = self.http.get(format!("{}{path}", self.base));
+        let response = self.respond(request).await;
+        let (status, headers) = (response.status(), response.headers().clone());
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
+    /// Sends `request` with the cookies kept, and keeps those of the response.
+    async fn respond(&mut self, request: reqwest::RequestBuilder) -> reqwest::Response {
         let cookie = self
             .cookies
             .iter()
@@ -412,11 +430,7 @@ impl Agent {
                 false => self.cookies.insert(name.to_owned(), value.to_owned()),
             };
         }
-        Answer {
-            status: response.status(),
-            headers: response.headers().clone(),
-            body: response.text().await.unwrap(),
-        }
+        response
     }
 
     pub async fn get(&mut self, path: &str) -> Answer {
