@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use calamine::Reader;
 use chrono::{Datelike, NaiveDateTime};
 use common::TestDb;
 use serde_json::{Value, json};
@@ -109,7 +110,9 @@ impl Browser {
         let capabilities = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args,
-                "prefs": {"intl.accept_languages": "fr-FR,fr"}},
+                "prefs": {"intl.accept_languages": "fr-FR,fr",
+                    "download.default_directory": profile.path().join("downloads"),
+                    "download.prompt_for_download": false}},
         }}});
         let created: Value = http
             .post(format!("{root}/session"))
@@ -304,6 +307,11 @@ impl Browser {
             Some(json!({"script": script, "args": []})),
         )
         .await
+    }
+
+    /// Where the browser saves what it downloads.
+    fn downloads(&self) -> PathBuf {
+        self._profile.path().join("downloads")
     }
 
     /// Fills the login page the browser shows with `username` and the test password, sends it
@@ -1388,6 +1396,11 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
                 .await,
         )
         .await;
+    browser
+        .wait_for_url("the login page after signing out", |u| {
+            u == format!("{base}/admin/login")
+        })
+        .await;
 
     // The agent sees Paris only.
     let list_url = format!("{base}/admin/dossiers/");
@@ -1441,6 +1454,8 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
         "Page introuvable"
     );
     let page = browser.source().await;
+    let elsewhere_department = elsewhere.department.clone().unwrap();
+    assert!(!page.contains(&elsewhere_department));
     for personal in [&elsewhere.nom, &elsewhere.prenom, &elsewhere.email]
         .into_iter()
         .flatten()
@@ -1452,6 +1467,55 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
     }
     browser.assert_accessible("05-not-found").await;
     browser.screenshot("05-not-found").await;
+
+    // The monthly report of a month with decisions: Paris only, downloaded as a workbook.
+    let decided = paris
+        .iter()
+        .filter_map(|d| d.processed_at)
+        .max()
+        .expect("a decided dossier in Paris");
+    let month = decided
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m")
+        .to_string();
+    browser
+        .goto(&format!("{base}/admin/rapports/?mois={month}"))
+        .await;
+    let title = browser.text(&browser.find("h1").await).await;
+    assert!(title.starts_with("Rapports mensuels : "), "{title}");
+    let shown = browser.source().await;
+    assert!(shown.contains("75 - Paris") && !shown.contains(&elsewhere_department));
+    browser.assert_accessible("06-reports").await;
+    browser.screenshot("06-reports").await;
+    let link = browser
+        .find_text("main a", |t| t == "Télécharger le classeur (XLSX)")
+        .await;
+    browser.click(&link).await;
+    let downloads = browser.downloads();
+    let downloaded = browser
+        .until("the workbook downloaded", || async {
+            std::fs::read_dir(&downloads)
+                .ok()?
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .find(|path| path.extension().is_some_and(|e| e == "xlsx"))
+        })
+        .await;
+    let name = downloaded
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    assert!(name.contains(&month), "{name}");
+    let mut workbook: calamine::Xlsx<_> = calamine::open_workbook(&downloaded).unwrap();
+    let sheets = workbook.sheet_names();
+    assert_eq!(sheets.len(), 2, "« Synthèse » and Paris: {sheets:?}");
+    let synthese = workbook.worksheet_range(&sheets[0]).unwrap();
+    let text: String = synthese.cells().map(|(_, _, v)| format!("{v} ")).collect();
+    assert!(
+        text.contains("75 - Paris") && !text.contains(&elsewhere_department),
+        "{text}"
+    );
 }
 
 both_engines!(limited_agent_in_a_browser);

@@ -1,5 +1,4 @@
--- Accounts limited to départements (SPEC 11), their lists' indexes, and the monthly reports'
--- index (SPEC 10).
+-- Accounts limited to départements (SPEC 11) and their lists' indexes.
 CREATE TABLE user_departments (
     user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     department  TEXT NOT NULL,
@@ -11,9 +10,6 @@ ALTER TABLE access_log DROP CONSTRAINT access_log_action_check;
 ALTER TABLE access_log ADD CONSTRAINT access_log_action_check CHECK (action IN
     ('login', 'login_failed', 'logout', 'dossier_view', 'prefecture_view', 'dossier_search',
      'alert_acknowledged', 'departments_changed'));
-
--- A month's decisions, read in the order of their decision time.
-CREATE INDEX dossiers_processed_at ON dossiers (processed_at);
 
 -- A limited agent's dossiers, newest first, at any depth.
 CREATE INDEX dossiers_list_department_created ON dossiers (department, created_at, ds_id);

@@ -1,5 +1,4 @@
--- Accounts limited to départements (SPEC 11), their lists' indexes, and the monthly reports'
--- index (SPEC 10).
+-- Accounts limited to départements (SPEC 11) and their lists' indexes.
 CREATE TABLE user_departments (
     user_id     BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     department  TEXT NOT NULL,
@@ -25,9 +24,6 @@ INSERT INTO access_log_new (id, at, user_id, username, action, ds_id, address, d
 DROP TABLE access_log;
 ALTER TABLE access_log_new RENAME TO access_log;
 CREATE INDEX access_log_at ON access_log (at);
-
--- A month's decisions, read in the order of their decision time.
-CREATE INDEX dossiers_processed_at ON dossiers (processed_at);
 
 -- A limited agent's dossiers, newest first, at any depth.
 CREATE INDEX dossiers_list_department_created ON dossiers (department, created_at, ds_id);

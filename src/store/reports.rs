@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
-use super::{Db, Engine, StoreError, with_db};
+use super::{Db, Engine, StoreError, push_departments, with_db};
 use crate::domain::Scope;
 use crate::domain::report::{AptLength, RefusedDossier};
 use crate::domain::status::Status;
@@ -101,14 +101,7 @@ where
     if let Some(status) = status {
         query.push(" AND status = ").push_bind(status.as_str());
     }
-    if let Some(departments) = decided.scope.departments() {
-        query.push(" AND department IN (");
-        let mut list = query.separated(", ");
-        for department in departments {
-            list.push_bind(department.as_str());
-        }
-        query.push(")");
-    }
+    push_departments(&mut query, "department", decided.scope);
     query
 }
 
