@@ -13,7 +13,7 @@ use crate::domain::report::{AptLength, Figures, Month, Report, ReportBuilder};
 use crate::mail::{Attachment, Email, Mailer};
 use crate::store::emails::{self, Outcome};
 use crate::store::reports::{self as stored, Decided};
-use crate::store::{Db, StoreError, users};
+use crate::store::{Db, StoreError, dossier_lists, users};
 
 pub mod csv;
 pub mod xlsx;
@@ -103,7 +103,7 @@ pub async fn compute(
     let decided = Decided { start, end, scope };
     let departments = match scope.departments() {
         Some(departments) => departments.to_vec(),
-        None => stored::departments(db).await?,
+        None => dossier_lists::departments(db).await?,
     };
     let (decisions, nationalities, days, refused) = tokio::try_join!(
         stored::decisions(db, &decided),
@@ -134,7 +134,7 @@ pub async fn compute(
 
 /// Whether a département is known: some dossier or account has it.
 pub async fn is_known_department(db: &Db, department: &str) -> Result<bool, StoreError> {
-    Ok(stored::departments(db)
+    Ok(dossier_lists::departments(db)
         .await?
         .iter()
         .any(|d| d == department))

@@ -212,23 +212,3 @@ pub async fn refused(
         })
         .collect())
 }
-
-/// Every département a dossier or an account has, by name. The dossiers' are read one value at
-/// a time from the index on `department` (a loose index scan), not by reading every dossier.
-pub async fn departments(db: &Db) -> Result<Vec<String>, StoreError> {
-    Ok(with_db!(db, pool => {
-        sqlx::query_scalar(
-            "WITH RECURSIVE known (department) AS ( \
-                 SELECT MIN(department) FROM dossiers \
-                 UNION ALL \
-                 SELECT (SELECT MIN(department) FROM dossiers WHERE department > known.department) \
-                 FROM known WHERE known.department IS NOT NULL \
-             ) \
-             SELECT department FROM known WHERE department IS NOT NULL \
-             UNION SELECT department FROM user_departments \
-             ORDER BY 1",
-        )
-        .fetch_all(pool)
-        .await?
-    }))
-}
