@@ -31,3 +31,8 @@ CREATE INDEX dossiers_list_department_created ON dossiers (department, created_a
 -- Suivi Préfecture's counts per status and département, from the index alone.
 DROP INDEX dossiers_list_expiration;
 CREATE INDEX dossiers_list_expiration ON dossiers (date_dexpiration_titre_sejour, ds_id, status, department);
+
+-- SQLite plans with the statistics ANALYZE keeps: without them, it takes any equality on the new
+-- index's first column for a needle and reads a whole département to sort it (Suivi Préfecture of
+-- a limited agent at 1,000,000 dossiers: 1.8 s instead of 10 ms).
+ANALYZE dossiers;
