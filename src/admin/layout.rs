@@ -9,7 +9,7 @@ use crate::store::sessions::Session;
 use crate::web::Frame;
 pub use crate::web::number;
 
-/// The sections of the navigation; `superuser` ones are hidden from staff.
+/// The sections of the navigation, each shown to its audience only.
 const SECTIONS: [(&str, &str, Audience); 10] = [
     ("/admin/", "Accueil", Audience::Agents),
     ("/admin/dossiers/", "Dossiers", Audience::Agents),
