@@ -1429,6 +1429,17 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
     );
     browser.assert_accessible("03-list").await;
     browser.screenshot("03-list").await;
+    // Its home page and statistics count its département only; both accessible.
+    for (path, step) in [("/admin/", "03-home"), ("/admin/stats/", "03-stats")] {
+        browser.goto(&format!("{base}{path}")).await;
+        let paragraphs = browser.texts("main p").await;
+        assert!(
+            paragraphs.iter().any(|p| p.contains("75 - Paris")),
+            "{path}: {paragraphs:?}"
+        );
+        browser.assert_accessible(step).await;
+    }
+    browser.goto(&list_url).await;
 
     let first = browser.find("main tbody td:first-child a").await;
     let number = browser.text(&first).await;

@@ -308,11 +308,8 @@ async fn departments_page(
         .await?
         .into_iter()
         .collect();
-    let mut known: BTreeSet<String> = dossier_lists::departments(&state.db)
-        .await?
-        .into_iter()
-        .collect();
-    known.extend(chosen.iter().cloned());
+    // Every département of a dossier or an account, this one's included.
+    let known = dossier_lists::departments(&state.db).await?;
     let status = match error {
         Some(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         None => axum::http::StatusCode::OK,

@@ -205,13 +205,8 @@ pub async fn set_departments(
 /// The active agents limited to a département, by username: a report's recipients.
 pub async fn agents_of_department(db: &Db, department: &str) -> Result<Vec<User>, StoreError> {
     let sql = format!(
-        "SELECT {} FROM users u JOIN user_departments d ON d.user_id = u.id \
-         WHERE d.department = $1 AND u.is_active AND NOT u.is_superuser ORDER BY u.username",
-        USER_COLUMNS
-            .split(", ")
-            .map(|c| format!("u.{}", c.trim()))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "SELECT {USER_COLUMNS} FROM users WHERE is_active AND NOT is_superuser \
+         AND id IN (SELECT user_id FROM user_departments WHERE department = $1) ORDER BY username"
     );
     Ok(with_db!(db, pool => {
         sqlx::query_as(&sql).bind(department).fetch_all(pool).await?
