@@ -1439,6 +1439,13 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
         );
         browser.assert_accessible(step).await;
     }
+    // The whole country's activity is refused, with a page that says why.
+    browser.goto(&format!("{base}/admin/sync/")).await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Accès refusé"
+    );
+    browser.assert_accessible("03-forbidden").await;
     browser.goto(&list_url).await;
 
     let first = browser.find("main tbody td:first-child a").await;
