@@ -1152,11 +1152,7 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
         .unwrap();
     assert!(page.text().await.unwrap().contains("Autorisation valide"));
 
-    let interrupt = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(interrupt.success());
+    common::interrupt(&child);
     let mut end = String::new();
     std::io::Read::read_to_string(&mut rest, &mut end).unwrap();
     assert!(child.wait().unwrap().success(), "{end}");

@@ -1,6 +1,6 @@
 //! Alerts (SPEC 9) on both database engines: the rules over dossiers synced from the DS
-//! simulator, the lifecycle of an alert, and the e-mail digests sent to a real SMTP server
-//! (Debian's `python3-aiosmtpd`, over TCP).
+//! simulator, the lifecycle of an alert, and the e-mail digests sent over TCP to an SMTP server
+//! embedded in the tests (`common::smtp`).
 
 mod common;
 

@@ -515,11 +515,7 @@ async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
         dossiers::count(&t.db).await.unwrap() > 0
     })
     .await;
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    common::interrupt(&child);
     let stopped = child.wait_with_output().unwrap();
     let err = common::stderr(&stopped);
     assert!(!stopped.status.success());

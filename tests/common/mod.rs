@@ -218,6 +218,13 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Sends SIGINT to `child`, as Ctrl-C in its terminal would: from Rust, since a machine with only
+/// the Rust toolchain may have no `kill` program.
+pub fn interrupt(child: &std::process::Child) {
+    let pid = nix::unistd::Pid::from_raw(child.id().try_into().unwrap());
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+}
+
 /// A failure as the user must see it: non-zero, one line on stderr, no panic.
 pub fn assert_clear_failure(output: &Output, expected: &str) -> String {
     let err = stderr(output);

@@ -1,59 +1,77 @@
-//! A local SMTP server for the e-mail tests (Debian's `python3-aiosmtpd`, over TCP), and what
-//! the tests read of the messages it received.
+//! An SMTP server embedded in the tests (the `mailin` crate's protocol over a real TCP socket,
+//! so `lettre` is tested end to end with nothing to install), and what the tests read of the
+//! messages it received.
+//!
+//! Not `mailin-embedded`: its TLS support turns on rustls's default crypto provider beside the
+//! `ring` one the product uses, and a test build would then run with another TLS set-up than the
+//! product. These tests send in clear (`tls=none`), so the plain protocol is all they need.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::{IpAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// A local SMTP server (aiosmtpd) writing what it accepts to a maildir.
+use mailin::{Action, Handler, Response, SessionBuilder};
+
+/// A local SMTP server on 127.0.0.1 that accepts every message and keeps it as a file, until
+/// dropped.
 pub struct SmtpServer {
-    child: Child,
     pub port: u16,
-    maildir: PathBuf,
+    mailbox: PathBuf,
+    stop: Arc<AtomicBool>,
+    accepting: Option<JoinHandle<()>>,
 }
 
 impl SmtpServer {
+    /// A server on a free port, keeping its messages under `dir`.
     pub fn start(dir: &Path) -> SmtpServer {
         Self::start_on(dir, free_port())
     }
 
     pub fn start_on(dir: &Path, port: u16) -> SmtpServer {
-        let maildir = dir.join("maildir");
-        let child = Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3-aiosmtpd is needed for the e-mail tests (apt-get install python3-aiosmtpd)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return SmtpServer {
-                    child,
-                    port,
-                    maildir,
-                };
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen on {port}: {e}"));
+        let mailbox = dir.join(format!("smtp-{port}"));
+        std::fs::create_dir_all(&mailbox).unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let received = Arc::new(AtomicU32::new(0));
+        let accepting = {
+            let (mailbox, stop) = (mailbox.clone(), stop.clone());
+            std::thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let mailbox = Mailbox {
+                        dir: mailbox.clone(),
+                        received: received.clone(),
+                        message: Vec::new(),
+                    };
+                    std::thread::spawn(move || session(stream, mailbox));
+                }
+            })
+        };
+        SmtpServer {
+            port,
+            mailbox,
+            stop,
+            accepting: Some(accepting),
         }
-        let mut child = child;
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the SMTP server did not start on port {port}");
     }
 
-    /// The messages received so far, raw (headers and body), oldest first.
+    /// The messages received so far, raw (headers and body, lines ending in `\n`), oldest first.
     pub fn messages(&self) -> Vec<String> {
-        let mut files: Vec<PathBuf> = ["new", "cur"]
-            .iter()
-            .filter_map(|sub| std::fs::read_dir(self.maildir.join(sub)).ok())
-            .flatten()
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&self.mailbox)
+            .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
             .collect();
-        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files.sort();
         files
             .iter()
             .map(|p| std::fs::read_to_string(p).unwrap())
@@ -63,8 +81,86 @@ impl SmtpServer {
 
 impl Drop for SmtpServer {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accepting thread up, so that it sees `stop` and the port is free again.
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+    }
+}
+
+/// One client's SMTP session: the greeting, then each line to `mailin` and its answer back.
+fn session(stream: TcpStream, mailbox: Mailbox) {
+    let peer = stream
+        .peer_addr()
+        .map_or(IpAddr::from([127, 0, 0, 1]), |a| a.ip());
+    // A client that goes silent does not keep the thread forever.
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::new(stream);
+    let mut session = SessionBuilder::new("wif-test").build(peer, mailbox);
+    if session.greeting().write_to(&mut writer).is_err() {
+        return;
+    }
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {}
+        }
+        let response: Response = session.process(&line);
+        match response.action {
+            Action::Reply => {
+                if response.write_to(&mut writer).is_err() {
+                    return;
+                }
+            }
+            Action::NoReply => {}
+            // No STARTTLS is offered: an upgrade request ends the session like a close.
+            Action::Close | Action::UpgradeTls => {
+                let _ = response.write_to(&mut writer);
+                let _ = writer.flush();
+                return;
+            }
+        }
+    }
+}
+
+/// Accepts every sender and recipient, and writes each message to `<n>.eml` in `dir`.
+struct Mailbox {
+    dir: PathBuf,
+    received: Arc<AtomicU32>,
+    message: Vec<u8>,
+}
+
+impl Handler for Mailbox {
+    fn data_start(
+        &mut self,
+        _domain: &str,
+        _from: &str,
+        _is8bit: bool,
+        _to: &[String],
+    ) -> Response {
+        self.message.clear();
+        mailin::response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.message.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        let text = String::from_utf8_lossy(&self.message).replace("\r\n", "\n");
+        let n = self.received.fetch_add(1, Ordering::SeqCst);
+        match std::fs::write(self.dir.join(format!("{n:06}.eml")), text) {
+            Ok(()) => mailin::response::OK,
+            Err(_) => mailin::response::INTERNAL_ERROR,
+        }
     }
 }
 
