@@ -1,5 +1,5 @@
 //! The DS queries and the simulator checked against DS's published GraphQL schema
-//! (`../shared/ds-schema.graphql`), not only against our own simulator: every field, argument,
+//! (`tests/fixtures/ds-schema.graphql`), not only against our own simulator: every field, argument,
 //! variable type and fragment condition the client sends exists in DS's schema, and every type
 //! the simulator serves has DS's fields with DS's types.
 
@@ -12,22 +12,12 @@ use async_graphql::parser::types::{
 };
 use async_graphql::parser::{parse_query, parse_schema};
 
-/// DS's schema, or `None` (with a note) when the shared folder is not beside the repository,
-/// unless `CI` is set: then the test fails rather than passing unchecked.
-fn ds_schema() -> Option<Schema> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/ds-schema.graphql");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Some(Schema::new(
-            parse_schema(&text).expect("DS's schema parses"),
-        )),
-        Err(error) if std::env::var_os("CI").is_some() => {
-            panic!("{} is required when CI is set: {error}", path.display())
-        }
-        Err(error) => {
-            eprintln!("skipped: {} unreadable ({error})", path.display());
-            None
-        }
-    }
+/// DS's schema, kept in the repository (see the file's first lines for where it comes from).
+fn ds_schema() -> Schema {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ds-schema.graphql");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("{} unreadable: {error}", path.display()));
+    Schema::new(parse_schema(&text).expect("DS's schema parses"))
 }
 
 /// The types of a schema by name: their kind, and their fields when they have some.
@@ -183,7 +173,7 @@ fn check_condition(schema: &Schema, on: &str, path: &str, problems: &mut Vec<Str
 
 #[test]
 fn every_query_the_client_sends_exists_in_ds_schema() {
-    let Some(schema) = ds_schema() else { return };
+    let schema = ds_schema();
     let mut documents = vec![(
         "dossiers".to_owned(),
         wif::ds::v2::DOSSIERS_QUERY.to_owned(),
@@ -200,7 +190,7 @@ fn every_query_the_client_sends_exists_in_ds_schema() {
 
 #[test]
 fn the_checker_finds_what_ds_does_not_have() {
-    let Some(schema) = ds_schema() else { return };
+    let schema = ds_schema();
     let wrong = parse_query(
         "query q($n: Int!) { demarche(number: $n) { nombre dossiers(premier: 1) { nodes { ... on Brouillon { id } } } } }",
     )
@@ -224,7 +214,7 @@ fn the_checker_finds_what_ds_does_not_have() {
 /// with the same type, and each of its enums' values is one of DS's.
 #[test]
 fn the_simulator_speaks_ds_schema() {
-    let Some(ds) = ds_schema() else { return };
+    let ds = ds_schema();
     let simulator = wif::fake_ds::FakeDs::new(1, 1, 1, "jeton");
     let sdl = wif::fake_ds::v2::schema(simulator).sdl();
     let ours = Schema::new(parse_schema(&sdl).expect("the simulator's schema parses"));

@@ -1,6 +1,6 @@
 //! The simulator's GraphQL API (v2): a real GraphQL server whose types, fields, arguments and
-//! enums are a subset of DS's schema (`shared/ds-schema.graphql`), with the same names, so that a
-//! query DS would reject is rejected here too. Keyset pagination of at most 100 nodes,
+//! enums are a subset of DS's schema (`tests/fixtures/ds-schema.graphql`), with the same names,
+//! so that a query DS would reject is rejected here too. Keyset pagination of at most 100 nodes,
 //! `updatedSince`, the deleted lists and DS's error shapes.
 
 use std::collections::BTreeMap;
