@@ -70,6 +70,9 @@ pub enum AccountOutcome {
     AlreadyImported,
     /// Another account of ours has that username: left alone.
     UsernameTaken,
+    /// Not taken up, for this reason: a username or an e-mail that would reach a terminal or a
+    /// log with control characters, or a hash whose declared cost we do not pay.
+    Refused(&'static str),
 }
 
 #[derive(Debug, Clone)]
@@ -156,6 +159,14 @@ async fn import_account(
     user: &DjangoUser,
     dry_run: bool,
 ) -> Result<AccountReport, ImportError> {
+    let report = |outcome| AccountReport {
+        username: user.username.clone(),
+        outcome,
+        unusable_password: account::kind(&user.password) == HashKind::Unusable,
+    };
+    if let Some(reason) = refusal(user) {
+        return Ok(report(AccountOutcome::Refused(reason)));
+    }
     let (role, is_superuser, is_active) = Role::of(user);
     let outcome = match users::find_by_username(db, &user.username).await? {
         Some(ours) if ours.created_at == user.date_joined => AccountOutcome::AlreadyImported,
@@ -180,11 +191,24 @@ async fn import_account(
             }
         }
     };
-    Ok(AccountReport {
-        username: user.username.clone(),
-        outcome,
-        unusable_password: account::kind(&user.password) == HashKind::Unusable,
-    })
+    Ok(report(outcome))
+}
+
+/// Why an account of the Python back office is not taken up, if it is not.
+fn refusal(user: &DjangoUser) -> Option<&'static str> {
+    if let Err(reason) = account::check_username(&user.username) {
+        return Some(reason);
+    }
+    // Other oddities of an old address are kept as Django accepted them.
+    if user.email.chars().any(char::is_control) {
+        return Some("l'adresse e-mail contient un caractère de contrôle");
+    }
+    if account::too_costly(&user.password) {
+        return Some(
+            "son mot de passe est haché avec des paramètres trop coûteux à vérifier, que wif n'accepte pas",
+        );
+    }
+    None
 }
 
 /// Streams the dossiers through a pipeline: the source fetches the next batches, two batches
@@ -348,6 +372,54 @@ mod tests {
         assert_eq!(role(false, true, true), (Role::Agent, false, true));
         assert_eq!(role(false, true, false), (Role::Agent, false, false));
         assert_eq!(role(false, false, true), (Role::Inactive, false, false));
+    }
+
+    #[test]
+    fn hostile_names_and_costly_hashes_are_refused() {
+        let user = |username: &str, email: &str, password: &str| DjangoUser {
+            username: username.into(),
+            email: email.into(),
+            password: password.into(),
+            ..django_user(false, true, true)
+        };
+        let pbkdf2 = "pbkdf2_sha256$100000$seedSalt$vb8SWn+NeKf51onW0PGqpYy5w53s42I/ABJa6mGB/70=";
+        for acceptable in [
+            user("marie.curie", "", pbkdf2),
+            user("marie.curie", "marie@localhost", "!unusable"),
+            user(
+                "zoé+2@dreets",
+                "zoe@dreets.gouv.fr",
+                "argon2$argon2id$v=19$m=102400,t=2,p=8$a$b",
+            ),
+        ] {
+            assert_eq!(refusal(&acceptable), None, "{:?}", acceptable.username);
+        }
+        for (refused, expected) in [
+            (user("marie\u{1b}[31m", "", pbkdf2), "nom d'utilisateur"),
+            (user("marie\u{7}", "", pbkdf2), "nom d'utilisateur"),
+            (user("marie\r\nroot", "", pbkdf2), "nom d'utilisateur"),
+            (user("marie", "m@x.fr\r\nBcc: y@z.fr", pbkdf2), "e-mail"),
+            (user("marie", "m\u{1b}]0;x\u{7}@x.fr", pbkdf2), "e-mail"),
+            (
+                user(
+                    "marie",
+                    "",
+                    "$argon2id$v=19$m=8,t=2000000,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+                ),
+                "trop coûteux",
+            ),
+            (
+                user(
+                    "marie",
+                    "",
+                    "pbkdf2_sha256$900000000$s$vb8SWn+NeKf51onW0PGqpYy5w53s42I/ABJa6mGB/70=",
+                ),
+                "trop coûteux",
+            ),
+        ] {
+            let reason = refusal(&refused).unwrap_or_else(|| panic!("{:?}", refused.username));
+            assert!(reason.contains(expected), "{reason}");
+        }
     }
 
     #[test]

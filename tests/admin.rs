@@ -1071,6 +1071,7 @@ both_engines!(
     personal_data_views_are_logged,
     transport_headers_and_metrics_listener,
     a_refused_sync_is_not_announced_as_started,
+    the_sessions_table_keeps_an_hmac_of_the_cookie,
 );
 
 /// `wif demo` as a new user runs it: it prints the admin's address and a password, the admin
@@ -1157,4 +1158,35 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
     std::io::Read::read_to_string(&mut rest, &mut end).unwrap();
     assert!(child.wait().unwrap().success(), "{end}");
     assert!(end.contains("Démonstration arrêtée."), "{end}");
+}
+
+/// The sessions table keeps HMAC-SHA256(WIF_SECRET_KEY, token) of the cookie's token: neither
+/// the token nor a plain hash of it.
+async fn the_sessions_table_keeps_an_hmac_of_the_cookie(t: &TestDb) {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest, Sha256};
+
+    create_user(t, "marie", true).await;
+    let mut agent = Agent::new(&start_admin(t).await);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    let token = agent.cookies["wif_session"].clone();
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let secret = common::test_secret();
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).unwrap();
+    mac.update(token.as_bytes());
+    let hmac = hex(&mac.finalize().into_bytes());
+    let idle = chrono::Duration::weeks(2);
+    let session = wif::store::sessions::touch(&t.db, &hmac, Utc::now(), idle)
+        .await
+        .unwrap()
+        .expect("stored under the HMAC of its token");
+    assert_eq!(session.user.username, "marie");
+    // The former SHA-256(secret ‖ 0 ‖ token) finds nothing: such sessions end at the upgrade.
+    let former = Sha256::new()
+        .chain_update(secret.expose())
+        .chain_update([0])
+        .chain_update(&token)
+        .finalize();
+    let found = wif::store::sessions::touch(&t.db, &hex(&former), Utc::now(), idle).await;
+    assert!(found.unwrap().is_none());
 }

@@ -175,6 +175,7 @@ both_engines!(
     a_dry_run_writes_nothing,
     existing_accounts_and_newer_dossiers_are_left_alone,
     what_is_not_a_python_back_office_is_refused,
+    hostile_accounts_are_refused_one_line_each,
 );
 
 async fn imports_dossiers_and_accounts_and_a_second_run_changes_nothing(t: &TestDb) {
@@ -562,4 +563,73 @@ async fn what_is_not_a_python_back_office_is_refused(t: &TestDb) {
     );
     assert_clear_failure(&output, "--procedure NUMERO");
     assert_eq!(dossiers::count(&t.db).await.unwrap(), 0);
+}
+
+/// Accounts whose username or e-mail carries control characters, or whose hash declares a
+/// cost we do not pay, are refused one line each, the username escaped; the others come in.
+async fn hostile_accounts_are_refused_one_line_each(t: &TestDb) {
+    let Some(source) = python_back_office().await else {
+        return;
+    };
+    let hostile = |username, email, password| DjangoAccount {
+        username,
+        password,
+        is_superuser: true,
+        is_staff: true,
+        is_active: true,
+        first_name: "",
+        last_name: "",
+        email,
+        date_joined: at("2019-01-01T00:00:00Z"),
+        last_login: None,
+    };
+    // 6.7 s per wrong password if its parameters were believed.
+    let costly =
+        "$argon2id$v=19$m=8,t=2000000,p=1$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    for account in [
+        hostile("pierre.couteux", "pierre@dreets.gouv.fr", costly),
+        hostile("jean\u{1b}[31m\u{7}", "", VECTOR_100K.1),
+        hostile(
+            "lucie",
+            "lucie@dreets.gouv.fr\r\nBcc: x@y.fr",
+            VECTOR_100K.1,
+        ),
+    ] {
+        source.insert_account(&account).await;
+    }
+
+    let out = import_ok(t, &source.url, &[]);
+    assert_lines(
+        &out,
+        &[
+            "Comptes (8 lus)",
+            "importés comme administrateurs : 1",
+            "importés comme agents : 3",
+            "refusés : 3",
+            "compte « pierre.couteux » non importé : son mot de passe est haché avec des paramètres \
+             trop coûteux à vérifier, que wif n'accepte pas",
+            "compte « jean\\u{1b}[31m\\u{7} » non importé : le nom d'utilisateur doit compter 1 à 150 \
+             lettres, chiffres ou @ . + - _",
+            "compte « lucie » non importé : l'adresse e-mail contient un caractère de contrôle",
+        ],
+    );
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    let names: Vec<String> = users::all(&t.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "agent.parti",
+            "ancien.stagiaire",
+            "compte.bloque",
+            "marie.admin",
+            "paul.agent"
+        ]
+    );
+    let again = import_ok(t, &source.url, &[]);
+    assert_lines(&again, &["déjà importés : 5", "refusés : 3"]);
 }

@@ -1,7 +1,7 @@
 //! Signing in and out, sessions, CSRF and the throttling of failed sign-ins.
 //!
-//! The session cookie carries 32 random bytes; the database keeps only a hash of them, peppered
-//! with `WIF_SECRET_KEY`. Each session has its CSRF token, checked on every POST by
+//! The session cookie carries 32 random bytes; the database keeps only their HMAC keyed by
+//! `WIF_SECRET_KEY`. Each session has its CSRF token, checked on every POST by
 //! `require_session`; the login form, which has no session yet, uses a double-submit cookie.
 //!
 //! Failed sign-ins are counted per username at one address and per username everywhere, with
@@ -19,9 +19,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
 use maud::html;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::layout::{alert, page};
 use super::{AppState, PageError};
@@ -59,12 +60,13 @@ const CHECK_WAIT: StdDuration = StdDuration::from_secs(5);
 /// The answer to a wrong username, a wrong password and an inactive account alike.
 const REFUSED: &str = "Nom d'utilisateur ou mot de passe incorrect, ou compte désactivé.";
 
+/// The session id as stored: HMAC-SHA256 of the cookie's token keyed by `WIF_SECRET_KEY`, so
+/// that the table alone does not give a usable cookie.
 fn hash_token(state: &AppState, token: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(state.secret.expose().as_bytes())
-        .chain_update([0])
-        .chain_update(token.as_bytes())
-        .finalize();
+    let mut mac = Hmac::<Sha256>::new_from_slice(state.secret.expose().as_bytes())
+        .expect("HMAC takes any key");
+    mac.update(token.as_bytes());
+    let digest = mac.finalize().into_bytes();
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
@@ -105,10 +107,11 @@ fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
 
 /// Password checks (Argon2: tens of milliseconds of CPU each) run on the blocking pool, as many
 /// at once as half the cores, so that a burst of sign-ins never stalls the pages; a bounded
-/// queue waits behind them, and beyond it a sign-in is told at once to retry.
+/// queue waits behind them, and beyond it a sign-in is told at once to retry. Hashing a new
+/// password (the Users page) takes the same turns.
 pub struct PasswordChecks {
-    running: tokio::sync::Semaphore,
-    queued: tokio::sync::Semaphore,
+    running: Arc<tokio::sync::Semaphore>,
+    queued: Arc<tokio::sync::Semaphore>,
 }
 
 impl PasswordChecks {
@@ -122,22 +125,43 @@ impl PasswordChecks {
     /// included).
     pub fn with_limits(at_once: usize, waiting: usize) -> PasswordChecks {
         PasswordChecks {
-            running: tokio::sync::Semaphore::new(at_once.max(1)),
-            queued: tokio::sync::Semaphore::new(waiting.max(at_once).max(1)),
+            running: Arc::new(tokio::sync::Semaphore::new(at_once.max(1))),
+            queued: Arc::new(tokio::sync::Semaphore::new(waiting.max(at_once).max(1))),
         }
     }
 
     /// Whether `password` matches `hash`; `None` when too many checks are waiting already.
     async fn verify(&self, password: &str, hash: &str) -> Option<bool> {
-        let _place = self.queued.try_acquire().ok()?;
-        let _turn = tokio::time::timeout(CHECK_WAIT, self.running.acquire())
+        if account::too_costly(hash) {
+            // Matches nothing, unverified; the hash itself stays out of the log.
+            tracing::warn!(
+                "mot de passe refusé sans vérification : hachage aux paramètres refusés"
+            );
+        }
+        let (password, hash) = (password.to_owned(), hash.to_owned());
+        self.run(move || account::verify(&password, &hash)).await
+    }
+
+    /// The Argon2id hash of a new password; `None` when too many checks are waiting already.
+    pub async fn hash(&self, password: &str) -> Option<String> {
+        let password = password.to_owned();
+        self.run(move || account::hash(&password)).await
+    }
+
+    /// Runs `work` on the blocking pool at its turn. The work holds its place and its turn
+    /// until it ends: a client that hangs up stops waiting, not the work, which still counts.
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+        let place = self.queued.clone().try_acquire_owned().ok()?;
+        let turn = tokio::time::timeout(CHECK_WAIT, self.running.clone().acquire_owned())
             .await
             .ok()?
             .ok()?;
-        let (password, hash) = (password.to_owned(), hash.to_owned());
-        tokio::task::spawn_blocking(move || account::verify(&password, &hash))
-            .await
-            .ok()
+        tokio::task::spawn_blocking(move || {
+            let _held = (place, turn);
+            work()
+        })
+        .await
+        .ok()
     }
 }
 
@@ -547,4 +571,55 @@ pub async fn record_access(
     };
     access_log::record(&state.db, entry, Utc::now()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_abandoned_check_keeps_its_turn_until_its_work_ends() {
+        let checks = PasswordChecks::with_limits(1, 0);
+        let stored = account::hash("correct cheval agrafe");
+        // Polled once, the check hands its Argon2 work to the blocking pool; then its client
+        // hangs up, long before the tens of milliseconds of work end.
+        let abandoned = tokio::time::timeout(
+            StdDuration::from_millis(1),
+            checks.verify("mauvais mot de passe", &stored),
+        )
+        .await;
+        assert!(abandoned.is_err(), "the check ended within 1 ms");
+        assert_eq!(
+            checks.verify("correct cheval agrafe", &stored).await,
+            None,
+            "the abandoned work still holds the only turn"
+        );
+        // Once that work ends, the turn is free again.
+        let started = std::time::Instant::now();
+        let matched = loop {
+            if let Some(matched) = checks.verify("correct cheval agrafe", &stored).await {
+                break matched;
+            }
+            assert!(
+                started.elapsed() < StdDuration::from_secs(30),
+                "never freed"
+            );
+            tokio::time::sleep(StdDuration::from_millis(5)).await;
+        };
+        assert!(matched);
+    }
+
+    #[tokio::test]
+    async fn new_passwords_are_hashed_at_a_turn() {
+        let checks = PasswordChecks::with_limits(1, 0);
+        let stored = checks.hash("correct cheval agrafe").await.unwrap();
+        assert!(account::verify("correct cheval agrafe", &stored));
+        let abandoned = tokio::time::timeout(
+            StdDuration::from_millis(1),
+            checks.hash("autre mot de passe"),
+        )
+        .await;
+        assert!(abandoned.is_err());
+        assert_eq!(checks.hash("correct cheval agrafe").await, None);
+    }
 }

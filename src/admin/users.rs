@@ -23,6 +23,9 @@ use crate::store::users::{self, NewUser, User};
 use crate::store::{StoreError, dossier_lists};
 
 const LOG_PER_PAGE: i64 = 100;
+/// When every turn of `PasswordChecks` is taken.
+const BUSY: &str =
+    "Trop de mots de passe à traiter en même temps : réessayez dans quelques secondes.";
 
 /// The message of `?ok=` after an action.
 fn done_message(key: Option<&str>) -> Option<&'static str> {
@@ -201,7 +204,9 @@ pub async fn create(
     if let Err(reason) = checked {
         return users_page(&state, &session, None, Some(&reason)).await;
     }
-    let hash = account::hash(&form.password);
+    let Some(hash) = state.password_checks.hash(&form.password).await else {
+        return users_page(&state, &session, None, Some(BUSY)).await;
+    };
     let user = NewUser {
         username,
         email,
@@ -268,7 +273,10 @@ pub async fn set_password(
     if let Err(weak) = account::check_strength(&form.password, &user.username, &user.email) {
         return users_page(&state, &session, None, Some(&weak.to_string())).await;
     }
-    users::set_password_hash(&state.db, id, &account::hash(&form.password)).await?;
+    let Some(hash) = state.password_checks.hash(&form.password).await else {
+        return users_page(&state, &session, None, Some(BUSY)).await;
+    };
+    users::set_password_hash(&state.db, id, &hash).await?;
     sessions::delete_for_user(&state.db, id).await?;
     let target = match id == session.user.id {
         // Your own sessions are closed too: sign in again with the new password.

@@ -7,6 +7,7 @@ use super::open_database;
 use super::sync::progress_bar;
 use crate::cli::ImportDjangoArgs;
 use crate::import_django::{self, AccountOutcome, ImportOptions, Report, Role};
+use crate::telemetry::escape_controls;
 
 /// Unreadable dossiers listed in the summary; the log has every one.
 const SKIPPED_SHOWN: usize = 20;
@@ -92,6 +93,22 @@ fn print_summary(report: &Report) {
         "  mot de passe inutilisable, à redéfinir par un administrateur : {}",
         names(&|a| a.unusable_password && matches!(a.outcome, AccountOutcome::Imported(_)))
     );
+    let refused: Vec<_> = report
+        .accounts
+        .iter()
+        .filter_map(|a| match a.outcome {
+            AccountOutcome::Refused(reason) => Some((&a.username, reason)),
+            _ => None,
+        })
+        .collect();
+    println!("  refusés : {}", refused.len());
+    for (username, reason) in refused {
+        // The username as it is would reach the terminal: escaped.
+        println!(
+            "    compte « {} » non importé : {reason}",
+            escape_controls(username)
+        );
+    }
 
     let d = &report.dossiers;
     println!("Dossiers ({} lus)", d.read);

@@ -1,9 +1,9 @@
 //! Back-office accounts: what a valid username, e-mail and password are; Argon2id hashing, and
 //! the hashes kept from the Python back office until their owner signs in.
 
-use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::password;
 
@@ -20,7 +20,7 @@ pub fn check_username(username: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-/// An e-mail address of the form `local@domain.tld`, without spaces.
+/// An e-mail address of the form `local@domain.tld`, without spaces or control characters.
 pub fn check_email(email: &str) -> Result<(), &'static str> {
     let valid = email.split_once('@').is_some_and(|(local, domain)| {
         !local.is_empty()
@@ -28,7 +28,7 @@ pub fn check_email(email: &str) -> Result<(), &'static str> {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
-    }) && !email.chars().any(char::is_whitespace);
+    }) && !email.chars().any(|c| c.is_whitespace() || c.is_control());
     if !valid {
         return Err("l'adresse e-mail n'est pas valide (exemple : prenom.nom@dreets.gouv.fr)");
     }
@@ -106,9 +106,23 @@ pub fn hash(password: &str) -> String {
         .to_string()
 }
 
+/// Whether a PHC string is an Argon2id hash with the parameters `hash` writes. Any other is
+/// refused unverified: a stored hash must not choose its own cost (`m=8,t=2000000` takes
+/// seconds, and the maximum hours).
+fn ours(parsed: &PasswordHash) -> bool {
+    let default = Params::default();
+    parsed.algorithm == Algorithm::Argon2id.ident()
+        && parsed.version == Some(u32::from(Version::V0x13))
+        && Params::try_from(parsed).is_ok_and(|params| {
+            (params.m_cost(), params.t_cost(), params.p_cost())
+                == (default.m_cost(), default.t_cost(), default.p_cost())
+                && params.output_len() == Some(Params::DEFAULT_OUTPUT_LEN)
+        })
+}
+
 /// Whether `password` matches a stored hash: ours (Argon2id) or a Django one kept by the
-/// import. A malformed hash and an unusable one (`!…`, Django's `set_unusable_password`) match
-/// nothing.
+/// import. A malformed hash, one that declares a cost we do not pay (`too_costly`) and an
+/// unusable one (`!…`, Django's `set_unusable_password`) match nothing.
 pub fn verify(password: &str, stored_hash: &str) -> bool {
     match kind(stored_hash) {
         HashKind::Argon2 => PasswordHash::new(stored_hash).is_ok_and(|parsed| {
@@ -119,6 +133,15 @@ pub fn verify(password: &str, stored_hash: &str) -> bool {
         HashKind::Django => password::verify_django(password, stored_hash),
         HashKind::Unusable => false,
     }
+}
+
+/// Whether a stored hash declares a cost this program refuses to pay: Argon2 parameters other
+/// than ours, or more PBKDF2 rounds than the cap. It matches nothing, unverified.
+pub fn too_costly(stored_hash: &str) -> bool {
+    if password::is_django(stored_hash) {
+        return password::too_costly(stored_hash);
+    }
+    stored_hash.starts_with('$') && PasswordHash::new(stored_hash).is_ok_and(|p| !ours(&p))
 }
 
 /// Whether a hash that just matched must be replaced by `hash(password)`: Django's are.
@@ -142,7 +165,7 @@ pub fn kind(stored_hash: &str) -> HashKind {
         HashKind::Unusable
     } else if password::is_django(stored_hash) {
         HashKind::Django
-    } else if stored_hash.starts_with('$') {
+    } else if PasswordHash::new(stored_hash).is_ok_and(|parsed| ours(&parsed)) {
         HashKind::Argon2
     } else {
         HashKind::Unusable
@@ -174,6 +197,9 @@ mod tests {
             "a@b@c.fr",
             "a@.fr",
             "marie@dreets.gouv.",
+            "marie\u{1b}[31m@dreets.gouv.fr",
+            "marie@dreets.gouv.fr\u{7}",
+            "marie@dreets.gouv.fr\r\nBcc: x@y.fr",
         ] {
             assert!(check_email(bad).is_err(), "{bad}");
         }
@@ -260,6 +286,95 @@ mod tests {
         assert!(!verify("correct cheval agrafe", "not a hash"));
         assert_eq!(kind(&first), HashKind::Argon2);
         assert!(!needs_rehash(&first));
+    }
+
+    /// A PHC string with these parameters, a valid salt and a 32-byte output.
+    fn phc(algorithm_and_params: &str) -> String {
+        format!("${algorithm_and_params}$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+    }
+
+    #[test]
+    fn our_own_argon2_parameters_are_accepted() {
+        let ours = hash("correct cheval agrafe");
+        // What `hash` writes is what `verify` accepts: a change of one without the other
+        // would leave every account unable to sign in.
+        assert!(
+            ours.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{ours}"
+        );
+        assert!(!too_costly(&ours));
+        assert_eq!(kind(&ours), HashKind::Argon2);
+        assert!(verify("correct cheval agrafe", &ours));
+        let same_params = phc("argon2id$v=19$m=19456,t=2,p=1");
+        assert_eq!(kind(&same_params), HashKind::Argon2);
+        assert!(!too_costly(&same_params));
+    }
+
+    #[test]
+    fn a_hash_declaring_another_cost_is_refused_unverified() {
+        // Each of these would take seconds (or memory) to verify if its parameters were
+        // believed; refused, it takes microseconds.
+        for params in [
+            "argon2id$v=19$m=8,t=2000000,p=1",
+            "argon2id$v=19$m=19456,t=3,p=1",
+            "argon2id$v=19$m=65536,t=2,p=1",
+            "argon2id$v=19$m=19456,t=2,p=4",
+            "argon2i$v=19$m=19456,t=2,p=1",
+            "argon2d$v=19$m=19456,t=2,p=1",
+            "argon2id$v=16$m=19456,t=2,p=1",
+        ] {
+            let stored = phc(params);
+            assert!(too_costly(&stored), "{stored}");
+            assert_eq!(kind(&stored), HashKind::Unusable, "{stored}");
+            let started = std::time::Instant::now();
+            assert!(!verify("correct cheval agrafe", &stored), "{stored}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_millis(500),
+                "{stored}: {:?}",
+                started.elapsed()
+            );
+        }
+        // Hours or gigabytes if believed: never verified here, only recognised.
+        for params in [
+            "argon2id$v=19$m=8,t=4294967295,p=1",
+            "argon2id$v=19$m=4194304,t=2,p=1",
+        ] {
+            assert!(too_costly(&phc(params)), "{params}");
+            assert_eq!(kind(&phc(params)), HashKind::Unusable, "{params}");
+        }
+        // A longer output is a parameter too.
+        let long = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$\
+                    AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        assert!(too_costly(long));
+        assert!(!too_costly("$not a phc string"));
+    }
+
+    #[test]
+    fn django_argon2_hashes_are_not_taken_up() {
+        // Django >= 4's Argon2PasswordHasher: 100 MiB and 8 lanes per check, more than our
+        // own; the import keeps such an account with an unusable password.
+        let django = "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdHNhbHQ$AAAAAAAAAAAAAAAAAAAAAA";
+        assert_eq!(kind(django), HashKind::Unusable);
+        assert!(!too_costly(django));
+        assert!(!verify("correct cheval agrafe", django));
+    }
+
+    #[test]
+    fn the_pbkdf2_cap_is_kept() {
+        let rounds = |n: &str| {
+            format!("pbkdf2_sha256${n}$salt$vb8SWn+NeKf51onW0PGqpYy5w53s42I/ABJa6mGB/70=")
+        };
+        assert!(!too_costly(&rounds("1200000")));
+        assert!(!too_costly(&rounds("20000000")));
+        assert!(too_costly(&rounds("20000001")));
+        assert!(too_costly(&rounds("99999999999999999999999")));
+        assert!(!too_costly(&rounds("abc")));
+        let started = std::time::Instant::now();
+        assert!(!verify(
+            "mot de passe du back office",
+            &rounds("4000000000")
+        ));
+        assert!(started.elapsed() < std::time::Duration::from_millis(500));
     }
 
     #[test]

@@ -53,6 +53,14 @@ pub fn is_django(stored: &str) -> bool {
     stored.starts_with("pbkdf2_sha256$") || stored.starts_with("pbkdf2_sha1$")
 }
 
+/// Whether a Django PBKDF2 hash asks for more rounds than `MAX_ITERATIONS`.
+pub fn too_costly(stored: &str) -> bool {
+    let rounds = stored.split('$').nth(1).unwrap_or_default();
+    !rounds.is_empty()
+        && rounds.bytes().all(|b| b.is_ascii_digit())
+        && !rounds.parse::<u32>().is_ok_and(|r| r <= MAX_ITERATIONS)
+}
+
 /// Whether `password` matches a Django PBKDF2 hash, compared in constant time; a malformed hash
 /// matches nothing.
 pub fn verify_django(password: &str, stored: &str) -> bool {

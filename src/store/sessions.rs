@@ -1,5 +1,6 @@
 //! The `sessions` table: who is signed in. The cookie carries a random token; the table keeps
-//! only its hash, so that a copy of the database does not let anyone sign in.
+//! only its HMAC keyed by `WIF_SECRET_KEY` (`admin::auth`), so that a copy of the database does
+//! not let anyone sign in.
 
 use chrono::{DateTime, Duration, Utc};
 
