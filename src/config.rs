@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono_tz::Tz;
 
@@ -129,6 +129,20 @@ pub struct ConfigError {
 }
 
 impl Settings {
+    /// Where the program keeps what it makes for itself (the debug key): the SQLite file's
+    /// directory, or the working directory with PostgreSQL or an in-memory database.
+    pub fn data_dir(&self) -> PathBuf {
+        let url = self.database_url.expose();
+        let file = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
+        file.and_then(|path| Path::new(path).parent())
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    }
+
     /// Reads the process environment (see `load_dotenv`).
     pub fn from_env() -> Result<Settings, ConfigError> {
         Settings::from_lookup(|name| std::env::var(name).ok())

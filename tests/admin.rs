@@ -954,6 +954,17 @@ async fn metrics_and_readiness(t: &TestDb) {
             .body
             .contains("wif_sync_last_success_timestamp_seconds 0\n")
     );
+    // The counts are the home page's, kept a minute: a scrape does not count every dossier.
+    let mut one_more = common::dossier(999_999, Status::Closed);
+    one_more.department = Some("75 - Paris".into());
+    wif::store::dossiers::upsert(&t.db, &[one_more])
+        .await
+        .unwrap();
+    let again = Agent::new(&metrics_base).get("/metrics").await.body;
+    assert!(
+        again.contains(&format!("wif_dossiers{{status=\"closed\"}} {closed}\n")),
+        "{again}"
+    );
     for d in &dossiers {
         assert!(
             !metrics.body.contains(&d.ds_id.to_string()),

@@ -385,6 +385,39 @@ fn the_debug_secret_key_is_private_and_outside_the_media_root() {
     assert!(!media.join(".wif_secret_key").exists());
 }
 
+/// The debug key lives next to the SQLite file, not in the working directory (a clone's key
+/// would be shared by everyone running from it); a symbolic link or a short key is refused.
+#[test]
+fn the_debug_secret_key_lives_in_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("donnees");
+    std::fs::create_dir_all(&data).unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let vars = [
+        ("WIF_DEBUG", "True"),
+        ("WIF_DATABASE_URL", "sqlite://donnees/wif.sqlite3"),
+        ("WIF_BIND", bind.as_str()),
+    ];
+    assert!(wif(dir.path(), &vars, &["migrate"], "").status.success());
+    let serve = |dir: &std::path::Path| wif(dir, &vars, &["serve", "--no-scheduler"], "");
+    assert_clear_failure(&serve(dir.path()), "WIF_BIND");
+    let key = std::fs::read_to_string(data.join(".wif_secret_key")).unwrap();
+    assert!(key.len() >= 32, "{key}");
+    assert!(!dir.path().join(".wif_secret_key").exists());
+
+    std::fs::write(data.join(".wif_secret_key"), "courte").unwrap();
+    let err = assert_clear_failure(&serve(dir.path()), "WIF_SECRET_KEY");
+    assert!(err.contains("moins de 32"), "{err}");
+
+    std::fs::remove_file(data.join(".wif_secret_key")).unwrap();
+    let elsewhere = dir.path().join("cle-d-un-autre");
+    std::fs::write(&elsewhere, "x".repeat(64)).unwrap();
+    std::os::unix::fs::symlink(&elsewhere, data.join(".wif_secret_key")).unwrap();
+    let err = assert_clear_failure(&serve(dir.path()), "WIF_SECRET_KEY");
+    assert!(err.contains("lien symbolique"), "{err}");
+}
+
 #[test]
 fn an_unreachable_database_is_one_sentence_without_the_password() {
     let dir = tempfile::tempdir().unwrap();

@@ -523,6 +523,132 @@ async fn a_limited_agent_never_sees_another_departement(t: &TestDb) {
     }
 }
 
+/// A page anchor (`apres`, `avant`) forged from another département's number behaves exactly
+/// like a number that does not exist, on every sort of both lists: the page's neighbours never
+/// reveal that dossier's status, name, nationality or dates, nor that it exists.
+async fn forged_anchors_behave_like_missing_ones(t: &TestDb) {
+    let (_, others) = seed(t).await;
+    let agent_id = create_user(t, "agent.paris", false).await;
+    users::set_departments(
+        &t.db,
+        agent_id,
+        &[PARIS.to_owned(), SEINE_ET_MARNE.to_owned()],
+    )
+    .await
+    .unwrap();
+    let base = start_admin(t).await;
+    let mut agent = Agent::new(&base);
+    agent.sign_in("agent.paris", ADMIN_PASSWORD).await;
+
+    let lists = [
+        (
+            "/admin/dossiers/",
+            &[
+                "ds_id",
+                "statut",
+                "cree_le",
+                "departement",
+                "debut_apt",
+                "fin_apt",
+                "instructeurs",
+            ][..],
+        ),
+        (
+            "/admin/prefecture/",
+            &[
+                "expiration",
+                "ds_id",
+                "nationalite",
+                "prenom",
+                "nom",
+                "statut",
+            ][..],
+        ),
+    ];
+    let missing = 8_888_888;
+    let mut compared = 0;
+    for (list, columns) in lists {
+        for column in columns {
+            for order in [column.to_string(), format!("-{column}")] {
+                for direction in ["apres", "avant"] {
+                    let address = |n: i64| format!("{list}?o={order}&{direction}={n}");
+                    let expected = agent.get(&address(missing)).await;
+                    assert_eq!(expected.status, StatusCode::OK, "{}", address(missing));
+                    for d in &others {
+                        let forged = agent.get(&address(d.ds_id.get())).await;
+                        assert!(
+                            forged.body == expected.body,
+                            "{} differs from a missing anchor",
+                            address(d.ds_id.get())
+                        );
+                        compared += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(compared, 13 * 2 * 2 * others.len());
+    // An anchor the agent may see still moves the page: the check above can tell them apart.
+    let first = agent
+        .get("/admin/prefecture/?o=nom&apres=8888888")
+        .await
+        .body;
+    let after = agent.get("/admin/prefecture/?o=nom&apres=1001").await.body;
+    assert_ne!(first, after);
+}
+
+/// An alert follows its dossier when the dossier moves to another département: the old
+/// département's agents no longer see it nor take it into account; the new one's do.
+async fn alerts_follow_their_dossier_to_another_departement(t: &TestDb) {
+    let (_, others) = seed(t).await;
+    let agent_id = create_user(t, "agent.92", false).await;
+    users::set_departments(&t.db, agent_id, &[HAUTS_DE_SEINE.to_owned()])
+        .await
+        .unwrap();
+    let paris_id = create_user(t, "agent.paris", false).await;
+    users::set_departments(&t.db, paris_id, &[PARIS.to_owned()])
+        .await
+        .unwrap();
+    let base = start_admin(t).await;
+    let mut agent = Agent::new(&base);
+    agent.sign_in("agent.92", ADMIN_PASSWORD).await;
+    let link = "/admin/dossiers/9001\"";
+    assert!(agent.get("/admin/alertes/").await.body.contains(link));
+
+    let mut moved = others[0].clone();
+    assert_eq!(moved.ds_id.get(), 9001);
+    moved.department = Some(PARIS.to_owned());
+    moved.updated_at = Some(Utc::now());
+    dossiers::upsert(&t.db, &[moved]).await.unwrap();
+    let national = AlertFilter {
+        scope: Scope::National,
+        resolved: false,
+        code: None,
+        department: None,
+        ds_id: Some(9001),
+    };
+    let alerts = stored::list(&t.db, &national, 0, 10).await.unwrap();
+    assert!(!alerts.is_empty());
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.department.as_deref() == Some(PARIS))
+    );
+
+    assert!(!agent.get("/admin/alertes/").await.body.contains(link));
+    let csrf = agent.csrf().await;
+    let refused = agent
+        .post(
+            &format!("/admin/alertes/{}/prise-en-compte", alerts[0].id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    let mut paris = Agent::new(&base);
+    paris.sign_in("agent.paris", ADMIN_PASSWORD).await;
+    assert!(paris.get("/admin/alertes/").await.body.contains(link));
+}
+
 /// An administrator sets an agent's départements on the Users page: the agent's view changes at
 /// its next page, and the change is in the access log; a bad value is refused with a sentence.
 async fn administrators_set_departements_on_the_users_page(t: &TestDb) {
@@ -650,5 +776,7 @@ async fn administrators_set_departements_on_the_users_page(t: &TestDb) {
 
 both_engines!(
     a_limited_agent_never_sees_another_departement,
+    forged_anchors_behave_like_missing_ones,
+    alerts_follow_their_dossier_to_another_departement,
     administrators_set_departements_on_the_users_page,
 );

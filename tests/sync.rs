@@ -393,7 +393,42 @@ async fn one_sync_at_a_time(t: &TestDb) {
     sync_with(t, &settings, false).await.unwrap();
 }
 
+/// A champ holding a NUL character (DS's JSON allows `\u0000`; PostgreSQL stores it nowhere) is
+/// stored without it, and the batch with it: the sync does not fail on every retry.
+async fn nul_characters_are_stored_without_them(t: &TestDb, api: ApiVersion) {
+    let (ds, settings) = start(20, api).await;
+    let target = expected(&ds)[3].ds_id.get();
+    ds.change_one(target, |d, _| {
+        d.nom = Some("Du\u{0}pont".into());
+        d.champs.insert("nom".into(), "Du\u{0}pont".into());
+        d.champs
+            .insert("nationalite".into(), "\u{0}Chili\u{0}".into());
+        Some("dossier_modifie")
+    })
+    .expect("a dossier of the simulator changed");
+    let report = sync_with(t, &settings, false).await.unwrap().total();
+    assert_eq!(report.skipped, 0);
+    assert_eq!(report.created as usize, expected(&ds).len());
+    let stored = dossiers::get(&t.db, DsId::new(target).unwrap())
+        .await
+        .unwrap()
+        .expect("the dossier with NUL characters is stored");
+    assert_eq!(stored.dossier.nom.as_deref(), Some("Dupont"));
+    assert_eq!(stored.dossier.nationalite.as_deref(), Some("Chili"));
+    assert!(!stored.dossier.raw.to_string().contains("\\u0000"));
+}
+
+async fn v1_nul_characters_are_stored_without_them(t: &TestDb) {
+    nul_characters_are_stored_without_them(t, ApiVersion::V1).await;
+}
+
+async fn v2_nul_characters_are_stored_without_them(t: &TestDb) {
+    nul_characters_are_stored_without_them(t, ApiVersion::V2).await;
+}
+
 both_engines!(
+    v1_nul_characters_are_stored_without_them,
+    v2_nul_characters_are_stored_without_them,
     v1_full_then_incremental,
     v2_full_then_incremental,
     v1_converges_under_faults,

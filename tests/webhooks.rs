@@ -156,6 +156,13 @@ async fn the_receiver_answers_as_ds_expects(t: &TestDb) {
         signed(&admin, &delivery(999, 1, &[("dossier_accepte", 5)])).await,
         202
     );
+    // Not DS's: more events than DS sends (11,000 would pass PostgreSQL's bind limit), a NUL in
+    // a type. Refused as malformed (400), never « database down » (503, retried for ever).
+    let many: Vec<(&str, i64)> = (0..101).map(|i| ("dossier_modifie", 200_000 + i)).collect();
+    let many = delivery(PROCEDURE, 10, &many);
+    assert_eq!(signed(&admin, &many).await, 400);
+    let nul = delivery(PROCEDURE, 10, &[("dossier_\u{0}accepte", 100_001)]);
+    assert_eq!(signed(&admin, &nul).await, 400);
     assert_eq!(
         webhook_events::last(&t.db).await.unwrap(),
         None,
@@ -186,6 +193,36 @@ async fn the_receiver_answers_as_ds_expects(t: &TestDb) {
             ("dossier_modifie".to_owned(), 1)
         ]
     );
+}
+
+/// Events are kept 30 days: a delivery prunes the older ones; a hundred events, DS's most, are
+/// recorded in one go.
+async fn events_are_kept_thirty_days(t: &TestDb) {
+    let event = |sequence: i64| wif::domain::webhook::WebhookEvent {
+        sequence,
+        event_type: "dossier_modifie".into(),
+        dossier_number: Some(sequence),
+        at: None,
+    };
+    let long_ago = Utc::now() - chrono::Duration::days(31);
+    let old: Vec<_> = (1..=100).map(event).collect();
+    assert_eq!(
+        webhook_events::record(&t.db, PROCEDURE, &old, long_ago)
+            .await
+            .unwrap(),
+        100
+    );
+    let recent = Utc::now() - chrono::Duration::days(29);
+    webhook_events::record(&t.db, PROCEDURE, &[event(101)], recent)
+        .await
+        .unwrap();
+    webhook_events::record(&t.db, PROCEDURE, &[event(102)], Utc::now())
+        .await
+        .unwrap();
+    let counts = webhook_events::count_by_type(&t.db, long_ago - chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(counts, [("dossier_modifie".to_owned(), 2)]);
 }
 
 /// Without secrets, the endpoint does not exist.
@@ -353,6 +390,7 @@ async fn a_failed_delivery_is_sent_again(t: &TestDb) {
 }
 
 both_engines!(
+    events_are_kept_thirty_days,
     the_receiver_answers_as_ds_expects,
     without_secrets_there_is_no_endpoint,
     an_acceptance_becomes_verifiable,

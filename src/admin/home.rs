@@ -11,18 +11,26 @@ use super::layout::{Audience, datetime, number, page};
 use super::{AppState, PageError};
 use crate::domain::Status;
 use crate::domain::alerts::AlertCode;
+use crate::store::dossier_lists::{self, Counts};
 use crate::store::sessions::Session;
-use crate::store::{dossier_lists, sync_runs};
+use crate::store::{StoreError, sync_runs};
+
+/// How many dossiers still on DS have each status, per département, kept a minute: shared by
+/// the home page of every agent and `/metrics`, so that neither counts every dossier each time.
+pub(super) async fn counts_by_status(state: &AppState) -> Result<Arc<Counts>, StoreError> {
+    let db = state.db.clone();
+    let by_status = async move { dossier_lists::counts_by_status(&db).await };
+    state
+        .counts
+        .get("home|statuses".to_owned(), by_status)
+        .await
+}
 
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Extension(session): Extension<Session>,
 ) -> Result<Markup, PageError> {
-    let db = state.db.clone();
-    let by_status = async move { dossier_lists::counts_by_status(&db).await };
-    let counts = state
-        .counts
-        .get("home|statuses".to_owned(), by_status)
+    let counts = counts_by_status(&state)
         .await?
         .within(&session.scope)
         .by_status(None);

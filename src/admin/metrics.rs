@@ -16,7 +16,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::AppState;
-use crate::store::{dossier_lists, job_runs, sync_runs};
+use crate::store::{job_runs, sync_runs};
 
 /// Upper bounds, in seconds, of the latency histogram's buckets.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -124,7 +124,7 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
 async fn render(state: &AppState) -> Result<String, crate::store::StoreError> {
     let runs = sync_runs::figures(&state.db).await?;
     let (jobs, job_durations) = job_runs::figures(&state.db).await?;
-    let dossiers = dossier_lists::counts_by_status(&state.db).await?;
+    let dossiers = super::home::counts_by_status(state).await?;
     let mut out = String::new();
 
     family(

@@ -273,15 +273,18 @@ pub fn app(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Where `WIF_DEBUG` keeps the key it made: the working directory, never the media root that the
-/// public service reads.
+/// The file where `WIF_DEBUG` keeps the key it made, in the data directory (next to the SQLite
+/// file), never in the media root that the public service reads.
 const DEBUG_KEY_FILE: &str = ".wif_secret_key";
 
+/// The shortest secret accepted, in bytes, from `WIF_SECRET_KEY` or the debug key's file.
+const MIN_SECRET_LENGTH: usize = 32;
+
 /// The secret that peppers session hashes: `WIF_SECRET_KEY`, or with `WIF_DEBUG` a key made once
-/// and kept, readable by its owner only, in the working directory.
+/// and kept, readable by its owner only, in the data directory.
 pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
     if let Some(secret) = &settings.secret_key {
-        if secret.expose().len() < 32 {
+        if secret.expose().len() < MIN_SECRET_LENGTH {
             anyhow::bail!("WIF_SECRET_KEY : la clé doit compter au moins 32 caractères");
         }
         return Ok(secret.clone());
@@ -291,24 +294,50 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
             "WIF_SECRET_KEY : la clé secrète est obligatoire hors WIF_DEBUG (par exemple : openssl rand -hex 32)"
         );
     }
-    let path = std::path::Path::new(DEBUG_KEY_FILE);
+    let path = settings.data_dir().join(DEBUG_KEY_FILE);
     // Earlier versions kept it in the media root: take it from there, and remove it there.
     let old = settings.media_root.join(DEBUG_KEY_FILE);
-    let existing = std::fs::read_to_string(path).or_else(|_| std::fs::read_to_string(&old));
-    let key = match existing {
-        Ok(existing) => existing.trim().to_owned(),
-        Err(_) => crate::config::random_token(),
+    let key = match read_debug_key(&path)? {
+        Some(key) => key,
+        None => read_debug_key(&old)?.unwrap_or_else(crate::config::random_token),
     };
-    write_private(path, &key).map_err(|e| {
+    write_private(&path, &key).map_err(|e| {
         anyhow::anyhow!(
             "WIF_SECRET_KEY : impossible d'enregistrer la clé dans {} ({e})",
             path.display()
         )
     })?;
-    if old.exists() {
+    if old.exists() && old != path {
         std::fs::remove_file(&old).ok();
     }
     Ok(Secret::new(key))
+}
+
+/// The debug key kept in `path`, if there is one: a symbolic link (which could point the key at
+/// a file that others write) or a key too short to be secret is refused.
+fn read_debug_key(path: &std::path::Path) -> anyhow::Result<Option<String>> {
+    let refused = |why: &str| {
+        anyhow::anyhow!(
+            "WIF_SECRET_KEY : {} {why} ; supprimez-le pour qu'une nouvelle clé soit créée",
+            path.display()
+        )
+    };
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(refused(&format!("est illisible ({e})"))),
+        Ok(meta) if meta.file_type().is_symlink() => {
+            return Err(refused("est un lien symbolique"));
+        }
+        Ok(_) => {}
+    }
+    let key = std::fs::read_to_string(path)
+        .map_err(|e| refused(&format!("est illisible ({e})")))?
+        .trim()
+        .to_owned();
+    if key.len() < MIN_SECRET_LENGTH {
+        return Err(refused("contient une clé de moins de 32 caractères"));
+    }
+    Ok(Some(key))
 }
 
 /// Writes `content` to `path` with permissions 0600 (owner only).

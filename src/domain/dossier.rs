@@ -156,6 +156,7 @@ impl Dossier {
 
     /// Reads a DS v1 dossier, `{"dossier": {…}}` or the inner object.
     pub fn from_v1(procedure_id: i64, mut raw: Value) -> Result<Dossier, DossierError> {
+        strip_nul(&mut raw);
         forget_message_texts(raw.get_mut("dossier"), "commentaires");
         let d = raw.get("dossier").unwrap_or(&raw);
         let ds_id = d.get("id").and_then(Value::as_i64);
@@ -208,6 +209,7 @@ impl Dossier {
 
     /// Reads a DS v2 (GraphQL) `Dossier` node.
     pub fn from_v2(procedure_id: i64, mut raw: Value) -> Result<Dossier, DossierError> {
+        strip_nul(&mut raw);
         forget_message_texts(Some(&mut raw), "messages");
         let d = &raw;
         let ds_id = d.get("number").and_then(Value::as_i64);
@@ -320,6 +322,28 @@ impl Dossier {
         self.warnings = warnings;
         self.raw = raw;
         self
+    }
+}
+
+/// Removes the NUL characters of every string and key of a DS document: JSON allows them
+/// (`\u0000`), PostgreSQL stores them neither in `text` nor in `jsonb`, and no champ needs one.
+fn strip_nul(value: &mut Value) {
+    match value {
+        Value::String(text) => text.retain(|c| c != '\0'),
+        Value::Array(items) => items.iter_mut().for_each(strip_nul),
+        Value::Object(map) => {
+            if map.keys().any(|key| key.contains('\0')) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(mut key, item)| {
+                        key.retain(|c| c != '\0');
+                        (key, item)
+                    })
+                    .collect();
+            }
+            map.values_mut().for_each(strip_nul);
+        }
+        _ => {}
     }
 }
 
@@ -600,6 +624,30 @@ mod tests {
         let d = Dossier::from_v2(1, v2).unwrap();
         assert_eq!(d.status, Status::Initiated);
         assert!(d.champs.values().all(Value::is_null));
+    }
+
+    #[test]
+    fn nul_characters_are_removed_everywhere_in_both_apis() {
+        let mut v1 = fixture("dossier_v1.json");
+        v1["dossier"]["email"] = Value::from("ab\u{0}c@example.org");
+        v1["dossier"]["extra\u{0}key"] = Value::from(vec!["x\u{0}y"]);
+        let d = Dossier::from_v1(1234, v1).unwrap();
+        assert_eq!(d.email.as_deref(), Some("abc@example.org"));
+        assert!(!d.raw.to_string().contains("\\u0000"));
+        assert_eq!(d.raw["dossier"]["extrakey"][0], "xy");
+
+        let mut v2 = fixture("dossier_v2.json");
+        v2["usager"]["email"] = Value::from("\u{0}jean@example.org");
+        v2["champs"][0]["label"] = Value::from("N\u{0}om");
+        let d = Dossier::from_v2(5678, v2).unwrap();
+        assert_eq!(d.email.as_deref(), Some("jean@example.org"));
+        assert!(!d.raw.to_string().contains("\\u0000"));
+        assert!(
+            serde_json::to_string(&d.champs)
+                .unwrap()
+                .find('\0')
+                .is_none()
+        );
     }
 
     #[test]

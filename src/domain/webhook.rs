@@ -27,6 +27,9 @@ pub struct Delivery {
     pub events: Vec<WebhookEvent>,
 }
 
+/// The most events DS sends in one delivery (DS_API.md « Webhooks »).
+pub const MAX_EVENTS: usize = 100;
+
 #[derive(Deserialize)]
 struct RawDelivery {
     demarche_number: i64,
@@ -50,6 +53,18 @@ impl Delivery {
         if raw.demarche_number <= 0 {
             return Err("« demarche_number » invalide".into());
         }
+        if raw.events.len() > MAX_EVENTS {
+            return Err(format!(
+                "{} événements, DS en envoie au plus {MAX_EVENTS}",
+                raw.events.len()
+            ));
+        }
+        if let Some(e) = raw.events.iter().find(|e| !is_event_type(&e.event_type)) {
+            return Err(format!(
+                "type d'événement « {} » invalide",
+                e.event_type.escape_debug()
+            ));
+        }
         let events = raw
             .events
             .into_iter()
@@ -65,6 +80,15 @@ impl Delivery {
             events,
         })
     }
+}
+
+/// DS's event types are short snake_case names (`dossier_accepte`): anything else (a NUL, a
+/// control character, a page of text) is not DS's.
+fn is_event_type(text: &str) -> bool {
+    (1..=64).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// What the signature header says of a body.
@@ -118,6 +142,42 @@ mod tests {
     use super::*;
 
     const BODY: &[u8] = br#"{"webhook_id":"w1","demarche_number":12345,"events":[{"sequence":981,"type":"dossier_accepte","dossier_number":424242,"timestamp":"2026-03-05T14:12:31+01:00"}]}"#;
+
+    fn delivery_of(events: usize, event_type: &str) -> Vec<u8> {
+        let events: Vec<_> = (0..events)
+            .map(|i| serde_json::json!({"sequence": i, "type": event_type, "dossier_number": 1}))
+            .collect();
+        serde_json::to_vec(&serde_json::json!({"demarche_number": 1, "events": events})).unwrap()
+    }
+
+    #[test]
+    fn more_events_than_ds_sends_are_refused() {
+        assert_eq!(
+            Delivery::parse(&delivery_of(MAX_EVENTS, "dossier_accepte"))
+                .unwrap()
+                .events
+                .len(),
+            MAX_EVENTS
+        );
+        let err = Delivery::parse(&delivery_of(MAX_EVENTS + 1, "dossier_accepte")).unwrap_err();
+        assert!(err.contains("au plus 100"), "{err}");
+    }
+
+    #[test]
+    fn an_event_type_that_is_not_ds_s_is_refused() {
+        for bad in [
+            "dossier\u{0}accepte",
+            "",
+            "dossier\naccepte",
+            "Dossier",
+            &"x".repeat(65),
+        ] {
+            let err = Delivery::parse(&delivery_of(1, bad)).unwrap_err();
+            assert!(err.contains("type d'événement"), "{bad:?}: {err}");
+            assert!(!err.contains('\0') && !err.contains('\n'), "{err}");
+        }
+        assert!(Delivery::parse(&delivery_of(1, "dossier_en_construction2")).is_ok());
+    }
 
     #[test]
     fn a_signature_made_with_either_secret_is_valid() {

@@ -270,26 +270,36 @@ async fn rows_of_page<R: PageRow>(
         // The rows before a dossier are the rows after it in the opposite order.
         PageStart::Before(id) => (id, !descending, true),
     };
-    let sql = format!("SELECT {sort} IS NULL FROM dossiers WHERE ds_id = $1");
+    // The anchor is read under the list's own filters, scope included: a dossier the list
+    // cannot show (another département's, edited by hand) is a missing anchor, so that its
+    // neighbours never reveal its sort value.
+    let mut anchor_row = f.clone();
+    anchor_row.and("ds_id = ?", vec![Bind::Int(anchor)]);
+    let anchor_where = anchor_row.sql();
+    let sql = format!("SELECT {sort} IS NULL FROM dossiers{anchor_where}");
     let anchor_is_empty: Option<bool> = with_db!(db, pool => {
-        sqlx::query_scalar(&sql).bind(anchor).fetch_optional(pool).await?
+        bind_all!(sqlx::query_scalar(&sql), &anchor_row.binds).fetch_optional(pool).await?
     });
     let Some(anchor_is_empty) = anchor_is_empty else {
-        // A number that is not stored (edited by hand): the first page.
+        // A number that is not stored or not in this list: the first page.
         return rows_from(db, columns, &f, sort, descending, limit, 0).await;
     };
     let further = if descending { "<" } else { ">" };
-    let mut same_block = f.clone();
+    // Same placeholders as the anchor's lookup: `f`'s values, then the anchor's number.
+    let mut same_block = anchor_row.clone();
+    same_block.conditions.pop();
+    let anchor_mark = format!("${}", anchor_row.binds.len());
     match anchor_is_empty {
         true => same_block.and(
-            &format!("{sort} IS NULL AND ds_id {further} ?"),
-            vec![Bind::Int(anchor)],
+            &format!("{sort} IS NULL AND ds_id {further} {anchor_mark}"),
+            vec![],
         ),
         false => same_block.and(
             &format!(
-                "({sort}, ds_id) {further} ((SELECT {sort} FROM dossiers WHERE ds_id = ?), ?)"
+                "({sort}, ds_id) {further} \
+                 ((SELECT {sort} FROM dossiers{anchor_where}), {anchor_mark})"
             ),
-            vec![Bind::Int(anchor), Bind::Int(anchor)],
+            vec![],
         ),
     }
     let mut rows = rows_from(db, columns, &same_block, sort, descending, limit, 0).await?;

@@ -113,6 +113,23 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
             }
             query.execute(&mut *tx).await?;
         }
+        // An alert belongs to its dossier's current département: a dossier that moved takes
+        // its alerts with it, so that the old département's agents no longer see them.
+        for rows in changed.chunks(500) {
+            let marks: Vec<String> = (1..=rows.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "UPDATE alerts SET department = \
+                 (SELECT d.department FROM dossiers d WHERE d.ds_id = alerts.ds_id) \
+                 WHERE ds_id IN ({}) AND department IS DISTINCT FROM \
+                 (SELECT d.department FROM dossiers d WHERE d.ds_id = alerts.ds_id)",
+                marks.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for d in rows {
+                query = query.bind(d.ds_id.get());
+            }
+            query.execute(&mut *tx).await?;
+        }
         record_changes!(tx, changes, now);
         tx.commit().await?;
     });
