@@ -1,6 +1,8 @@
-//! Sending e-mail (SPEC 9.3) through an SMTP server with `lettre`, or to the log (`console`).
-//! A message counts as sent only once the server has accepted it.
+//! Sending e-mail (SPEC 9.3) through an SMTP server with `lettre`, to the log (`console`), or to
+//! a file (the demo's). A message counts as sent only once the server has accepted it.
 
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use lettre::message::header::ContentType;
@@ -56,8 +58,11 @@ impl std::fmt::Debug for Attachment {
 pub enum Mailer {
     /// No `WIF_SMTP_URL`: nothing is sent.
     Off,
-    /// Each e-mail is written to the log (the demo's setting).
+    /// Each e-mail is written to the log.
     Console,
+    /// Each e-mail is appended to this text file: the demo's, whose terminal would otherwise
+    /// scroll through every digest before the lines a newcomer needs.
+    File(PathBuf),
     Smtp(Box<SmtpMailer>),
 }
 
@@ -96,6 +101,11 @@ impl Mailer {
         })
     }
 
+    /// A mailer appending each e-mail to the text file `path`, made when first written to.
+    pub fn to_file(path: PathBuf) -> Mailer {
+        Mailer::File(path)
+    }
+
     /// Whether e-mails leave the process at all.
     pub fn is_on(&self) -> bool {
         !matches!(self, Mailer::Off)
@@ -116,6 +126,12 @@ impl Mailer {
                     "e-mail (WIF_SMTP_URL=console : écrit ici, pas envoyé)"
                 );
                 Ok(())
+            }
+            Mailer::File(path) => {
+                let (path, entry) = (path.clone(), file_entry(email));
+                tokio::task::spawn_blocking(move || append(&path, &entry))
+                    .await
+                    .map_err(|e| MailError::Send(e.to_string()))?
             }
             Mailer::Smtp(smtp) => {
                 let SmtpMailer { transport, from } = smtp.as_ref();
@@ -155,6 +171,30 @@ impl Mailer {
     }
 }
 
+/// An e-mail as it reads in the demo's file: recipient, subject, attached file, body.
+fn file_entry(email: &Email) -> String {
+    let mut entry = format!("À : {}\nObjet : {}\n", email.to, email.subject);
+    if let Some(file) = &email.attachment {
+        entry.push_str(&format!("Pièce jointe : {file:?}\n"));
+    }
+    entry.push_str(&format!(
+        "\n{}\n{}\n",
+        email.body.trim_end(),
+        "-".repeat(72)
+    ));
+    entry
+}
+
+/// Adds `entry` at the end of the file in one write, so that concurrent sends do not mix.
+fn append(path: &Path, entry: &str) -> Result<(), MailError> {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(entry.as_bytes()))
+        .map_err(|e| MailError::Send(format!("{} : {e}", path.display())))
+}
+
 /// Our URL conventions (SPEC 3) in lettre's: `smtp://` means STARTTLS required unless
 /// `tls=none` asks for a plain local relay; `smtps://` is TLS from the start.
 fn lettre_url(url: &str) -> String {
@@ -192,6 +232,47 @@ mod tests {
             "smtp://relay:25?tls=opportunistic"
         );
         assert_eq!(lettre_url("smtps://u:p@mail:465"), "smtps://u:p@mail:465");
+    }
+
+    #[tokio::test]
+    async fn the_file_mailer_appends_each_e_mail_readably() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emails.log");
+        let mailer = Mailer::to_file(path.clone());
+        assert!(mailer.is_on());
+        let digest = Email {
+            to: "agent@dreets.gouv.fr".into(),
+            subject: "2 nouvelles alertes".into(),
+            body: "Bonjour,\n\n- Dossier 21\n".into(),
+            attachment: None,
+        };
+        let report = Email {
+            to: "pilotage@dreets.gouv.fr".into(),
+            subject: "Rapport d'octobre".into(),
+            body: "Dossiers décidés : 9".into(),
+            attachment: Some(Attachment {
+                file_name: "rapport.xlsx".into(),
+                content_type: "application/octet-stream",
+                bytes: vec![0; 10],
+            }),
+        };
+        mailer.send(&digest).await.unwrap();
+        mailer.send(&report).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let separator = "-".repeat(72);
+        let entries: Vec<&str> = text.split_terminator(&format!("{separator}\n")).collect();
+        assert_eq!(
+            entries,
+            [
+                "À : agent@dreets.gouv.fr\nObjet : 2 nouvelles alertes\n\nBonjour,\n\n- Dossier 21\n",
+                "À : pilotage@dreets.gouv.fr\nObjet : Rapport d'octobre\n\
+                 Pièce jointe : rapport.xlsx (10 octets)\n\nDossiers décidés : 9\n",
+            ]
+        );
+
+        let unwritable = Mailer::to_file(dir.path().join("absent/emails.log"));
+        let error = unwritable.send(&digest).await.unwrap_err().to_string();
+        assert!(error.contains("absent/emails.log"), "{error}");
     }
 
     #[test]

@@ -1085,13 +1085,16 @@ both_engines!(
     the_sessions_table_keeps_an_hmac_of_the_cookie,
 );
 
-/// `wif demo` as a new user runs it: it prints the admin's address and a password, the admin
-/// shows the synced dossiers, the public service confirms the example APT, and Ctrl-C stops it.
+/// `wif demo` as a new user runs it: its terminal (output and log) ends with the addresses, the
+/// accounts and the password; the e-mails go to a file, and one line says how many and where;
+/// the admin shows the synced dossiers, the public service confirms the example APT, and Ctrl-C
+/// stops it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
-    use std::io::{BufRead, BufReader};
-
     let dir = tempfile::tempdir().unwrap();
+    // Output and log in one file, in the order a terminal shows them.
+    let terminal_path = dir.path().join("terminal.txt");
+    let terminal = std::fs::File::create(&terminal_path).unwrap();
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
         .current_dir(dir.path())
         .env_clear()
@@ -1100,38 +1103,61 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
             ("WIF_PUBLIC_BIND", "127.0.0.1:0"),
         ])
         .args(["demo", "--dossiers", "300"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stdout(terminal.try_clone().unwrap())
+        .stderr(terminal)
         .spawn()
         .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    // Read up to the "Ctrl-C" line; the rest is read at the end, so the pipe stays open.
-    let (lines, mut rest) = tokio::task::spawn_blocking(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut seen = Vec::new();
-        let mut line = String::new();
-        while reader.read_line(&mut line).unwrap() > 0 {
-            let done = line.starts_with("Ctrl-C");
-            seen.push(std::mem::take(&mut line).trim_end().to_owned());
-            if done {
-                break;
-            }
+    let terminal = || std::fs::read_to_string(&terminal_path).unwrap();
+    let password_line = "  mot de passe des deux comptes : ";
+    for waited in 0.. {
+        if terminal().contains(password_line) {
+            break;
         }
-        (seen, reader)
-    })
-    .await
-    .unwrap();
+        assert!(waited < 1200, "no password after 60 s: {}", terminal());
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the demo ended ({status}): {}", terminal());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Once announced, the demo is up: no start-up line comes after the password.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let shown = terminal();
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines.last().unwrap().starts_with(password_line), "{shown}");
+    assert!(shown.len() < 10_000, "{shown}");
+    assert!(
+        !shown.contains("Bonjour"),
+        "an e-mail in the terminal: {shown}"
+    );
+    assert_eq!(
+        shown.contains("sans le style du système de design de l'État"),
+        !wif::web::assets::dsfr_available(),
+        "{shown}"
+    );
     let value = |prefix: &str| {
         lines
             .iter()
             .find_map(|l| l.trim().strip_prefix(prefix))
-            .unwrap_or_else(|| panic!("{prefix} in {lines:?}"))
+            .unwrap_or_else(|| panic!("{prefix} in {shown}"))
             .trim()
             .to_owned()
     };
     let admin = value("Administration :");
-    let password = value("mot de passe :");
+    let password = value(password_line.trim());
     let check = value("vérification d'une APT :");
+    let alerts = value("Alertes :");
+    let (count, file) = alerts
+        .split_once(" ; ")
+        .and_then(|(_, e)| e.split_once(" e-mails aux instructeurs écrits dans "))
+        .unwrap_or_else(|| panic!("{alerts}"));
+    let count: usize = count.parse().unwrap();
+    assert!(count > 0, "{alerts}");
+    let emails = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    assert_eq!(
+        emails.lines().filter(|l| l.starts_with("À : ")).count(),
+        count
+    );
+    assert!(emails.contains("Bonjour"), "{emails}");
     let checked = lines
         .iter()
         .find_map(|l| l.strip_suffix(" - number of dossiers checked"));
@@ -1165,10 +1191,9 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
     assert!(page.text().await.unwrap().contains("Autorisation valide"));
 
     common::interrupt(&child);
-    let mut end = String::new();
-    std::io::Read::read_to_string(&mut rest, &mut end).unwrap();
-    assert!(child.wait().unwrap().success(), "{end}");
-    assert!(end.contains("Démonstration arrêtée."), "{end}");
+    assert!(child.wait().unwrap().success(), "{}", terminal());
+    let end = terminal();
+    assert_eq!(end.lines().last(), Some("Démonstration arrêtée."), "{end}");
 }
 
 /// The sessions table keeps HMAC-SHA256(WIF_SECRET_KEY, token) of the cookie's token: neither

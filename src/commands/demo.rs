@@ -100,11 +100,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let evaluation = alerts::evaluate(&db, &demo_settings.alert_rules, now).await?;
     let context = DigestContext::of(&demo_settings);
-    let mailer = Mailer::new(&demo_settings.email)?;
-    let digests = alerts::notify(&db, &mailer, &context, now).await?;
+    let emails = dir.join(EMAILS_FILE);
+    let digests = alerts::notify(&db, &Mailer::to_file(emails.clone()), &context, now).await?;
     println!(
-        "Alertes : {} ouvertes ; {} e-mails aux instructeurs écrits dans le journal (WIF_SMTP_URL=console)",
-        evaluation.open, digests.sent
+        "Alertes : {} ouvertes ; {} e-mails aux instructeurs écrits dans {}",
+        evaluation.open,
+        digests.sent,
+        emails.display()
     );
 
     let password = crate::config::random_token()[..20].to_owned();
@@ -119,11 +121,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     let admin_listener = bind(settings.bind).await?;
     let public_listener = bind(settings.public_bind).await?;
-    let admin_url = format!("http://{}/admin/", admin_listener.local_addr()?);
+    let admin_address = admin_listener.local_addr()?;
+    let admin_url = format!("http://{admin_address}/admin/");
     let public_url = format!("http://{}", public_listener.local_addr()?);
     let example = first_record(&media_root.join(validity_check::FILE_NAME));
     ds.set_webhook(Some(WebhookTarget {
-        url: format!("http://{}/webhooks/ds", admin_listener.local_addr()?),
+        url: format!("http://{admin_address}/webhooks/ds"),
         secret: webhook_secret,
         retry_delays: WebhookTarget::ds_schedule(),
     }));
@@ -132,21 +135,29 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .into_iter()
         .find(|d| d.status == Status::Received && d.date_de_naissance.is_some());
 
+    let secret = Secret::new(crate::config::random_token());
+    let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
+    let public_config = crate::public::PublicConfig {
+        rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),
+        ..crate::public::PublicConfig::from_settings(&settings)
+    };
+    let (stop_admin, stopped_admin) = tokio::sync::oneshot::channel::<()>();
+    let (stop_public, stopped_public) = tokio::sync::oneshot::channel::<()>();
+    let admin = tokio::spawn(crate::admin::serve_on(admin_listener, state, async {
+        let _ = stopped_admin.await;
+    }));
+    let public = tokio::spawn(async move {
+        crate::public::serve_on(public_listener, &public_config, async {
+            let _ = stopped_public.await;
+        })
+        .await
+    });
+    // Both answer before they are announced, so that their start-up lines in the log come
+    // before the addresses and the password, the last lines a newcomer reads.
+    answering(&format!("http://{admin_address}/healthz")).await?;
+    answering(&format!("{public_url}/healthz")).await?;
+
     println!();
-    println!("Administration : {admin_url}");
-    println!("  utilisateur : {username}");
-    println!("  mot de passe : {password}");
-    println!("  agent limité à « {DEMO_DEPARTMENT} » : {DEMO_AGENT}, même mot de passe");
-    println!("Service public : {public_url}/");
-    println!("  statistiques : {public_url}/statistiques ({public_url}/static/stats.json)");
-    if let Some((ds_id, birth)) = example {
-        println!(
-            "  page de vérification : {public_url}/verifier?numero={ds_id}&date_de_naissance={birth}"
-        );
-        println!(
-            "  vérification d'une APT : {public_url}/api/v1/apt_validity_check/{ds_id}/{birth}"
-        );
-    }
     if let Some(d) = to_accept {
         let birth = d
             .date_de_naissance
@@ -166,24 +177,32 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
     }
     println!("Ctrl-C pour arrêter.");
+    println!();
+    if !crate::web::assets::dsfr_available() {
+        println!(
+            "Attention : l'administration est servie sans le style du système de design de l'État \
+             (DSFR), car npm était absent à la compilation. Installez Node.js et npm, puis relancez \
+             « cargo run -- demo » : la compilation récupère alors le DSFR."
+        );
+        println!();
+    }
+    println!("Service public : {public_url}/");
+    println!("  statistiques : {public_url}/statistiques ({public_url}/static/stats.json)");
+    if let Some((ds_id, birth)) = example {
+        println!(
+            "  page de vérification : {public_url}/verifier?numero={ds_id}&date_de_naissance={birth}"
+        );
+        println!(
+            "  vérification d'une APT : {public_url}/api/v1/apt_validity_check/{ds_id}/{birth}"
+        );
+    }
+    println!();
+    println!("Administration : {admin_url}");
+    println!(
+        "  comptes : {username} (administrateur) et {DEMO_AGENT} (agent limité à « {DEMO_DEPARTMENT} »)"
+    );
+    println!("  mot de passe des deux comptes : {password}");
 
-    let secret = Secret::new(crate::config::random_token());
-    let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
-    let public_config = crate::public::PublicConfig {
-        rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),
-        ..crate::public::PublicConfig::from_settings(&settings)
-    };
-    let (stop_admin, stopped_admin) = tokio::sync::oneshot::channel::<()>();
-    let (stop_public, stopped_public) = tokio::sync::oneshot::channel::<()>();
-    let admin = tokio::spawn(crate::admin::serve_on(admin_listener, state, async {
-        let _ = stopped_admin.await;
-    }));
-    let public = tokio::spawn(async move {
-        crate::public::serve_on(public_listener, &public_config, async {
-            let _ = stopped_public.await;
-        })
-        .await
-    });
     crate::shutdown_signal().await;
     let _ = (stop_admin.send(()), stop_public.send(()));
     admin.await??;
@@ -192,6 +211,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     db.close().await;
     println!("Démonstration arrêtée.");
     Ok(())
+}
+
+/// Where the demo writes the e-mails it would send, in its directory.
+const EMAILS_FILE: &str = "emails.log";
+
+/// Waits until `url` answers, for at most ten seconds.
+async fn answering(url: &str) -> anyhow::Result<()> {
+    let client = crate::ds::http_client().build()?;
+    for _ in 0..100 {
+        if client.get(url).send().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("{url} ne répond pas")
 }
 
 /// The configured address, or any free port if it is taken (another `wif serve`, say).
