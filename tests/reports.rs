@@ -777,6 +777,422 @@ async fn the_job_is_scheduled_and_shown(t: &TestDb) {
     );
 }
 
+/// Runs SQL that no function of the program runs, on either engine.
+async fn execute(t: &TestDb, statements: &[&str]) {
+    for sql in statements {
+        match &t.db {
+            wif::store::Db::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+            wif::store::Db::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|_| ()),
+        }
+        .unwrap();
+    }
+}
+
+/// Départements as applicants or administrators may write them: `' 'x` once left a sheet name
+/// starting with an apostrophe, and then no workbook could be written at all.
+const HOSTILE: [&str; 8] = [
+    "' 'x",
+    "x",
+    "=1+1",
+    "-2+3",
+    "@SUM(A1)",
+    "[a]:*?/\\",
+    "History",
+    "Un département au nom beaucoup trop long pour Excel",
+];
+
+/// `seed`, a dossier accepted in October in each hostile département (its nationality a
+/// formula too), an agent limited to `' 'x` and one to Paris.
+async fn seed_hostile(t: &TestDb) {
+    seed(t).await;
+    let list: Vec<_> = HOSTILE
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut d = dossier(4001 + i as i64, Status::Closed);
+            d.department = Some((*name).to_owned());
+            d.initiated_at = Some(at("2026-10-02T09:00:00Z"));
+            d.processed_at = Some(at("2026-10-06T09:00:00Z"));
+            d.updated_at = d.processed_at;
+            d.nationalite = Some("=1+2".to_owned());
+            d
+        })
+        .collect();
+    dossiers::upsert(&t.db, &list).await.unwrap();
+    let agent = create_user(t, "agentx", false).await;
+    users::set_departments(&t.db, agent, &[HOSTILE[0].to_owned()])
+        .await
+        .unwrap();
+    let paris = create_user(t, "agent75", false).await;
+    users::set_departments(&t.db, paris, &[PARIS.to_owned()])
+        .await
+        .unwrap();
+}
+
+/// Every sheet of a workbook holds values only: no formula anywhere.
+fn assert_no_formula(bytes: &[u8]) {
+    let mut workbook: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes.to_vec())).unwrap();
+    for name in workbook.sheet_names() {
+        let formulas = workbook.worksheet_formula(&name).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "a formula in {name}"
+        );
+    }
+}
+
+/// Hostile départements: the workbook (library, page, command) has a valid, unique name for
+/// every sheet and their text as text cells; the CSV table has no formula; `--send` sends
+/// every report.
+async fn hostile_departements_break_no_report(t: &TestDb) {
+    seed_hostile(t).await;
+    let report = reports::compute(&t.db, october(), PARIS_TIME, &Scope::National)
+        .await
+        .unwrap();
+    let bytes = xlsx::workbook(&report, &ds()).unwrap();
+    let sheets = read_workbook(&bytes);
+    let names: Vec<&str> = sheets.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "Synthèse",
+            "x",
+            "-2+3",
+            BOUCHES,
+            GIRONDE,
+            RHONE,
+            PARIS,
+            "=1+1",
+            "@SUM(A1)",
+            "History (2)",
+            "Un département au nom beaucoup",
+            "-a------",
+            "x (2)",
+            "Non renseigné",
+        ]
+    );
+    let summary = &sheets[0].1;
+    let row = (2..20)
+        .find(|r| summary.get(&(*r, 0)) == Some(&Data::String("=1+1".to_owned())))
+        .expect("the =1+1 département as a text cell");
+    assert_eq!(
+        numbers(summary, row, 7),
+        [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0]
+    );
+    assert_eq!(text(summary, (2, 15)), "=1+2", "a nationality as text");
+    assert_eq!(
+        text(&sheets[7].1, (0, 0)),
+        "=1+1 : dossiers décidés en octobre 2026"
+    );
+    assert_no_formula(&bytes);
+
+    let table = String::from_utf8(csv::national_table(&report)).unwrap();
+    let lines: Vec<&str> = table.split("\r\n").collect();
+    for line in [
+        "' 'x;0;0;1;1;0;0;1;4",
+        "'-2+3;0;0;1;1;0;0;1;4",
+        "'=1+1;0;0;1;1;0;0;1;4",
+        "'@SUM(A1);0;0;1;1;0;0;1;4",
+        "History;0;0;1;1;0;0;1;4",
+    ] {
+        assert!(lines.contains(&line), "{line} not in {table}");
+    }
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.starts_with(['=', '+', '-', '@', '\t', '\r'])),
+        "{table}"
+    );
+
+    create_user(t, "admin", true).await;
+    let base = common::start_admin(t).await;
+    let mut admin = Agent::new(&base);
+    admin.sign_in("admin", ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/rapports/?mois=2026-10").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // Every month: September has no dossier without a département, hence no sheet for them.
+    for (month, sheets) in [("2026-10", 14), ("2026-09", 13)] {
+        let (status, _, bytes) = admin
+            .download(&format!("/admin/rapports/rapport.xlsx?mois={month}"))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{month}");
+        assert_eq!(read_workbook(&bytes).len(), sheets, "{month}");
+    }
+    let (status, _, bytes) = admin
+        .download("/admin/rapports/rapport.xlsx?mois=2026-10&departement=%27+%27x")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let names: Vec<String> = read_workbook(&bytes).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["Synthèse", "x"]);
+    let (status, _, bytes) = admin
+        .download("/admin/rapports/rapport.csv?mois=2026-10")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        String::from_utf8(bytes)
+            .unwrap()
+            .contains("\r\n'=1+1;0;0;1;1;0;0;1;4\r\n")
+    );
+
+    let server = SmtpServer::start(t.dir.path());
+    let smtp = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+    let dir = t.dir.path();
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("DEMARCHES_SIMPLIFIEES_API_URL", DS_URL),
+        ("WIF_SMTP_URL", smtp.as_str()),
+        ("WIF_EMAIL_FROM", "ne-pas-repondre@wif.example"),
+        ("WIF_REPORTS_RECIPIENTS", "pilotage@dreets.gouv.fr"),
+    ];
+    let written = common::wif(
+        dir,
+        &vars,
+        &["report", "--month", "2026-10", "--output", "hostile.xlsx"],
+        "",
+    );
+    assert!(written.status.success(), "{}", common::stderr(&written));
+    assert_eq!(
+        read_workbook(&std::fs::read(dir.join("hostile.xlsx")).unwrap()).len(),
+        14
+    );
+    let sent = common::wif(dir, &vars, &["report", "--month", "2026-10", "--send"], "");
+    assert!(sent.status.success(), "{}", common::stderr(&sent));
+    let mut to: Vec<String> = server.messages().iter().map(|m| header(m, "To")).collect();
+    to.sort();
+    assert_eq!(
+        to,
+        [
+            "agent13@dreets.gouv.fr",
+            "agent75@dreets.gouv.fr",
+            "agentx@dreets.gouv.fr",
+            "pilotage@dreets.gouv.fr"
+        ]
+    );
+}
+
+/// A report that cannot be sent (here, its e-mail cannot be recorded) stops that report only:
+/// the others are sent, the failure is said in one sentence, and the command fails at the end.
+async fn a_failed_report_does_not_stop_the_others(t: &TestDb) {
+    seed(t).await;
+    let paris = create_user(t, "agent75", false).await;
+    users::set_departments(&t.db, paris, &[PARIS.to_owned()])
+        .await
+        .unwrap();
+    match t.db.engine() {
+        wif::store::Engine::Sqlite => {
+            execute(
+                t,
+                &["CREATE TRIGGER refuse_agent13 BEFORE INSERT ON emails \
+                   WHEN NEW.recipient = 'agent13@dreets.gouv.fr' \
+                   BEGIN SELECT RAISE(ABORT, 'enregistrement refusé'); END"],
+            )
+            .await
+        }
+        wif::store::Engine::Postgres => {
+            execute(
+                t,
+                &[
+                    "CREATE FUNCTION refuse_agent13() RETURNS trigger LANGUAGE plpgsql AS \
+                     $$ BEGIN RAISE EXCEPTION 'enregistrement refusé'; END $$",
+                    "CREATE TRIGGER refuse_agent13 BEFORE INSERT ON emails FOR EACH ROW \
+                     WHEN (NEW.recipient = 'agent13@dreets.gouv.fr') \
+                     EXECUTE FUNCTION refuse_agent13()",
+                ],
+            )
+            .await
+        }
+    }
+    let server = SmtpServer::start(t.dir.path());
+    let smtp = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+    let vars = [
+        ("WIF_DATABASE_URL", t.url.as_str()),
+        ("WIF_SMTP_URL", smtp.as_str()),
+        ("WIF_EMAIL_FROM", "ne-pas-repondre@wif.example"),
+        ("WIF_REPORTS_RECIPIENTS", "pilotage@dreets.gouv.fr"),
+    ];
+    let output = common::wif(
+        t.dir.path(),
+        &vars,
+        &["report", "--month", "2026-10", "--send"],
+        "",
+    );
+    let err = common::stderr(&output);
+    assert!(!output.status.success(), "{err}");
+    let sentence =
+        "le rapport mensuel de octobre 2026 (13 - Bouches-du-Rhône) n'a pas été envoyé : ";
+    assert_eq!(err.matches(sentence).count(), 1, "{err}");
+    assert!(err.contains("enregistrement refusé"), "{err}");
+    assert!(err.contains("erreur : 1 e-mail(s) de rapport"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // Bouches-du-Rhône comes first; Paris is sent after it all the same.
+    let recorded: Vec<String> = emails::latest(&t.db, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.sent)
+        .map(|e| e.recipient)
+        .collect();
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    for to in ["agent75@dreets.gouv.fr", "pilotage@dreets.gouv.fr"] {
+        assert!(recorded.iter().any(|r| r == to), "{to}");
+        assert!(
+            server.messages().iter().any(|m| header(m, "To") == to),
+            "{to}"
+        );
+    }
+}
+
+fn key(department: Option<&str>) -> emails::ReportKey<'_> {
+    emails::ReportKey {
+        month: october(),
+        department,
+    }
+}
+
+async fn recorded(t: &TestDb, to: &str, subject: &str, key: emails::ReportKey<'_>, sent: bool) {
+    let outcome = emails::Outcome {
+        kind: reports::EMAIL_KIND,
+        recipient: to,
+        subject,
+        at: at("2026-11-01T06:00:00Z"),
+        error: (!sent).then_some("550 refusé"),
+    };
+    emails::record_report(&t.db, &outcome, key).await.unwrap();
+}
+
+/// A report's e-mail goes once per (month, département, recipient): its subject plays no part,
+/// so that rewording it sends nothing again.
+async fn report_e_mails_are_sent_once_per_month_departement_and_recipient(t: &TestDb) {
+    seed(t).await;
+    let paris = create_user(t, "agent75", false).await;
+    users::set_departments(&t.db, paris, &[PARIS.to_owned()])
+        .await
+        .unwrap();
+    let (agent75, agent13, pilotage) = (
+        "agent75@dreets.gouv.fr",
+        "agent13@dreets.gouv.fr",
+        "pilotage@dreets.gouv.fr",
+    );
+    // Sent before under another subject: not again.
+    recorded(t, agent75, "Ancien objet", key(Some(PARIS)), true).await;
+    // Failed, or another month, or another report: these do not count.
+    recorded(t, agent13, "Ancien objet", key(Some(BOUCHES)), false).await;
+    let september = emails::ReportKey {
+        month: october().previous(),
+        department: Some(BOUCHES),
+    };
+    recorded(t, agent13, "Ancien objet", september, true).await;
+    recorded(t, pilotage, "Ancien objet", key(Some(PARIS)), true).await;
+
+    let server = SmtpServer::start(t.dir.path());
+    let smtp = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+    let settings = settings(&[
+        ("WIF_SMTP_URL", &smtp),
+        ("WIF_EMAIL_FROM", "ne-pas-repondre@wif.example"),
+        ("WIF_REPORTS_RECIPIENTS", pilotage),
+    ]);
+    let mailer = wif::mail::Mailer::new(&settings.email).unwrap();
+    let mailing = reports::send(&t.db, &mailer, &settings, october())
+        .await
+        .unwrap();
+    assert_eq!((mailing.sent, mailing.failed), (2, 0));
+    let mut to: Vec<String> = server.messages().iter().map(|m| header(m, "To")).collect();
+    to.sort();
+    assert_eq!(to, [agent13, pilotage]);
+
+    // The subjects reworded since: nothing goes twice.
+    execute(t, &["UPDATE emails SET subject = 'Objet reformulé'"]).await;
+    let again = reports::send(&t.db, &mailer, &settings, october())
+        .await
+        .unwrap();
+    assert_eq!((again.sent, again.failed), (0, 0));
+    assert_eq!(server.messages().len(), 2);
+    // Another month is another report.
+    let november = reports::send(&t.db, &mailer, &settings, october().next())
+        .await
+        .unwrap();
+    assert_eq!((november.sent, november.failed), (3, 0));
+}
+
+#[tokio::test]
+async fn migration_0017_keeps_the_reports_already_sent_sqlite() {
+    reports_sent_before_0017(&TestDb::sqlite(false).await).await;
+}
+
+#[tokio::test]
+async fn migration_0017_keeps_the_reports_already_sent_postgres() {
+    if let Some(t) = TestDb::postgres(false).await {
+        reports_sent_before_0017(&t).await;
+    }
+}
+
+/// The e-mails recorded before the key existed, with the subject they had then: the reports
+/// they carried are not sent again; the failed one is.
+async fn reports_sent_before_0017(t: &TestDb) {
+    let old = |place: &str| format!("Work in France : rapport mensuel de octobre 2026 ({place})");
+    let rows = [
+        ("pilotage@dreets.gouv.fr", old("France entière"), true),
+        ("agent75@dreets.gouv.fr", old(PARIS), true),
+        ("agent13@dreets.gouv.fr", old(BOUCHES), false),
+        (
+            "agent13@dreets.gouv.fr",
+            "Work in France : rapport mensuel de septembre 2026 (13 - Bouches-du-Rhône)".to_owned(),
+            true,
+        ),
+    ];
+    macro_rules! before_0017 {
+        ($pool:expr, $migrations:literal) => {{
+            let mut migrator = sqlx::migrate!($migrations);
+            migrator.migrations = migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version < 17)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            migrator.run($pool).await.unwrap();
+            for (to, subject, sent) in &rows {
+                sqlx::query(
+                    "INSERT INTO emails (kind, recipient, subject, at, sent, error) \
+                     VALUES ('monthly_report', $1, $2, $3, $4, $5)",
+                )
+                .bind(*to)
+                .bind(subject.as_str())
+                .bind(at("2026-11-01T06:00:00Z"))
+                .bind(*sent)
+                .bind((!*sent).then_some("550 refusé"))
+                .execute($pool)
+                .await
+                .unwrap();
+            }
+        }};
+    }
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => before_0017!(pool, "migrations/sqlite"),
+        wif::store::Db::Postgres(pool) => before_0017!(pool, "migrations/postgres"),
+    }
+    t.db.migrate().await.unwrap();
+    seed(t).await;
+    let paris = create_user(t, "agent75", false).await;
+    users::set_departments(&t.db, paris, &[PARIS.to_owned()])
+        .await
+        .unwrap();
+    let server = SmtpServer::start(t.dir.path());
+    let smtp = format!("smtp://127.0.0.1:{}?tls=none", server.port);
+    let settings = settings(&[
+        ("WIF_SMTP_URL", &smtp),
+        ("WIF_EMAIL_FROM", "ne-pas-repondre@wif.example"),
+        ("WIF_REPORTS_RECIPIENTS", "pilotage@dreets.gouv.fr"),
+    ]);
+    let mailer = wif::mail::Mailer::new(&settings.email).unwrap();
+    let mailing = reports::send(&t.db, &mailer, &settings, october())
+        .await
+        .unwrap();
+    assert_eq!((mailing.sent, mailing.failed), (1, 0));
+    let to: Vec<String> = server.messages().iter().map(|m| header(m, "To")).collect();
+    assert_eq!(to, ["agent13@dreets.gouv.fr"]);
+}
+
 both_engines!(
     the_job_is_scheduled_and_shown,
     the_report_counts_what_was_decided_in_the_month,
@@ -784,4 +1200,7 @@ both_engines!(
     the_command_writes_the_files,
     the_page_honours_the_scope,
     reports_are_e_mailed_to_the_right_people,
+    hostile_departements_break_no_report,
+    a_failed_report_does_not_stop_the_others,
+    report_e_mails_are_sent_once_per_month_departement_and_recipient,
 );

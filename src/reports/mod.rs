@@ -11,7 +11,7 @@ use crate::config::{DsSettings, Settings};
 use crate::domain::Scope;
 use crate::domain::report::{AptLength, Figures, Month, Report, ReportBuilder};
 use crate::mail::{Attachment, Email, Mailer};
-use crate::store::emails::{self, Outcome};
+use crate::store::emails::{self, Outcome, ReportKey};
 use crate::store::reports::{self as stored, Decided};
 use crate::store::{Db, StoreError, dossier_lists, users};
 
@@ -166,13 +166,17 @@ pub fn file_name(month: Month, department: Option<&str>, extension: &str) -> Str
 pub struct Mailing {
     /// E-mails the server accepted.
     pub sent: usize,
+    /// E-mails the server refused, or not sent because their report could not be prepared
+    /// (at least one for each such report).
     pub failed: usize,
 }
 
 /// E-mails the report of `month`: the national workbook to `WIF_REPORTS_RECIPIENTS`, each
-/// département's to the active agents limited to it. Each e-mail is recorded; one the server
-/// already accepted is not sent again, so that running this again sends only what failed. The
-/// body holds figures only, the workbook the refused dossiers' numbers and links, never a name.
+/// département's to the active agents limited to it. Each e-mail is recorded with its (month,
+/// département, recipient); one the server already accepted is not sent again, so that running
+/// this again sends only what failed. A report that cannot be prepared is counted as failed and
+/// the others are still sent. The body holds figures only, the workbook the refused dossiers'
+/// numbers and links, never a name.
 pub async fn send(
     db: &Db,
     mailer: &Mailer,
@@ -185,10 +189,11 @@ pub async fn send(
         return Ok(mailing);
     }
     let report = compute(db, month, settings.time_zone, &Scope::National).await?;
-    let already = emails::sent(db, EMAIL_KIND).await?;
+    let already = emails::reports_sent(db, month).await?;
     let mut outbox = Outbox {
         db,
         mailer,
+        ds: &settings.ds,
         already: &already,
         mailing: &mut mailing,
     };
@@ -198,29 +203,30 @@ pub async fn send(
         .map(|a| a.to_lowercase())
         .collect();
     if !recipients.is_empty() {
-        outbox
-            .send(&report, None, &recipients, &settings.ds)
-            .await?;
+        outbox.send(&report, None, &recipients).await;
     }
     for row in &report.departments {
         let Some(department) = row.department.as_deref() else {
             continue;
         };
-        let agents: BTreeSet<String> = users::agents_of_department(db, department)
-            .await?
-            .into_iter()
-            .map(|u| u.email.trim().to_lowercase())
-            .filter(|e| !e.is_empty())
-            .collect();
+        let agents: BTreeSet<String> = match users::agents_of_department(db, department).await {
+            Ok(agents) => agents
+                .into_iter()
+                .map(|u| u.email.trim().to_lowercase())
+                .filter(|e| !e.is_empty())
+                .collect(),
+            Err(error) => {
+                outbox.give_up(month, Some(department), 1, &error.into());
+                continue;
+            }
+        };
         if agents.is_empty() {
             continue;
         }
         let Some(own) = report.only(Some(department)) else {
             continue;
         };
-        outbox
-            .send(&own, Some(department), &agents, &settings.ds)
-            .await?;
+        outbox.send(&own, Some(department), &agents).await;
     }
     Ok(mailing)
 }
@@ -229,34 +235,64 @@ pub async fn send(
 struct Outbox<'a> {
     db: &'a Db,
     mailer: &'a Mailer,
-    /// (recipient, subject) of the reports already accepted by the server.
-    already: &'a HashSet<(String, String)>,
+    ds: &'a DsSettings,
+    /// (département, recipient) of the month's reports already accepted by the server.
+    already: &'a HashSet<(Option<String>, String)>,
     mailing: &'a mut Mailing,
 }
 
 impl Outbox<'_> {
-    /// Sends `report` to each of `recipients` not sent it yet, its workbook written once.
+    /// Sends `report` to each of `recipients` not sent it yet, its workbook written once. A
+    /// failure stops this report only: it is counted, logged, and the caller goes on.
     async fn send(
         &mut self,
         report: &Report,
         department: Option<&str>,
         recipients: &BTreeSet<String>,
-        ds: &DsSettings,
-    ) -> Result<(), ReportError> {
-        let subject = subject(report.month, department);
+    ) {
         let due: Vec<&String> = recipients
             .iter()
-            .filter(|to| !self.already.contains(&((*to).clone(), subject.clone())))
+            .filter(|to| {
+                !self
+                    .already
+                    .contains(&(department.map(str::to_owned), (*to).clone()))
+            })
             .collect();
         if due.is_empty() {
-            return Ok(());
+            return;
         }
-        let attachment = workbook_attachment(report, department, ds).await?;
-        for to in due {
+        let attachment = match workbook_attachment(report, department, self.ds).await {
+            Ok(attachment) => attachment,
+            Err(error) => return self.give_up(report.month, department, due.len(), &error),
+        };
+        let key = ReportKey {
+            month: report.month,
+            department,
+        };
+        for (i, to) in due.iter().enumerate() {
             let email = report_email(to, report, department, attachment.clone());
-            deliver(self.db, self.mailer, &email, self.mailing).await?;
+            if let Err(error) = deliver(self.db, self.mailer, &email, key, self.mailing).await {
+                let unsent = due.len() - i;
+                return self.give_up(report.month, department, unsent, &error.into());
+            }
         }
-        Ok(())
+    }
+
+    /// Counts the `unsent` e-mails of a report that could not be sent (at least one), and says
+    /// why in one sentence of the log (on stderr for `wif report --send`).
+    fn give_up(
+        &mut self,
+        month: Month,
+        department: Option<&str>,
+        unsent: usize,
+        error: &ReportError,
+    ) {
+        self.mailing.failed += unsent.max(1);
+        tracing::error!(
+            "le rapport mensuel de {} ({}) n'a pas été envoyé : {error}",
+            month_label(month),
+            place(department),
+        );
     }
 }
 
@@ -277,11 +313,12 @@ async fn workbook_attachment(
     })
 }
 
-/// Sends one e-mail and records it, sent or failed.
+/// Sends one e-mail and records it, sent or failed, with the report it carries.
 async fn deliver(
     db: &Db,
     mailer: &Mailer,
     email: &Email,
+    key: ReportKey<'_>,
     mailing: &mut Mailing,
 ) -> Result<(), StoreError> {
     let outcome = mailer.send(email).await;
@@ -293,7 +330,7 @@ async fn deliver(
         at: Utc::now(),
         error: error.as_deref(),
     };
-    emails::record(db, &record, &[]).await?;
+    emails::record_report(db, &record, key).await?;
     match &error {
         None => mailing.sent += 1,
         Some(error) => {
@@ -304,11 +341,16 @@ async fn deliver(
     Ok(())
 }
 
+/// Where a report is for: its département, or « France entière ».
+fn place(department: Option<&str>) -> &str {
+    department.unwrap_or("France entière")
+}
+
 fn subject(month: Month, department: Option<&str>) -> String {
     format!(
         "Work in France : rapport mensuel de {} ({})",
         month_label(month),
-        department.unwrap_or("France entière")
+        place(department)
     )
 }
 
@@ -320,7 +362,7 @@ fn report_email(
     attachment: Attachment,
 ) -> Email {
     let month = month_label(report.month);
-    let place = department.unwrap_or("France entière");
+    let place = place(department);
     let figures = &report.total;
     let [short, long, unknown, accepted, refused, without, decided] = counts(figures);
     let body = format!(

@@ -47,7 +47,7 @@ pub fn workbook(report: &Report, ds: &DsSettings) -> Result<Vec<u8>, ReportError
     }
     let mut row = FIRST_ROW;
     for line in &report.departments {
-        sheet.write_string(row, 0, department_name(line.department.as_deref()))?;
+        sheet.write_string(row, 0, cell(department_name(line.department.as_deref())))?;
         figures_row(sheet, row, &line.figures, None)?;
         row += 1;
     }
@@ -108,7 +108,7 @@ fn rankings(
         sheet.set_column_width(col + 1, 10)?;
         for (rank, (name, n)) in figures.top_nationalities(length).into_iter().enumerate() {
             let row = FIRST_ROW + rank as u32;
-            sheet.write_string(row, col, name)?;
+            sheet.write_string(row, col, cell(name))?;
             sheet.write_number(row, col + 1, n as f64)?;
         }
     }
@@ -125,7 +125,7 @@ fn department_sheet(
     bold: &Format,
 ) -> Result<(), XlsxError> {
     let title = format!("{name} : dossiers décidés en {}", month_label(report.month));
-    sheet.write_string_with_format(0, 0, title, bold)?;
+    sheet.write_string_with_format(0, 0, cell(&title), bold)?;
     sheet.write_string_with_format(1, 0, "Indicateur", bold)?;
     sheet.write_string_with_format(1, 1, "Valeur", bold)?;
     for (i, n) in counts(figures).into_iter().enumerate() {
@@ -155,11 +155,20 @@ fn department_sheet(
     Ok(())
 }
 
-/// Sheet names as Excel wants them: at most 31 characters (UTF-16 units), none of `[]:*?/\`,
-/// no apostrophe at either end, each different from the others whatever their case.
-#[derive(Default)]
+/// Sheet names as Excel wants them: 1 to 31 characters (UTF-16 units), none of `[]:*?/\`, no
+/// apostrophe at either end, not the reserved « History », each different from the others
+/// whatever their case. Départements come from applicants and administrators: any text must
+/// give a valid name, or the whole workbook could not be written.
 struct SheetNames {
     taken: HashSet<String>,
+}
+
+impl Default for SheetNames {
+    fn default() -> SheetNames {
+        SheetNames {
+            taken: HashSet::from(["history".to_owned()]),
+        }
+    }
 }
 
 impl SheetNames {
@@ -172,7 +181,8 @@ impl SheetNames {
                 c => c,
             })
             .collect();
-        let cleaned = cleaned.trim().trim_matches('\'').trim();
+        // Trimmed as one: `' 'x` loses its quotes and its space alike.
+        let cleaned = cleaned.trim_matches(|c: char| c == '\'' || c.is_whitespace());
         let base = match cleaned.is_empty() {
             true => "Feuille",
             false => cleaned,
@@ -195,21 +205,43 @@ impl SheetNames {
 /// The longest start of `text` of at most `units` UTF-16 units, without an apostrophe or a
 /// space at its end.
 fn truncated(text: &str, units: usize) -> &str {
+    utf16_prefix(text, units).trim_end_matches(|c: char| c == '\'' || c.is_whitespace())
+}
+
+/// A cell's text within Excel's limit of 32,767 UTF-16 units: a longer département or
+/// nationality is cut rather than failing the whole workbook.
+fn cell(text: &str) -> &str {
+    utf16_prefix(text, 32_767)
+}
+
+/// The longest start of `text` of at most `units` UTF-16 units.
+fn utf16_prefix(text: &str, units: usize) -> &str {
     let mut used = 0;
-    let mut end = 0;
     for (i, c) in text.char_indices() {
         used += c.len_utf16();
         if used > units {
-            break;
+            return &text[..i];
         }
-        end = i + c.len_utf8();
     }
-    text[..end].trim_end_matches(['\'', ' '])
+    text
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+
+    /// Every name Excel would accept, and no two alike whatever their case.
+    fn assert_valid(names: &[String]) {
+        let mut seen = HashSet::new();
+        for name in names {
+            rust_xlsxwriter::utility::check_sheet_name(name).unwrap();
+            assert!(!name.eq_ignore_ascii_case("history"), "{name}");
+            assert_eq!(name.trim(), name, "{name:?}");
+            assert!(seen.insert(name.to_lowercase()), "{name} twice");
+        }
+    }
 
     #[test]
     fn sheet_names_are_valid_and_unique() {
@@ -229,8 +261,99 @@ mod tests {
         assert_eq!(names.unique("'quoted'"), "quoted");
         assert_eq!(names.unique("?"), "-");
         assert_eq!(names.unique(" "), "Feuille");
-        for name in names.taken {
-            rust_xlsxwriter::utility::check_sheet_name(&name).unwrap();
-        }
+    }
+
+    /// Names an applicant or an administrator could type; `' 'x` once left a name starting
+    /// with an apostrophe, and no workbook could be written.
+    #[test]
+    fn hostile_names_still_give_valid_sheets() {
+        let forty = "x".repeat(40);
+        let quote_at_31 = format!("{}'{}", "a".repeat(30), "b".repeat(9));
+        let emoji = "😀".repeat(20);
+        let hostile = [
+            "' 'x",
+            "'' ' '' y ' ''",
+            "'",
+            "''''",
+            "",
+            " \t\r\n ",
+            "[]:*?/\\",
+            "[a]",
+            "a:b",
+            "a/b",
+            "a*b",
+            "History",
+            "HISTORY",
+            "history ",
+            "=1+1",
+            "@SUM(A1)",
+            forty.as_str(),
+            forty.as_str(),
+            forty.as_str(),
+            quote_at_31.as_str(),
+            emoji.as_str(),
+            "Feuille",
+            "x'",
+            "x\u{1}y",
+            "Synthèse",
+        ];
+        let mut names = SheetNames::default();
+        let mut given = vec![names.unique("Synthèse")];
+        given.extend(hostile.iter().map(|wanted| names.unique(wanted)));
+        assert_valid(&given);
+        let given = &given[1..];
+        let by_wanted: HashMap<&str, &str> = hostile
+            .iter()
+            .zip(given)
+            .map(|(w, n)| (*w, n.as_str()))
+            .collect();
+        assert_eq!(by_wanted["' 'x"], "x");
+        assert_eq!(by_wanted["'' ' '' y ' ''"], "y");
+        assert_eq!(by_wanted["[]:*?/\\"], "-------");
+        assert_eq!(by_wanted["[a]"], "-a-");
+        assert_eq!(by_wanted["=1+1"], "=1+1");
+        assert_eq!(by_wanted["@SUM(A1)"], "@SUM(A1)");
+        assert_eq!(by_wanted["x'"], "x (2)");
+        assert_eq!(by_wanted["x\u{1}y"], "x y");
+        assert_eq!(by_wanted["Synthèse"], "Synthèse (2)");
+        // Empty once cleaned: a plain name, numbered.
+        assert_eq!(
+            given[2..6],
+            ["Feuille", "Feuille (2)", "Feuille (3)", "Feuille (4)"]
+        );
+        assert_eq!(by_wanted["Feuille"], "Feuille (5)");
+        // Cleaned alike, told apart by a number.
+        assert_eq!(given[8..11], ["a-b", "a-b (2)", "a-b (3)"]);
+        assert_eq!(given[11..14], ["History (2)", "HISTORY (3)", "history (4)"]);
+        assert_eq!(given[16], "x".repeat(31));
+        assert_eq!(given[17], format!("{} (2)", "x".repeat(27)));
+        assert_eq!(given[18], format!("{} (3)", "x".repeat(27)));
+        assert_eq!(given[19], "a".repeat(30), "no apostrophe left at the end");
+        assert_eq!(given[20], "😀".repeat(15));
+    }
+
+    #[test]
+    fn many_equal_names_stay_within_31_characters() {
+        let mut names = SheetNames::default();
+        let given: Vec<String> = (0..150).map(|_| names.unique(&"é".repeat(40))).collect();
+        assert_valid(&given);
+        assert_eq!(given[149], format!("{} (150)", "é".repeat(25)));
+    }
+
+    #[test]
+    fn long_text_is_cut_to_what_a_cell_holds() {
+        let long = "é".repeat(40_000);
+        assert_eq!(cell(&long).chars().count(), 32_767);
+        let astral = "😀".repeat(20_000);
+        assert_eq!(cell(&astral).chars().count(), 16_383);
+        assert_eq!(cell("75 - Paris"), "75 - Paris");
+        let mut workbook = Workbook::new();
+        let sheet = workbook.add_worksheet();
+        sheet.write_string(0, 0, cell(&long)).unwrap();
+        sheet.write_string(1, 0, cell(&astral)).unwrap();
+        assert!(
+            sheet.write_string(2, 0, &long).is_err(),
+            "Excel's limit moved"
+        );
     }
 }

@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 
 use super::{Db, StoreError, with_db};
+use crate::domain::report::Month;
 
 /// An e-mail as recorded: never its body.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -28,14 +29,43 @@ pub struct Outcome<'a> {
     pub error: Option<&'a str>,
 }
 
+/// What a monthly report's e-mail is sent once for, with its recipient: never its subject,
+/// which may be reworded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportKey<'a> {
+    pub month: Month,
+    /// `None`: the national report.
+    pub department: Option<&'a str>,
+}
+
 /// Records an e-mail and, when it was accepted, the alerts it notified to its recipient, in one
 /// transaction: an alert counts as notified exactly when its e-mail is recorded as sent.
 pub async fn record(db: &Db, email: &Outcome<'_>, alert_ids: &[i64]) -> Result<i64, StoreError> {
+    insert(db, email, alert_ids, None).await
+}
+
+/// Records a monthly report's e-mail with the report it carried.
+pub async fn record_report(
+    db: &Db,
+    email: &Outcome<'_>,
+    report: ReportKey<'_>,
+) -> Result<i64, StoreError> {
+    insert(db, email, &[], Some(report)).await
+}
+
+async fn insert(
+    db: &Db,
+    email: &Outcome<'_>,
+    alert_ids: &[i64],
+    report: Option<ReportKey<'_>>,
+) -> Result<i64, StoreError> {
+    let report_month = report.map(|r| r.month.to_string());
+    let report_department = report.and_then(|r| r.department);
     Ok(with_db!(db, pool => {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO emails (kind, recipient, subject, at, sent, error) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO emails (kind, recipient, subject, at, sent, error, report_month, \
+             report_department) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
         .bind(email.kind)
         .bind(email.recipient)
@@ -43,6 +73,8 @@ pub async fn record(db: &Db, email: &Outcome<'_>, alert_ids: &[i64]) -> Result<i
         .bind(email.at)
         .bind(email.error.is_none())
         .bind(email.error)
+        .bind(report_month.as_deref())
+        .bind(report_department)
         .fetch_one(&mut *tx)
         .await?;
         if email.error.is_none() {
@@ -75,13 +107,20 @@ pub async fn latest(db: &Db, limit: i64) -> Result<Vec<EmailRow>, StoreError> {
     }))
 }
 
-/// The (recipient, subject) of every e-mail of a kind the server accepted.
-pub async fn sent(db: &Db, kind: &str) -> Result<HashSet<(String, String)>, StoreError> {
-    let rows: Vec<(String, String)> = with_db!(db, pool => {
-        sqlx::query_as("SELECT recipient, subject FROM emails WHERE kind = $1 AND sent")
-            .bind(kind)
-            .fetch_all(pool)
-            .await?
+/// The (département, recipient) of every report of `month` the server accepted; `None` is the
+/// national report.
+pub async fn reports_sent(
+    db: &Db,
+    month: Month,
+) -> Result<HashSet<(Option<String>, String)>, StoreError> {
+    let month = month.to_string();
+    let rows: Vec<(Option<String>, String)> = with_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT report_department, recipient FROM emails WHERE report_month = $1 AND sent",
+        )
+        .bind(month.as_str())
+        .fetch_all(pool)
+        .await?
     });
     Ok(rows.into_iter().collect())
 }
