@@ -1,8 +1,11 @@
 //! What both web servers share: the accept loop with its limits, the client's address behind a
-//! reverse proxy, and the request log.
+//! reverse proxy, the key that every per-client limit counts against, and the request log.
 
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::fmt;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -24,12 +27,16 @@ use tower::ServiceExt;
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(15);
 /// Connections served at once by one listener; beyond, new ones wait in the kernel's backlog.
 pub const MAX_CONNECTIONS: usize = 512;
+/// Connections served at once for one client (`ClientKey` of the connected peer), unless the
+/// peer is a trusted proxy: one host cannot take the whole of `MAX_CONNECTIONS`.
+pub const MAX_CONNECTIONS_PER_CLIENT: usize = 32;
 
 /// The limits of one listener (the defaults above; tests shorten them).
 #[derive(Debug, Clone, Copy)]
 pub struct ServerLimits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
+    pub max_connections_per_client: usize,
 }
 
 impl Default for ServerLimits {
@@ -37,6 +44,7 @@ impl Default for ServerLimits {
         ServerLimits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
+            max_connections_per_client: MAX_CONNECTIONS_PER_CLIENT,
         }
     }
 }
@@ -44,22 +52,34 @@ impl Default for ServerLimits {
 /// Serves `router` on `listener` (HTTP/1.1) within `limits`, each request carrying the peer's
 /// `ConnectInfo<SocketAddr>`, until `shutdown` resolves; then lets the requests under way end.
 /// Written on hyper rather than `axum::serve`, which sets no header-read timeout.
+///
+/// A connection beyond `max_connections_per_client` is closed at once, keeping its slot of
+/// `max_connections` for the next one. Connections from `proxies` are not counted per client:
+/// behind a proxy every client shares its address, and the proxy receives whole requests before
+/// it forwards them.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ServerLimits,
+    proxies: TrustedProxies,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    let per_client = Arc::new(OpenConnections::default());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
+    // A slot taken but not used (refused connection, accept error) serves the next one.
+    let mut spare = None;
     loop {
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-            () = &mut shutdown => break,
+        let slot = match spare.take() {
+            Some(slot) => slot,
+            None => tokio::select! {
+                slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+                () = &mut shutdown => break,
+            },
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -68,10 +88,25 @@ pub async fn serve(
                     // Out of file descriptors, say: wait rather than spin.
                     tracing::warn!(%error, "connexion refusée");
                     tokio::time::sleep(Duration::from_millis(100)).await;
+                    spare = Some(slot);
                     continue;
                 }
             },
             () = &mut shutdown => break,
+        };
+        let client = if proxies.is_proxy(peer.ip()) {
+            None
+        } else {
+            let key = ClientKey::of(peer.ip());
+            match per_client.open(key, limits.max_connections_per_client) {
+                Some(client) => Some(client),
+                None => {
+                    tracing::debug!("connexion fermée : trop de connexions de ce client");
+                    drop(stream);
+                    spare = Some(slot);
+                    continue;
+                }
+            }
         };
         let service =
             router
@@ -86,6 +121,7 @@ pub async fn serve(
         tokio::spawn(async move {
             // A client that goes away or times out is no error of ours.
             let _ = connection.await;
+            drop(client);
             drop(slot);
         });
     }
@@ -95,6 +131,79 @@ pub async fn serve(
         () = tokio::time::sleep(Duration::from_secs(10)) => {}
     }
     Ok(())
+}
+
+/// The connections open per client, for `max_connections_per_client`. Only connections being
+/// served hold an entry, so the table never outgrows `max_connections`.
+#[derive(Default)]
+struct OpenConnections(Mutex<HashMap<ClientKey, usize>>);
+
+/// One connection of a client, counted until dropped.
+struct OpenConnection {
+    table: Arc<OpenConnections>,
+    key: ClientKey,
+}
+
+impl OpenConnections {
+    /// Counts one more connection of `key`, unless it already has `bound` (at least one).
+    fn open(self: &Arc<Self>, key: ClientKey, bound: usize) -> Option<OpenConnection> {
+        let mut table = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = table.entry(key).or_default();
+        if *count >= bound.max(1) {
+            return None;
+        }
+        *count += 1;
+        Some(OpenConnection {
+            table: self.clone(),
+            key,
+        })
+    }
+
+    #[cfg(test)]
+    fn clients(&self) -> usize {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+impl Drop for OpenConnection {
+    fn drop(&mut self) {
+        let mut table = self.table.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Entry::Occupied(mut count) = table.entry(self.key) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
+            }
+        }
+    }
+}
+
+/// Whom a per-client limit counts against: an IPv4 address, or the /64 network of an IPv6
+/// address, since one IPv6 host (one subscriber's line) commonly holds a whole /64 and can use
+/// any of its 2^64 addresses. An IPv4 address seen through an IPv6 socket (`::ffff:a.b.c.d`) is
+/// that IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+impl ClientKey {
+    pub fn of(address: IpAddr) -> ClientKey {
+        match address.to_canonical() {
+            IpAddr::V4(v4) => ClientKey(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => {
+                let network = u128::from(v6) & !(u128::MAX >> 64);
+                ClientKey(IpAddr::V6(Ipv6Addr::from(network)))
+            }
+        }
+    }
+}
+
+/// `203.0.113.7`, or `2001:db8:1:2::/64`.
+impl fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(v4) => write!(f, "{v4}"),
+            IpAddr::V6(v6) => write!(f, "{v6}/64"),
+        }
+    }
 }
 
 /// The reverse proxies whose `X-Forwarded-For` is believed (`WIF_TRUSTED_PROXIES`, or with
@@ -132,11 +241,16 @@ impl TrustedProxies {
         self.networks.iter().any(|net| net.contains(&address))
     }
 
+    /// Whether the connected peer is a trusted proxy.
+    pub fn is_proxy(&self, peer: IpAddr) -> bool {
+        self.any_peer || self.contains(peer)
+    }
+
     /// The client's address: the peer itself, unless it is a trusted proxy; then, walking
     /// `X-Forwarded-For` from the right, the first address that is not a trusted proxy (entries
     /// further left were written by the client and prove nothing).
     pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
-        if !self.any_peer && !self.contains(peer) {
+        if !self.is_proxy(peer) {
             return peer;
         }
         let mut forwarded: Vec<IpAddr> = headers
@@ -157,6 +271,11 @@ impl TrustedProxies {
             last = address;
         }
         last
+    }
+
+    /// The key of the client's address (`client_address`), for per-client limits.
+    pub fn client_key(&self, peer: IpAddr, headers: &HeaderMap) -> ClientKey {
+        ClientKey::of(self.client_address(peer, headers))
     }
 }
 
@@ -319,6 +438,84 @@ mod tests {
         assert_eq!(
             alias.client_address(ip("192.0.2.1"), &headers(&["6.6.6.6, 203.0.113.7"])),
             ip("203.0.113.7")
+        );
+    }
+
+    fn key(text: &str) -> ClientKey {
+        ClientKey::of(ip(text))
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64_network() {
+        assert_eq!(
+            key("2001:db8:1:2:aaaa:bbbb:cccc:dddd"),
+            key("2001:db8:1:2::1")
+        );
+        assert_eq!(
+            key("2001:db8:1:2:ffff:ffff:ffff:ffff"),
+            key("2001:db8:1:2::")
+        );
+        assert_ne!(
+            key("2001:db8:1:2::1"),
+            key("2001:db8:1:3::1"),
+            "the next /64 is another client"
+        );
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db9:1:2::1"));
+        assert_eq!(key("2001:db8:1:2::1").to_string(), "2001:db8:1:2::/64");
+    }
+
+    #[test]
+    fn an_ipv4_client_is_its_address() {
+        assert_eq!(key("203.0.113.7").to_string(), "203.0.113.7");
+        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
+        assert_eq!(
+            key("::ffff:203.0.113.7"),
+            key("203.0.113.7"),
+            "an IPv4 client seen through an IPv6 socket"
+        );
+        assert_ne!(
+            key("::ffff:203.0.113.7"),
+            key("::ffff:198.51.100.1"),
+            "IPv4 clients do not share the /64 of mapped addresses"
+        );
+    }
+
+    #[test]
+    fn the_client_key_follows_the_client_address() {
+        let proxies = TrustedProxies::parse("10.0.0.1").unwrap();
+        assert_eq!(
+            proxies.client_key(ip("10.0.0.1"), &headers(&["2001:db8::7"])),
+            key("2001:db8::8")
+        );
+        assert_eq!(
+            proxies.client_key(ip("::ffff:10.0.0.1"), &headers(&["203.0.113.7"])),
+            key("203.0.113.7")
+        );
+        assert_eq!(
+            TrustedProxies::default().client_key(ip("2001:db8::7"), &headers(&["1.2.3.4"])),
+            key("2001:db8::")
+        );
+    }
+
+    #[test]
+    fn connections_are_counted_per_client_up_to_the_bound() {
+        let table = Arc::new(OpenConnections::default());
+        let (a, b) = (key("2001:db8::1"), key("2001:db8::2"));
+        let first = table.open(a, 2).expect("first");
+        let second = table.open(b, 2).expect("same /64, second");
+        assert!(table.open(a, 2).is_none(), "a third of the same /64");
+        assert!(table.open(key("2001:db8:0:1::1"), 2).is_some());
+        drop(first);
+        let again = table
+            .open(a, 2)
+            .expect("a closed connection frees its place");
+        assert!(table.open(a, 2).is_none());
+        drop(again);
+        drop(second);
+        assert_eq!(
+            table.clients(),
+            0,
+            "a client without connections is forgotten"
         );
     }
 

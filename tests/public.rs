@@ -508,6 +508,45 @@ async fn each_client_has_its_own_allowance(service: Service, last_hop: &str) {
     );
 }
 
+/// One IPv6 host holds a whole /64: its 2^64 addresses share one allowance, while the next /64
+/// is another client.
+#[tokio::test]
+async fn the_addresses_of_one_ipv6_64_share_one_allowance() {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &sample().to_string(),
+    );
+    let proxy = TrustedProxies::parse("127.0.0.1").unwrap();
+    let service = start_with(media, 60, proxy).await;
+    let url = format!(
+        "{}/api/v1/apt_validity_check/44950/1978-12-20",
+        service.base
+    );
+    let get = |client: String| {
+        service
+            .client
+            .get(&url)
+            .header("X-Forwarded-For", client)
+            .send()
+    };
+    let mut answered = 0;
+    for i in 0..300u32 {
+        let client = format!("2001:db8:1:2:{i:x}:{:x}:7:{i:x}", i * 7);
+        let status = get(client).await.unwrap().status();
+        answered += usize::from(status == StatusCode::OK);
+    }
+    assert_eq!(
+        answered, 6,
+        "300 addresses of one /64, the burst of one client"
+    );
+    assert_eq!(
+        get("2001:db8:1:3::1".into()).await.unwrap().status(),
+        StatusCode::OK,
+        "the next /64 has its own allowance"
+    );
+}
+
 #[tokio::test]
 async fn a_thousand_malformed_requests_never_get_a_5xx() {
     let service = start(&sample()).await;

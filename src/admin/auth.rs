@@ -4,9 +4,9 @@
 //! `WIF_SECRET_KEY`. Each session has its CSRF token, checked on every POST by
 //! `require_session`; the login form, which has no session yet, uses a double-submit cookie.
 //!
-//! Failed sign-ins are counted per username at one address and per username everywhere, with
-//! separate thresholds: one address's failures never refuse another person's right password,
-//! and a guesser spread over many addresses is still slowed down.
+//! Failed sign-ins are counted per username at one address (an IPv6 client's whole /64) and per
+//! username everywhere, with separate thresholds: one address's failures never refuse another
+//! person's right password, and a guesser spread over many addresses is still slowed down.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -28,6 +28,7 @@ use super::layout::{alert, page};
 use super::{AppState, PageError};
 use crate::config::random_token;
 use crate::domain::account;
+use crate::http::ClientKey;
 use crate::store::access_log::{self, Action, NewEntry};
 use crate::store::sessions::{self, Session};
 use crate::store::{login_failures, users};
@@ -98,11 +99,17 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
     .expect("a cookie of safe characters")
 }
 
+/// The client's address, as the access log records it.
 fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
     state
         .trusted_proxies
         .client_address(peer.ip(), headers)
         .to_string()
+}
+
+/// Whom failed sign-ins are counted against: the client's address, an IPv6 client's whole /64.
+fn throttling_client(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> ClientKey {
+    state.trusted_proxies.client_key(peer.ip(), headers)
 }
 
 /// Password checks (Argon2: tens of milliseconds of CPU each) run on the blocking pool, as many
@@ -373,11 +380,12 @@ pub async fn login(
     }
     let now = Utc::now();
     let address = address(&state, peer, &headers);
+    let client = throttling_client(&state, peer, &headers);
     let username = form.username.trim().to_owned();
     let lowercase = username.to_lowercase();
     // Keys and thresholds in the same order.
     let keys = [
-        format!("user_address:{lowercase} {address}"),
+        format!("user_address:{lowercase} {client}"),
         format!("user:{lowercase}"),
     ];
     let thresholds = [AT_ADDRESS, ANYWHERE];

@@ -393,8 +393,8 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = ?listener.local_addr().ok(), "administration démarrée");
-    let limits = state.limits;
-    crate::http::serve(listener, app(state), limits, shutdown).await?;
+    let (limits, proxies) = (state.limits, state.trusted_proxies.clone());
+    crate::http::serve(listener, app(state), limits, proxies, shutdown).await?;
     Ok(())
 }
 
@@ -405,7 +405,7 @@ pub async fn serve_metrics(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = ?listener.local_addr().ok(), "métriques disponibles");
-    let limits = state.limits;
-    crate::http::serve(listener, metrics::app(state), limits, shutdown).await?;
+    let (limits, proxies) = (state.limits, state.trusted_proxies.clone());
+    crate::http::serve(listener, metrics::app(state), limits, proxies, shutdown).await?;
     Ok(())
 }

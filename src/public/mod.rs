@@ -144,7 +144,8 @@ pub async fn serve_on(
     let (router, watcher) = app(config).await;
     let reload = tokio::spawn(watcher.run(config.reload_interval));
     tracing::info!(address = ?listener.local_addr().ok(), "service public démarré");
-    crate::http::serve(listener, router, config.limits, shutdown).await?;
+    let proxies = config.trusted_proxies.clone();
+    crate::http::serve(listener, router, config.limits, proxies, shutdown).await?;
     reload.abort();
     Ok(())
 }
@@ -256,7 +257,7 @@ fn check(state: &AppState, ds_id: DsId, birth_date: NaiveDate) -> Vec<ValidityRe
 
 /// Takes one request from the client's allowance; beyond it, the seconds to wait.
 fn rate_limited(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<u64> {
-    let client = state.trusted_proxies.client_address(peer.ip(), headers);
+    let client = state.trusted_proxies.client_key(peer.ip(), headers);
     let wait = state.limiter.check(client).err()?;
     Some(wait.as_secs_f64().ceil().max(1.0) as u64)
 }

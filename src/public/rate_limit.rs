@@ -1,8 +1,8 @@
-//! Requests per minute per client address: a small burst, then a steady rate (GCRA, from
-//! `governor`). Each check is O(1); addresses whose allowance has refilled are forgotten once the
-//! table has doubled since the last clean-up, so memory stays bounded and the cost amortised.
+//! Requests per minute per client (`ClientKey`: an IPv4 address or an IPv6 /64): a small burst,
+//! then a steady rate (GCRA, from `governor`). Each check is O(1); clients whose allowance has
+//! refilled are forgotten once the table has doubled since the last clean-up, so memory stays
+//! bounded and the cost amortised.
 
-use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -12,11 +12,13 @@ use governor::middleware::NoOpMiddleware;
 use governor::state::keyed::DashMapStateStore;
 use governor::{Quota, RateLimiter as Gcra};
 
-/// Below this many addresses the table is never cleaned.
+use crate::http::ClientKey;
+
+/// Below this many clients the table is never cleaned.
 const PRUNE_FLOOR: usize = 10_000;
 
 pub struct RateLimiter<C: Clock = DefaultClock> {
-    limiter: Gcra<IpAddr, DashMapStateStore<IpAddr>, C, NoOpMiddleware<C::Instant>>,
+    limiter: Gcra<ClientKey, DashMapStateStore<ClientKey>, C, NoOpMiddleware<C::Instant>>,
     clock: C,
     prune_above: AtomicUsize,
 }
@@ -41,7 +43,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
     }
 
     /// Takes one request from `client`'s allowance, or says how long to wait.
-    pub fn check(&self, client: IpAddr) -> Result<(), Duration> {
+    pub fn check(&self, client: ClientKey) -> Result<(), Duration> {
         let answer = self
             .limiter
             .check_key(&client)
@@ -57,7 +59,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
         answer
     }
 
-    /// Addresses tracked now.
+    /// Clients tracked now.
     pub fn tracked(&self) -> usize {
         self.limiter.len()
     }
@@ -67,12 +69,17 @@ impl<C: Clock + Clone> RateLimiter<C> {
 mod tests {
     use super::*;
     use governor::clock::FakeRelativeClock;
+    use std::net::{IpAddr, Ipv6Addr};
+
+    fn key(address: &str) -> ClientKey {
+        ClientKey::of(address.parse().unwrap())
+    }
 
     #[test]
     fn a_burst_then_the_steady_rate_per_address() {
         let clock = FakeRelativeClock::default();
         let limiter = RateLimiter::with_clock(60, clock.clone());
-        let (a, b): (IpAddr, IpAddr) = ("10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap());
+        let (a, b) = (key("10.0.0.1"), key("10.0.0.2"));
         for _ in 0..6 {
             assert!(limiter.check(a).is_ok());
         }
@@ -93,7 +100,7 @@ mod tests {
         let limiter = RateLimiter::with_clock(60, clock.clone());
         for i in 0..100_000u32 {
             let address = IpAddr::from(i.to_be_bytes());
-            assert!(limiter.check(address).is_ok());
+            assert!(limiter.check(ClientKey::of(address)).is_ok());
             // Each address's allowance refills long before the next thousand arrive.
             if i % 1_000 == 0 {
                 clock.advance(Duration::from_secs(60));
@@ -103,6 +110,33 @@ mod tests {
             limiter.tracked() <= 2 * PRUNE_FLOOR + 1,
             "{} addresses kept",
             limiter.tracked()
+        );
+    }
+
+    #[test]
+    fn the_addresses_of_one_ipv6_64_share_one_allowance() {
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(60, clock);
+        let network = u128::from("2001:db8:1:2::".parse::<Ipv6Addr>().unwrap());
+        // 300 addresses of the /64, as a host that picks a new one for each request.
+        let answered = (0..300u128)
+            .map(|i| IpAddr::V6(Ipv6Addr::from(network | (i * 0x1_0001_0001 + 7))))
+            .filter(|&address| limiter.check(ClientKey::of(address)).is_ok())
+            .count();
+        assert_eq!(answered, 6, "the burst of one client");
+        assert!(
+            limiter.check(key("2001:db8:1:3::7")).is_ok(),
+            "the next /64 has its own allowance"
+        );
+        let mapped = key("::ffff:10.0.0.1");
+        while limiter.check(mapped).is_ok() {}
+        assert!(
+            limiter.check(key("10.0.0.1")).is_err(),
+            "an IPv4 client through an IPv6 socket is that IPv4 client"
+        );
+        assert!(
+            limiter.check(key("::ffff:10.0.0.2")).is_ok(),
+            "IPv4 clients through an IPv6 socket are told apart"
         );
     }
 }

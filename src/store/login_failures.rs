@@ -1,5 +1,5 @@
-//! The `login_failures` table: failed sign-ins per key (a username, a username at an address),
-//! kept for the throttling window, shared by every instance.
+//! The `login_failures` table: failed sign-ins per key (a username, a username at a client's
+//! address or IPv6 /64), kept for the throttling window, shared by every instance.
 //!
 //! An attempt is recorded as a failure *before* its password is checked, in the same locked
 //! transaction that counts the failures before it: parallel attempts are then counted exactly like
