@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use crate::domain::ApiVersion;
 use crate::domain::alerts::AlertRules;
 use crate::domain::cron::Schedule;
+use crate::domain::retention::RetentionPolicy;
 use crate::http::TrustedProxies;
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wif.sqlite3";
@@ -118,6 +119,20 @@ pub struct Settings {
     /// `WIF_DS_WEBHOOK_DEBOUNCE`: the wait after a webhook before the sync it triggers.
     pub webhook_debounce: std::time::Duration,
     pub log_format: LogFormat,
+    /// `WIF_RETENTION_MONTHS`, `WIF_RETENTION_DELETED_DAYS`, `WIF_LOG_RETENTION_MONTHS`.
+    pub retention: RetentionPolicy,
+    /// `WIF_PURGE_SCHEDULE`: the erasure of what the policy says is due.
+    pub purge_schedule: Option<Schedule>,
+    /// What the legal pages name: the data-protection contact, the publisher, the host.
+    pub legal: LegalSettings,
+}
+
+/// `WIF_DPO_CONTACT`, `WIF_PUBLISHER`, `WIF_HOSTING`: free text shown on the legal pages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegalSettings {
+    pub dpo_contact: String,
+    pub publisher: String,
+    pub hosting: String,
 }
 
 /// A setting that cannot be used, named so that the operator knows what to fix.
@@ -231,8 +246,50 @@ impl Settings {
             webhook_secrets: webhook_secrets(&var)?,
             webhook_debounce: parse_duration(parsed("WIF_DS_WEBHOOK_DEBOUNCE", "5s"))?,
             log_format,
+            retention: RetentionPolicy {
+                months: parse_bounded(parsed("WIF_RETENTION_MONTHS", "12"), 1, 60, "mois")?,
+                deleted_days: parse_bounded(
+                    parsed("WIF_RETENTION_DELETED_DAYS", "30"),
+                    0,
+                    3650,
+                    "jours",
+                )?,
+                log_months: parse_bounded(parsed("WIF_LOG_RETENTION_MONTHS", "12"), 1, 60, "mois")?,
+            },
+            purge_schedule: schedule(parsed("WIF_PURGE_SCHEDULE", "30 3 * * *"))?,
+            legal: LegalSettings {
+                dpo_contact: parsed("WIF_DPO_CONTACT", DEFAULT_DPO_CONTACT).1,
+                publisher: parsed("WIF_PUBLISHER", DEFAULT_PUBLISHER).1,
+                hosting: parsed("WIF_HOSTING", DEFAULT_HOSTING).1,
+            },
         })
     }
+}
+
+/// The legal pages' defaults: the ministry that runs Work in France, its data-protection
+/// officer's postal address; the host must be set by whoever deploys the service.
+const DEFAULT_DPO_CONTACT: &str = "Délégué à la protection des données des ministères sociaux, \
+    14 avenue Duquesne, 75350 Paris 07 SP";
+const DEFAULT_PUBLISHER: &str = "Ministère du Travail et de l'Emploi, Délégation générale à \
+    l'emploi et à la formation professionnelle (DGEFP), 14 avenue Duquesne, 75350 Paris 07 SP";
+const DEFAULT_HOSTING: &str = "Hébergeur non renseigné : l'exploitant du service doit le \
+    préciser (variable WIF_HOSTING)";
+
+/// A whole number from `min` to `max` of `unit` (« mois », « jours »).
+fn parse_bounded(
+    (variable, value): (&'static str, String),
+    min: u32,
+    max: u32,
+    unit: &str,
+) -> Result<u32, ConfigError> {
+    value
+        .parse()
+        .ok()
+        .filter(|n: &u32| (min..=max).contains(n))
+        .ok_or_else(|| ConfigError {
+            variable,
+            message: format!("« {value} » n'est pas un nombre de {unit} de {min} à {max}"),
+        })
 }
 
 /// Every variable the program reads, so that a misspelt one can be pointed out.
@@ -268,6 +325,13 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_REPORTS_RECIPIENTS",
     "WIF_DS_WEBHOOK_SECRETS",
     "WIF_DS_WEBHOOK_DEBOUNCE",
+    "WIF_RETENTION_MONTHS",
+    "WIF_RETENTION_DELETED_DAYS",
+    "WIF_LOG_RETENTION_MONTHS",
+    "WIF_PURGE_SCHEDULE",
+    "WIF_DPO_CONTACT",
+    "WIF_PUBLISHER",
+    "WIF_HOSTING",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
     "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
     "DEMARCHES_SIMPLIFIEES_API_URL",

@@ -9,6 +9,7 @@ pub mod dossier;
 pub mod password;
 pub mod procedure;
 pub mod report;
+pub mod retention;
 pub mod scope;
 pub mod status;
 pub mod text;
