@@ -1095,18 +1095,20 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
     // Output and log in one file, in the order a terminal shows them.
     let terminal_path = dir.path().join("terminal.txt");
     let terminal = std::fs::File::create(&terminal_path).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
-        .current_dir(dir.path())
-        .env_clear()
-        .envs([
-            ("WIF_BIND", "127.0.0.1:0"),
-            ("WIF_PUBLIC_BIND", "127.0.0.1:0"),
-        ])
-        .args(["demo", "--dossiers", "300"])
-        .stdout(terminal.try_clone().unwrap())
-        .stderr(terminal)
-        .spawn()
-        .unwrap();
+    let mut child = common::Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+            .current_dir(dir.path())
+            .env_clear()
+            .envs([
+                ("WIF_BIND", "127.0.0.1:0"),
+                ("WIF_PUBLIC_BIND", "127.0.0.1:0"),
+            ])
+            .args(["demo", "--dossiers", "300"])
+            .stdout(terminal.try_clone().unwrap())
+            .stderr(terminal)
+            .spawn()
+            .unwrap(),
+    );
     let terminal = || std::fs::read_to_string(&terminal_path).unwrap();
     let password_line = "  mot de passe des deux comptes : ";
     for waited in 0.. {

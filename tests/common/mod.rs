@@ -218,6 +218,31 @@ pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// A child process killed and reaped when dropped, so that a test failing while it runs leaves
+/// nothing behind (a `wif demo` would otherwise serve on after the test).
+pub struct Running(pub std::process::Child);
+
+impl std::ops::Deref for Running {
+    type Target = std::process::Child;
+
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Sends SIGINT to `child`, as Ctrl-C in its terminal would: from Rust, since a machine with only
 /// the Rust toolchain may have no `kill` program.
 pub fn interrupt(child: &std::process::Child) {
