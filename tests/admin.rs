@@ -224,7 +224,11 @@ async fn insert_failures(t: &TestDb, key: &str, count: usize) {
 /// after the other (five checked, the rest slowed down, the right one refused too).
 async fn parallel_sign_ins_are_counted_like_successive_ones(t: &TestDb) {
     create_user(t, "marie", true).await;
-    let base = start_admin(t).await;
+    // A hundred connections from one address: more than one client may hold (tests/listeners.rs).
+    let base = start_admin_configured(t, &[], |state| {
+        state.limits.max_connections_per_client = 200;
+    })
+    .await;
     let mut agent = Agent::new(&base);
     let csrf = agent.get("/admin/login").await.csrf();
     let cookie = format!("wif_login_csrf={csrf}");
@@ -275,6 +279,7 @@ async fn a_burst_of_sign_ins_does_not_freeze_the_admin(t: &TestDb) {
     create_user(t, "marie", true).await;
     let base = start_admin_configured(t, &[], |state| {
         state.password_checks = wif::admin::PasswordChecks::with_limits(1, 16);
+        state.limits.max_connections_per_client = 400;
     })
     .await;
     let mut agent = Agent::new(&base);
