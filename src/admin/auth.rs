@@ -440,9 +440,9 @@ pub async fn login(
 
     login_failures::succeeded(&state.db, &attempt, &keys[0]).await?;
     if account::needs_rehash(&user.password_hash) {
-        // A hash kept from the Python back office gives way to ours (Argon2id: CPU work).
-        let password = form.password.clone();
-        if let Ok(hash) = tokio::task::spawn_blocking(move || account::hash(&password)).await {
+        // A hash kept from the Python back office gives way to ours, at a turn of the bounded
+        // pool (Argon2id: CPU work); when the pool is full, at a later sign-in.
+        if let Some(hash) = state.password_checks.hash(&form.password).await {
             users::set_password_hash(&state.db, user.id, &hash).await?;
         }
     }
