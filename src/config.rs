@@ -272,8 +272,8 @@ const DEFAULT_DPO_CONTACT: &str = "Délégué à la protection des données des 
     14 avenue Duquesne, 75350 Paris 07 SP";
 const DEFAULT_PUBLISHER: &str = "Ministère du Travail et de l'Emploi, Délégation générale à \
     l'emploi et à la formation professionnelle (DGEFP), 14 avenue Duquesne, 75350 Paris 07 SP";
-const DEFAULT_HOSTING: &str = "Hébergeur non renseigné : l'exploitant du service doit le \
-    préciser (variable WIF_HOSTING)";
+const DEFAULT_HOSTING: &str =
+    "Hébergeur à préciser par l'exploitant du service (variable WIF_HOSTING)";
 
 /// A whole number from `min` to `max` of `unit` (« mois », « jours »).
 fn parse_bounded(

@@ -1181,6 +1181,118 @@ async fn public_pages_in_a_browser() {
     browser.screenshot("06-statistics").await;
 }
 
+/// The legal pages of SPEC §14 in Chromium, reached from the footer, in French and English on
+/// the public service, then on the admin (login page, a signed-in page, its own copy of a text):
+/// each without a WCAG 2.1 A/AA violation under axe-core.
+#[tokio::test]
+async fn legal_pages_in_a_browser() {
+    if browser_missing() {
+        return;
+    }
+    let media = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let settings = wif::config::Settings::from_lookup(|key| match key {
+        "WIF_DPO_CONTACT" => Some("dpd-wif@travail.gouv.fr".into()),
+        _ => None,
+    })
+    .unwrap();
+    let config = wif::public::PublicConfig {
+        media_root: media.path().to_owned(),
+        rate_limit_per_minute: 10_000,
+        ..wif::public::PublicConfig::from_settings(&settings)
+    };
+    tokio::spawn(async move {
+        wif::public::serve_on(listener, &config, std::future::pending())
+            .await
+            .unwrap()
+    });
+    let browser = Browser::start("legal").await;
+
+    let pages = [
+        (
+            "donnees-personnelles",
+            "Données personnelles",
+            "Personal data",
+        ),
+        (
+            "accessibilite",
+            "Déclaration d'accessibilité",
+            "Accessibility statement",
+        ),
+        ("mentions-legales", "Mentions légales", "Legal notice"),
+    ];
+    for (lang, suffix) in [("fr", ""), ("en", "?lang=en")] {
+        for (n, (slug, french, english)) in pages.iter().enumerate() {
+            // From the footer of the home page, as a visitor finds them.
+            browser.goto(&format!("{base}/{suffix}")).await;
+            let href = format!("/{slug}{suffix}");
+            let link = browser.find(&format!("footer a[href=\"{href}\"]")).await;
+            browser.click(&link).await;
+            browser
+                .wait_for_url("the legal page", |u| u == format!("{base}{href}"))
+                .await;
+            let title = if lang == "fr" { french } else { english };
+            assert_eq!(browser.text(&browser.find("h1").await).await, *title);
+            let step = format!("{:02}-{slug}-{lang}", n + 1);
+            browser.assert_accessible(&step).await;
+            browser.screenshot(&step).await;
+        }
+    }
+
+    // The footer itself, for a person to look at.
+    browser.goto(&format!("{base}/")).await;
+    browser
+        .execute("window.scrollTo(0, document.body.scrollHeight);")
+        .await;
+    browser.screenshot("07-footer").await;
+
+    // The admin: the login page's footer, a page of the admin's own copy, a signed-in page.
+    let t = TestDb::sqlite(true).await;
+    common::create_user(&t, "marie", true).await;
+    let admin = common::start_admin(&t).await;
+    browser.goto(&format!("{admin}/admin/login")).await;
+    let footer = browser.texts("footer .fr-footer__bottom-link").await;
+    assert_eq!(
+        footer,
+        [
+            "Accessibilité : partiellement conforme",
+            "Mentions légales",
+            "Données personnelles"
+        ]
+    );
+    browser.assert_accessible("admin-01-login").await;
+    browser
+        .click(
+            &browser
+                .find("footer a[href=\"/admin/donnees-personnelles\"]")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for_url("the admin's privacy notice", |u| {
+            u == format!("{admin}/admin/donnees-personnelles")
+        })
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Données personnelles"
+    );
+    browser.assert_accessible("admin-02-privacy").await;
+    browser.screenshot("admin-02-privacy").await;
+    browser.goto(&format!("{admin}/admin/login")).await;
+    browser.sign_in("marie", &format!("{admin}/admin/")).await;
+    assert_eq!(
+        browser.texts("footer .fr-footer__bottom-link").await.len(),
+        3
+    );
+    browser.assert_accessible("admin-03-home").await;
+    browser
+        .execute("window.scrollTo(0, document.body.scrollHeight);")
+        .await;
+    browser.screenshot("admin-03-home-footer").await;
+}
+
 /// The secret DS signs its deliveries with, in `sync_page_with_webhooks`.
 const WEBHOOK_SECRET: &str = "whsec_secret-du-moment-0123456789";
 

@@ -29,6 +29,9 @@ fn config(media: &Path, per_minute: u32, trusted_proxies: TrustedProxies) -> Pub
         hsts: false,
         limits: wif::http::ServerLimits::default(),
         reload_interval: Duration::from_millis(50),
+        legal: wif::web::legal::LegalInfo::from_settings(
+            &wif::config::Settings::from_lookup(|_| None).unwrap(),
+        ),
     }
 }
 

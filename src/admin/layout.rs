@@ -6,8 +6,8 @@ use chrono_tz::Tz;
 use maud::{Markup, PreEscaped, html};
 
 use crate::store::sessions::Session;
-use crate::web::Frame;
 pub use crate::web::number;
+use crate::web::{Frame, Lang};
 
 /// The sections of the navigation, each shown to its audience only.
 const SECTIONS: [(&str, &str, Audience); 10] = [
@@ -54,7 +54,7 @@ pub fn is_section(path: &str) -> bool {
 /// A whole page: `current` is the navigation entry to highlight.
 pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup) -> Markup {
     let frame = Frame {
-        lang: "fr",
+        lang: Lang::Fr,
         title,
         service: "Work in France — back office",
         tagline: "Autorisations provisoires de travail des étudiants étrangers",
@@ -64,6 +64,8 @@ pub fn page(title: &str, session: Option<&Session>, current: &str, body: Markup)
         skip_link: "Contenu",
         footer: "Back office de Work in France : suivi des demandes d'autorisation provisoire de travail. \
                  Accès réservé aux agents habilités ; chaque consultation de dossier est journalisée.",
+        // The admin does not know the public service's address: it serves the same texts itself.
+        legal_root: "/admin",
     };
     frame.render(tools(session), menu(session, current), body)
 }

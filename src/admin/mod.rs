@@ -19,6 +19,8 @@ use crate::domain::alerts::AlertRules;
 use crate::http::{ServerLimits, TrustedProxies};
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
+use crate::web::Lang;
+use crate::web::legal::{LegalInfo, LegalPage};
 
 mod alerts_page;
 mod auth;
@@ -70,6 +72,8 @@ pub struct AppState {
     pub email_on: bool,
     /// `POST /webhooks/ds`, when `WIF_DS_WEBHOOK_SECRETS` is set.
     pub webhooks: Option<Arc<crate::webhooks::Receiver>>,
+    /// What the legal pages say of this deployment: durations, contacts.
+    pub legal: LegalInfo,
     http: metrics::HttpCounters,
 }
 
@@ -93,6 +97,7 @@ impl AppState {
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
             email_on: settings.email.smtp != SmtpSetting::Off,
+            legal: LegalInfo::from_settings(settings),
             http: metrics::HttpCounters::default(),
         }
     }
@@ -203,7 +208,22 @@ fn require_superuser(session: &Session) -> Result<(), PageError> {
     require(layout::Audience::Administrators, session)
 }
 
+/// A legal page (SPEC §14), open without a session: the login page's footer links it too.
+fn legal_page(page: LegalPage) -> axum::routing::MethodRouter<Arc<AppState>> {
+    get(
+        move |axum::extract::State(state): axum::extract::State<Arc<AppState>>| async move {
+            let body = page.body(Lang::Fr, "/admin", &state.legal);
+            layout::page(page.title(Lang::Fr), None, "", body)
+        },
+    )
+}
+
 pub fn app(state: Arc<AppState>) -> Router {
+    let legal = LegalPage::ALL
+        .into_iter()
+        .fold(Router::new(), |router, page| {
+            router.route(&format!("/admin/{}", page.slug()), legal_page(page))
+        });
     let private = Router::new()
         .route("/admin/", get(home::show))
         .route("/admin/dossiers/", get(dossiers::list))
@@ -249,6 +269,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/static/{*path}", get(crate::web::assets::asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(metrics::readyz))
+        .merge(legal)
         .merge(private)
         // Outside the admin (a browser's /favicon.ico, say): not found, no session involved.
         .fallback(|| async { (StatusCode::NOT_FOUND, "Adresse inconnue.") })

@@ -24,6 +24,7 @@ use crate::domain::dates::{has_expired, parse_iso_date};
 use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
 use crate::http::{ServerLimits, TrustedProxies, access_log};
+use crate::web::legal::{LegalInfo, LegalPage};
 
 pub mod data;
 mod pages;
@@ -45,6 +46,8 @@ pub struct PublicConfig {
     pub limits: ServerLimits,
     /// How often the files are checked for a new version.
     pub reload_interval: Duration,
+    /// What the legal pages say of this deployment: durations, contacts (SPEC §14).
+    pub legal: LegalInfo,
 }
 
 impl PublicConfig {
@@ -58,6 +61,7 @@ impl PublicConfig {
             hsts: !settings.debug,
             limits: ServerLimits::default(),
             reload_interval: Duration::from_secs(2),
+            legal: LegalInfo::from_settings(settings),
         }
     }
 }
@@ -67,6 +71,7 @@ struct AppState {
     limiter: RateLimiter,
     time_zone: Tz,
     trusted_proxies: TrustedProxies,
+    legal: LegalInfo,
 }
 
 /// Loads the files once, then returns the router and the watcher that keeps them fresh.
@@ -85,6 +90,7 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         limiter: RateLimiter::new(config.rate_limit_per_minute),
         time_zone: config.time_zone,
         trusted_proxies: config.trusted_proxies.clone(),
+        legal: config.legal.clone(),
     });
     let origins: Vec<HeaderValue> = config
         .cors_origins
@@ -99,8 +105,17 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         "/api/v1/apt_validity_check/{ds_id}/{date}",
         get(validity_check),
     );
+    let legal = LegalPage::ALL
+        .into_iter()
+        .fold(Router::new(), |router, page| {
+            router.route(
+                &format!("/{}", page.slug()),
+                get(move |visit| pages::legal(visit, page)),
+            )
+        });
     let router = Router::new()
         .merge(validity)
+        .merge(legal)
         .route("/static/stats.json", get(stats_json))
         .route("/static/{*path}", get(crate::web::assets::asset))
         .route("/", get(pages::home))

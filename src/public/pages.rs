@@ -16,6 +16,7 @@ use crate::domain::dates::parse_iso_date;
 use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
 use crate::export::stats::StatsFile;
+use crate::web::legal::LegalPage;
 use crate::web::{Frame, Lang, statistics};
 
 /// The query of the pages: the form's fields and the language.
@@ -105,7 +106,7 @@ fn page(lang: Lang, title: &str, path: &str, query: &PageQuery, body: Markup) ->
         }
     };
     let frame = Frame {
-        lang: lang.code(),
+        lang,
         title,
         service: "Work in France",
         tagline: t(
@@ -122,6 +123,7 @@ fn page(lang: Lang, title: &str, path: &str, query: &PageQuery, body: Markup) ->
             "Work in France: checking the temporary work authorisations granted to foreign students. \
              Names are masked; nothing is kept about the checks.",
         ),
+        legal_root: "",
     };
     frame.render(tools, menu, body)
 }
@@ -345,6 +347,17 @@ pub async fn statistics_page(visit: Visit) -> Response {
     html_response(
         StatusCode::OK,
         page(lang, title, "/statistiques", &query, body),
+    )
+}
+
+/// `GET /donnees-personnelles`, `/accessibilite`, `/mentions-legales` (SPEC §14).
+pub async fn legal(visit: Visit, legal: LegalPage) -> Response {
+    let Visit { state, query, lang } = visit;
+    let body = legal.body(lang, "", &state.legal);
+    let path = format!("/{}", legal.slug());
+    html_response(
+        StatusCode::OK,
+        page(lang, legal.title(lang), &path, &query, body),
     )
 }
 

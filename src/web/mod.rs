@@ -1,10 +1,12 @@
 //! What the two web services share to draw pages: the DSFR page frame, the charts, the embedded
-//! static files. Pages themselves live with their service (`admin/`, `public/`).
+//! static files, the legal pages' texts. Pages themselves live with their service (`admin/`,
+//! `public/`).
 
 use maud::{DOCTYPE, Markup, html};
 
 pub mod assets;
 pub mod charts;
+pub mod legal;
 pub mod statistics;
 
 /// The language of a page: French, or English on the public pages.
@@ -30,8 +32,8 @@ impl Lang {
 
 /// The frame of a page: DSFR header, main content under its title, footer.
 pub struct Frame<'a> {
-    /// `fr` or `en`: the page's `lang`.
-    pub lang: &'a str,
+    /// The page's `lang`, and the language of the footer's links.
+    pub lang: Lang,
     /// The `<title>` (with the service's name) and the `h1`.
     pub title: &'a str,
     pub service: &'a str,
@@ -45,6 +47,8 @@ pub struct Frame<'a> {
     /// The label of the skip link to the content.
     pub skip_link: &'a str,
     pub footer: &'a str,
+    /// Where the service serves the legal pages the footer links: `""` or `/admin`.
+    pub legal_root: &'a str,
 }
 
 impl Frame<'_> {
@@ -53,7 +57,7 @@ impl Frame<'_> {
         let root = self.static_root;
         html! {
             (DOCTYPE)
-            html lang=(self.lang) data-fr-scheme="light" {
+            html lang=(self.lang.code()) data-fr-scheme="light" {
                 head {
                     meta charset="utf-8";
                     meta name="viewport" content="width=device-width, initial-scale=1";
@@ -112,6 +116,7 @@ impl Frame<'_> {
                                     p.fr-footer__content-desc { (self.footer) }
                                 }
                             }
+                            (legal::footer_links(self.legal_root, self.lang))
                         }
                     }
                 }
