@@ -46,6 +46,8 @@ pub enum Command {
     Alerts(AlertsCommand),
     /// Rapport mensuel par département : classeur XLSX, tableau CSV, ou envoi par e-mail
     Report(ReportArgs),
+    /// Efface les données personnelles dont la durée de conservation est passée (WIF_RETENTION_MONTHS…)
+    Purge(PurgeArgs),
     /// Outils de développement (données synthétiques pour les mesures de performance)
     #[command(subcommand)]
     Dev(DevCommand),
@@ -167,6 +169,19 @@ pub struct ExportArgs {
     pub now: Option<DateTime<Utc>>,
 }
 
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Durées : WIF_RETENTION_MONTHS (dossiers décidés), WIF_RETENTION_DELETED_DAYS (dossiers supprimés sur DS), WIF_LOG_RETENTION_MONTHS (journaux). Voir la page « Conservation des données »."
+)]
+pub struct PurgeArgs {
+    /// Compte ce qui serait effacé, sans rien effacer
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Date et heure de référence (RFC 3339), au lieu de maintenant
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
 fn parse_now(value: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(value)
         .map(|t| t.with_timezone(&Utc))
@@ -275,6 +290,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::ImportDjango(args) => commands::import_django::run(args).await,
         Command::Alerts(command) => commands::alerts::run(command).await,
         Command::Report(args) => commands::report::run(args).await,
+        Command::Purge(args) => commands::purge::run(args).await,
         Command::Dev(command) => commands::dev::run(command).await,
         Command::Procedures(command) => commands::procedures::run(command).await,
         Command::Serve(args) => commands::serve::run(args).await,

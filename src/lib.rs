@@ -15,6 +15,7 @@ pub mod http;
 pub mod import_django;
 pub mod mail;
 pub mod public;
+pub mod purge;
 pub mod reports;
 pub mod scheduler;
 pub mod store;

@@ -1,7 +1,8 @@
 //! The jobs `wif serve` runs by itself (SPEC 8), replacing the seed's crontab: the sync then the
 //! validity-check export and the alerts (`WIF_SYNC_SCHEDULE`), the stats export
 //! (`WIF_STATS_SCHEDULE`), the alerts' e-mails (`WIF_ALERTS_SCHEDULE`) and the monthly reports
-//! (`WIF_REPORTS_SCHEDULE`), in
+//! (`WIF_REPORTS_SCHEDULE`), the erasure of personal data past their time
+//! (`WIF_PURGE_SCHEDULE`), in
 //! `WIF_TIME_ZONE`. Each scheduled time is claimed in the database, so that several instances run
 //! it once. A failure is recorded and logged; the job runs again at its next time.
 
@@ -31,6 +32,8 @@ pub enum JobKind {
     Alerts,
     /// The previous month's reports, e-mailed.
     Reports,
+    /// The erasure of the personal data past their time.
+    Purge,
 }
 
 impl JobKind {
@@ -40,6 +43,7 @@ impl JobKind {
             JobKind::Stats => "stats",
             JobKind::Alerts => "alerts",
             JobKind::Reports => "reports",
+            JobKind::Purge => "purge",
         }
     }
 
@@ -49,6 +53,7 @@ impl JobKind {
             JobKind::Stats => "Export stats.json",
             JobKind::Alerts => "Évaluation des alertes puis e-mails aux instructeurs",
             JobKind::Reports => "Rapports mensuels du mois précédent par e-mail",
+            JobKind::Purge => "Effacement des données personnelles échues",
         }
     }
 }
@@ -66,6 +71,7 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
         (JobKind::Stats, &settings.stats_schedule),
         (JobKind::Alerts, &settings.alerts_schedule),
         (JobKind::Reports, &settings.reports_schedule),
+        (JobKind::Purge, &settings.purge_schedule),
     ]
     .into_iter()
     .filter_map(|(kind, schedule)| schedule.clone().map(|schedule| Job { kind, schedule }))
@@ -169,6 +175,22 @@ async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<
                     n.failed
                 );
             }
+        }
+        JobKind::Purge => {
+            let counts = crate::purge::run(
+                db,
+                &settings.retention,
+                settings.time_zone,
+                now,
+                false,
+                &|_| {},
+            )
+            .await?;
+            tracing::info!(
+                erased = counts.dossiers_erased,
+                reduced = counts.dossiers_reduced,
+                "données personnelles échues effacées"
+            );
         }
         JobKind::Reports => {
             let mailer = Mailer::new(&settings.email)?;

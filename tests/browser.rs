@@ -1649,3 +1649,76 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
 }
 
 both_engines!(limited_agent_in_a_browser);
+
+/// « Conservation des données » (SPEC 14), reached from the navigation, and the page of an
+/// erased dossier: 0 axe-core violations.
+async fn retention_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seeded = common::seed_dossiers(t, 60).await;
+    let far = chrono::Utc::now() + chrono::Duration::days(365 * 30);
+    let policy = wif::domain::retention::RetentionPolicy::default();
+    let counts = wif::purge::run(
+        &t.db,
+        &policy,
+        chrono_tz::Europe::Paris,
+        far,
+        false,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    assert!(
+        counts.dossiers_erased > 0,
+        "some synthetic dossiers were decided"
+    );
+    let erased = {
+        let mut found = None;
+        for d in &seeded {
+            let stored = wif::store::dossiers::get(&t.db, d.ds_id)
+                .await
+                .unwrap()
+                .unwrap();
+            if stored.erased_at.is_some() {
+                found = Some(d.ds_id.get());
+                break;
+            }
+        }
+        found.expect("an erased dossier")
+    };
+    common::create_user(t, "marie", true).await;
+    let base = common::start_admin(t).await;
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(&format!("{engine}-retention")).await;
+    let home = format!("{base}/admin/");
+    browser.goto(&home).await;
+    browser.sign_in("marie", &home).await;
+    let link = browser
+        .find_text("nav a", |text| text == "Conservation des données")
+        .await;
+    browser.click(&link).await;
+    browser
+        .wait_for_url("the retention page", |u| {
+            u.ends_with("/admin/conservation/")
+        })
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Conservation des données"
+    );
+    browser.assert_accessible("01-conservation").await;
+    browser.screenshot("01-conservation").await;
+    browser
+        .goto(&format!("{base}/admin/dossiers/{erased}"))
+        .await;
+    let notice = browser.text(&browser.find(".fr-alert__title").await).await;
+    assert!(
+        notice.starts_with("Données personnelles effacées le"),
+        "{notice}"
+    );
+    browser.assert_accessible("02-erased-dossier").await;
+    browser.screenshot("02-erased-dossier").await;
+}
+
+both_engines!(retention_in_a_browser);

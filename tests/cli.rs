@@ -418,6 +418,46 @@ fn the_debug_secret_key_lives_in_the_data_directory() {
     assert!(err.contains("lien symbolique"), "{err}");
 }
 
+/// `wif purge`: counts per kind of data, `--dry-run` writes nothing; a retention setting out of
+/// its range stops it with one sentence naming the variable.
+#[test]
+fn purge_counts_and_its_settings_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(wif(dir.path(), &[], &["migrate"], "").status.success());
+    for (variable, value) in [
+        ("WIF_RETENTION_MONTHS", "0"),
+        ("WIF_RETENTION_MONTHS", "61"),
+        ("WIF_LOG_RETENTION_MONTHS", "douze"),
+        ("WIF_RETENTION_DELETED_DAYS", "-1"),
+        ("WIF_PURGE_SCHEDULE", "tous les jours"),
+    ] {
+        let output = wif(
+            dir.path(),
+            &[(variable, value)],
+            &["purge", "--dry-run"],
+            "",
+        );
+        assert_clear_failure(&output, variable);
+    }
+    let now = ["--now", "2030-01-01T00:00:00+01:00"];
+    let dry = wif(dir.path(), &[], &["purge", "--dry-run", now[0], now[1]], "");
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let out = stdout(&dry);
+    assert!(out.contains("Essai à blanc : rien n'a été effacé"), "{out}");
+    assert!(
+        out.contains("0 dossiers effacés") && out.contains("sessions expirées"),
+        "{out}"
+    );
+    let done = wif(
+        dir.path(),
+        &[("WIF_RETENTION_MONTHS", "60")],
+        &["purge", now[0], now[1]],
+        "",
+    );
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(!stdout(&done).contains("Essai à blanc"));
+}
+
 #[test]
 fn an_unreachable_database_is_one_sentence_without_the_password() {
     let dir = tempfile::tempdir().unwrap();

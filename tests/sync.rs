@@ -418,6 +418,76 @@ async fn nul_characters_are_stored_without_them(t: &TestDb, api: ApiVersion) {
     assert!(!stored.dossier.raw.to_string().contains("\\u0000"));
 }
 
+/// A sync never fills an erased dossier again (SPEC 14), incremental or full, unless DS
+/// reports it re-opened.
+async fn erased_dossiers_stay_erased(t: &TestDb, api: ApiVersion) {
+    let (ds, settings) = start(40, api).await;
+    sync_with(t, &settings, false).await.unwrap();
+    let decided: Vec<i64> = expected(&ds)
+        .iter()
+        .filter(|d| d.status.is_completed() && d.processed_at.is_some())
+        .map(|d| d.ds_id.get())
+        .collect();
+    assert!(decided.len() >= 3, "the simulator has decided dossiers");
+    let far = chrono::Utc::now() + chrono::Duration::days(365 * 30);
+    let policy = wif::domain::retention::RetentionPolicy::default();
+    wif::purge::run(
+        &t.db,
+        &policy,
+        chrono_tz::Europe::Paris,
+        far,
+        false,
+        &|_| {},
+    )
+    .await
+    .unwrap();
+    let erased = |id: i64| async move {
+        let s = dossiers::get(&t.db, DsId::new(id).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        (
+            s.erased_at.is_some(),
+            s.dossier.nom.clone(),
+            s.dossier.email.clone(),
+        )
+    };
+    for &id in &decided {
+        assert_eq!(erased(id).await, (true, None, None), "{id}");
+    }
+    // DS changes a decided dossier (a new annotation, say): still erased.
+    ds.change_one(decided[0], |d, _| {
+        d.nom = Some("Nouveaunom".into());
+        d.champs.insert("nom".into(), "Nouveaunom".into());
+        Some("dossier_modifie")
+    })
+    .unwrap();
+    sync_with(t, &settings, false).await.unwrap();
+    sync_with(t, &settings, true).await.unwrap();
+    for &id in &decided {
+        assert_eq!(erased(id).await, (true, None, None), "{id} filled again");
+    }
+    // DS re-opens one: a live dossier again, with its data.
+    ds.change_one(decided[1], |d, _| {
+        d.status = Status::Received;
+        d.processed_at = None;
+        Some("dossier_en_instruction")
+    })
+    .unwrap();
+    sync_with(t, &settings, false).await.unwrap();
+    let (still_erased, nom, _) = erased(decided[1]).await;
+    assert!(!still_erased, "a re-opened dossier is live again");
+    assert!(nom.is_some());
+}
+
+async fn v1_erased_dossiers_stay_erased(t: &TestDb) {
+    erased_dossiers_stay_erased(t, ApiVersion::V1).await;
+}
+
+async fn v2_erased_dossiers_stay_erased(t: &TestDb) {
+    erased_dossiers_stay_erased(t, ApiVersion::V2).await;
+}
+
 async fn v1_nul_characters_are_stored_without_them(t: &TestDb) {
     nul_characters_are_stored_without_them(t, ApiVersion::V1).await;
 }
@@ -427,6 +497,8 @@ async fn v2_nul_characters_are_stored_without_them(t: &TestDb) {
 }
 
 both_engines!(
+    v1_erased_dossiers_stay_erased,
+    v2_erased_dossiers_stay_erased,
     v1_nul_characters_are_stored_without_them,
     v2_nul_characters_are_stored_without_them,
     v1_full_then_incremental,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::HeaderMap;
-use chrono::{Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
@@ -303,6 +303,14 @@ pub async fn show(
     .await?;
     let d = &stored.dossier;
     let tz = state.time_zone;
+    if let Some(erased_at) = stored.erased_at {
+        return Ok(page(
+            &format!("Dossier {}", ds_id.get()),
+            Some(&session),
+            "/admin/dossiers/",
+            erased_record(&stored, erased_at, tz),
+        ));
+    }
     let dossier_alerts = alerts::of_dossier(&state.db, ds_id.get()).await?;
     let history = dossiers::history(&state.db, ds_id).await?;
     let values: HashMap<&str, &serde_json::Value> =
@@ -312,6 +320,9 @@ pub async fn show(
             (status_tag(d.status))
             @if let Some(at) = stored.deleted_on_ds_at {
                 " " span.fr-badge.fr-badge--warning { "supprimé sur DS le " (datetime(Some(at), tz)) }
+            }
+            @if let Some(at) = stored.reduced_at {
+                " " span.fr-badge.fr-badge--info { "données réduites à la vérification d'APT le " (datetime(Some(at), tz)) }
             }
         }
         @if !d.warnings.is_empty() {
@@ -404,6 +415,33 @@ pub async fn show(
         "/admin/dossiers/",
         body,
     ))
+}
+
+/// What remains of a dossier whose personal data were erased (SPEC 14): its statistical record.
+fn erased_record(stored: &dossiers::StoredDossier, erased_at: DateTime<Utc>, tz: Tz) -> Markup {
+    let d = &stored.dossier;
+    html! {
+        div.fr-alert.fr-alert--info.fr-mb-3w {
+            h2.fr-alert__title { "Données personnelles effacées le " (datetime(Some(erased_at), tz)) }
+            p { "Sa durée de conservation était passée : seul reste l'enregistrement statistique ci-dessous, qui n'identifie personne. Voir « Conservation des données »." }
+        }
+        p { (status_tag(d.status)) }
+        dl.wif-facts {
+            dt { "Démarche" } dd { (d.procedure_id) }
+            dt { "Département du titre de séjour" } dd { (d.department.as_deref().unwrap_or("—")) }
+            dt { "Nationalité" } dd { (d.nationalite.as_deref().unwrap_or("—")) }
+            dt { "Créé le" } dd { (datetime(d.created_at, tz)) }
+            dt { "Déposé le" } dd { (datetime(d.initiated_at, tz)) }
+            dt { "En instruction le" } dd { (datetime(d.received_at, tz)) }
+            dt { "Traité le" } dd { (datetime(d.processed_at, tz)) }
+            dt { "Début APT" } dd { (date(d.date_de_debut_apt)) }
+            dt { "Fin APT" } dd { (date(d.date_de_fin_apt)) }
+            @if let Some(at) = stored.deleted_on_ds_at {
+                dt { "Supprimé sur DS le" } dd { (datetime(Some(at), tz)) }
+            }
+        }
+        p.fr-mt-3w { a.fr-link.fr-icon-arrow-left-line.fr-link--icon-left href="/admin/dossiers/" { "Retour à la liste" } }
+    }
 }
 
 /// A change of the sync history in the agents' words.

@@ -10,7 +10,7 @@ pub use crate::web::number;
 use crate::web::{Frame, Lang};
 
 /// The sections of the navigation, each shown to its audience only.
-const SECTIONS: [(&str, &str, Audience); 10] = [
+const SECTIONS: [(&str, &str, Audience); 11] = [
     ("/admin/", "Accueil", Audience::Agents),
     ("/admin/dossiers/", "Dossiers", Audience::Agents),
     ("/admin/alertes/", "Alertes", Audience::Agents),
@@ -25,6 +25,11 @@ const SECTIONS: [(&str, &str, Audience); 10] = [
         Audience::Administrators,
     ),
     ("/admin/emails/", "E-mails", Audience::Administrators),
+    (
+        "/admin/conservation/",
+        "Conservation des données",
+        Audience::Administrators,
+    ),
 ];
 
 /// Who may open a page.

@@ -33,6 +33,7 @@ mod lists;
 mod metrics;
 mod prefecture;
 mod reports_page;
+mod retention_page;
 mod stats;
 mod sync_page;
 mod users;
@@ -254,6 +255,7 @@ pub fn app(state: Arc<AppState>) -> Router {
             get(users::departments_form).post(users::set_departments),
         )
         .route("/admin/access-log/", get(users::access_log))
+        .route("/admin/conservation/", get(retention_page::show))
         .route("/admin/logout", post(auth::logout))
         // Any other address of the admin, without a session, goes to the login page too.
         .route("/admin/{*rest}", get(append_slash))

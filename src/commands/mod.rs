@@ -9,6 +9,7 @@ pub mod fake_ds;
 pub mod import_django;
 pub mod migrate;
 pub mod procedures;
+pub mod purge;
 pub mod report;
 pub mod serve;
 pub mod serve_public;

@@ -20,6 +20,8 @@ pub enum Action {
     /// The départements an account is limited to were changed; the detail names the account
     /// and its new départements.
     DepartmentsChanged,
+    /// A run of `wif purge` (SPEC 14); the detail gives its counts, never an erased value.
+    Purge,
 }
 
 impl Action {
@@ -33,6 +35,7 @@ impl Action {
             Action::DossierSearch => "dossier_search",
             Action::AlertAcknowledged => "alert_acknowledged",
             Action::DepartmentsChanged => "departments_changed",
+            Action::Purge => "purge",
         }
     }
 }

@@ -142,6 +142,8 @@ pub struct ListRow {
 /// (they are applied to the cross-tabulation instead).
 fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
     let mut f = Filter::default();
+    // An erased dossier (SPEC 14) is a statistical record, not a dossier an agent follows.
+    f.and("erased_at IS NULL", vec![]);
     if with_facets {
         f.within(&q.scope);
     }

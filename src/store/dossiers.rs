@@ -26,6 +26,11 @@ pub struct StoredDossier {
     pub synced_at: DateTime<Utc>,
     /// When a sync first copied it; unknown for dossiers copied before the history was kept.
     pub first_synced_at: Option<DateTime<Utc>>,
+    /// When its personal data were erased (SPEC 14): only its statistical record is left.
+    pub erased_at: Option<DateTime<Utc>>,
+    /// When all but what the validity check needs was erased (accepted, deleted on DS, APT
+    /// running).
+    pub reduced_at: Option<DateTime<Utc>>,
 }
 
 /// Changes kept per dossier: the oldest go beyond it.
@@ -158,6 +163,12 @@ async fn plan<'a>(
     for d in dossiers {
         match stored.get(&d.ds_id.get()) {
             None => counts.created += 1,
+            // Erased (SPEC 14): DS may keep a decided dossier longer than this back office; its
+            // personal data come back only if DS re-opened it.
+            Some(old) if old.erased && d.status.is_completed() => {
+                counts.unchanged += 1;
+                continue;
+            }
             Some(old)
                 if d.updated_at
                     .is_some_and(|new| old.updated_at.is_none_or(|old| new > old)) =>
@@ -184,6 +195,8 @@ struct StoredState {
     date_de_debut_apt: Option<NaiveDate>,
     date_de_fin_apt: Option<NaiveDate>,
     deleted_on_ds_at: Option<DateTime<Utc>>,
+    /// Its personal data were erased, in whole or but what the validity check needs.
+    erased: bool,
 }
 
 /// One change a sync brought to a dossier, as its history keeps it.
@@ -299,7 +312,7 @@ fn upsert_sql(rows: usize) -> String {
         .collect();
     format!(
         "INSERT INTO dossiers ({COLUMNS}) VALUES {} ON CONFLICT (ds_id) DO UPDATE SET {}, \
-         deleted_on_ds_at = NULL",
+         deleted_on_ds_at = NULL, erased_at = NULL, reduced_at = NULL",
         values.join(", "),
         updates.join(", ")
     )
@@ -329,7 +342,8 @@ async fn stored_states(
     for chunk in ids.chunks(500) {
         let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
-            "SELECT ds_id, updated_at, status, date_de_debut_apt, date_de_fin_apt, deleted_on_ds_at \
+            "SELECT ds_id, updated_at, status, date_de_debut_apt, date_de_fin_apt, deleted_on_ds_at, \
+             (erased_at IS NOT NULL OR reduced_at IS NOT NULL) AS erased \
              FROM dossiers WHERE ds_id IN ({})",
             placeholders.join(", ")
         );
@@ -375,6 +389,8 @@ struct DossierRow {
     deleted_on_ds_at: Option<DateTime<Utc>>,
     synced_at: DateTime<Utc>,
     first_synced_at: Option<DateTime<Utc>>,
+    erased_at: Option<DateTime<Utc>>,
+    reduced_at: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<DossierRow> for StoredDossier {
@@ -420,13 +436,17 @@ impl TryFrom<DossierRow> for StoredDossier {
             deleted_on_ds_at: row.deleted_on_ds_at,
             synced_at: row.synced_at,
             first_synced_at: row.first_synced_at,
+            erased_at: row.erased_at,
+            reduced_at: row.reduced_at,
         })
     }
 }
 
 /// One dossier by its DS number.
 pub async fn get(db: &Db, ds_id: DsId) -> Result<Option<StoredDossier>, StoreError> {
-    let sql = format!("SELECT {COLUMNS}, deleted_on_ds_at FROM dossiers WHERE ds_id = $1");
+    let sql = format!(
+        "SELECT {COLUMNS}, deleted_on_ds_at, erased_at, reduced_at FROM dossiers WHERE ds_id = $1"
+    );
     let row: Option<DossierRow> = with_db!(db, pool => {
         sqlx::query_as(&sql).bind(ds_id.get()).fetch_optional(pool).await?
     });
@@ -510,7 +530,7 @@ pub fn validity_rows(db: &Db) -> BoxStream<'_, Result<ValidityRow, StoreError>> 
         FROM dossiers d",
         "dossiers_validity_check",
         " JOIN procedures p ON p.id = d.procedure_id \
-        WHERE d.status = 'closed' ORDER BY d.ds_id"
+        WHERE d.status = 'closed' AND d.erased_at IS NULL ORDER BY d.ds_id"
     );
     with_db!(db, pool => sqlx::query_as(sql).fetch(pool).map_err(StoreError::from).boxed())
 }

@@ -19,6 +19,7 @@ pub mod job_runs;
 pub mod locks;
 pub mod login_failures;
 pub mod procedures;
+pub mod purge;
 pub mod reports;
 pub mod sessions;
 pub mod sync_runs;
@@ -89,6 +90,8 @@ impl Db {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
+                // Erased personal data are overwritten, not left in the file's free pages.
+                .pragma("secure_delete", "on")
                 .busy_timeout(Duration::from_secs(10));
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
