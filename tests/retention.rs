@@ -412,7 +412,64 @@ async fn logs_are_pruned(t: &TestDb) {
     assert_eq!(later.webhook_events, 1);
 }
 
+/// The purge job is on by default every night at 3:30 (`off` turns it off); run by the
+/// scheduler, it erases what is due and is recorded like the other jobs.
+async fn the_job_runs_each_night(t: &TestDb) {
+    let settings = |vars: &[(&str, &str)]| {
+        let url = t.url.clone();
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        wif::config::Settings::from_lookup(move |key| match key {
+            "WIF_DATABASE_URL" => Some(url.clone()),
+            _ => vars.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()),
+        })
+        .unwrap()
+    };
+    let job = |settings: &wif::config::Settings| {
+        wif::scheduler::jobs(settings)
+            .into_iter()
+            .find(|j| j.kind == wif::scheduler::JobKind::Purge)
+    };
+    assert_eq!(job(&settings(&[])).unwrap().schedule.as_str(), "30 3 * * *");
+    assert!(job(&settings(&[("WIF_PURGE_SCHEDULE", "off")])).is_none());
+
+    // A dossier decided long before the real now: the job, run now, erases it.
+    dossiers::upsert(
+        &t.db,
+        &[person(
+            1,
+            Status::Closed,
+            Some("2020-01-01T10:00:00Z"),
+            None,
+        )],
+    )
+    .await
+    .unwrap();
+    let due = Utc::now();
+    let kind = wif::scheduler::JobKind::Purge;
+    assert!(
+        wif::store::job_runs::claim(&t.db, kind.name(), due, "a", Utc::now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !wif::store::job_runs::claim(&t.db, kind.name(), due, "b", Utc::now())
+            .await
+            .unwrap(),
+        "one instance per tick"
+    );
+    wif::scheduler::run_once(&t.db, &settings(&[]), kind, due).await;
+    assert!(stored(t, 1).await.erased_at.is_some());
+    let done = wif::store::job_runs::latest(&t.db, kind.name(), 1)
+        .await
+        .unwrap();
+    assert_eq!(done[0].outcome, "success");
+}
+
 both_engines!(
+    the_job_runs_each_night,
     due_dossiers_are_erased_and_the_figures_stay,
     erased_dossiers_leave_the_admin,
     logs_are_pruned,
