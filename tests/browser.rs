@@ -1032,6 +1032,24 @@ both_engines!(alerts_in_a_browser);
 
 /// The public pages in Chromium: the form, a valid and an invalid check, a form error, the
 /// English page, the statistics; each without a WCAG 2.1 A/AA violation under axe-core.
+/// The public service of `settings` on a free port, reading `media`, with a rate limit a
+/// browser walk never meets; returns its base URL.
+async fn start_public(settings: &wif::config::Settings, media: &Path) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config = wif::public::PublicConfig {
+        media_root: media.to_owned(),
+        rate_limit_per_minute: 10_000,
+        ..wif::public::PublicConfig::from_settings(settings)
+    };
+    tokio::spawn(async move {
+        wif::public::serve_on(listener, &config, std::future::pending())
+            .await
+            .unwrap()
+    });
+    base
+}
+
 #[tokio::test]
 async fn public_pages_in_a_browser() {
     if browser_missing() {
@@ -1064,19 +1082,8 @@ async fn public_pages_in_a_browser() {
         serde_json::to_vec(&stats).unwrap(),
     )
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let settings = wif::config::Settings::from_lookup(|_| None).unwrap();
-    let config = wif::public::PublicConfig {
-        media_root: media.path().to_owned(),
-        rate_limit_per_minute: 10_000,
-        ..wif::public::PublicConfig::from_settings(&settings)
-    };
-    tokio::spawn(async move {
-        wif::public::serve_on(listener, &config, std::future::pending())
-            .await
-            .unwrap()
-    });
+    let base = start_public(&settings, media.path()).await;
     let browser = Browser::start("public").await;
 
     browser.goto(&format!("{base}/")).await;
@@ -1190,23 +1197,12 @@ async fn legal_pages_in_a_browser() {
         return;
     }
     let media = tempfile::tempdir().unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let settings = wif::config::Settings::from_lookup(|key| match key {
         "WIF_DPO_CONTACT" => Some("dpd-wif@travail.gouv.fr".into()),
         _ => None,
     })
     .unwrap();
-    let config = wif::public::PublicConfig {
-        media_root: media.path().to_owned(),
-        rate_limit_per_minute: 10_000,
-        ..wif::public::PublicConfig::from_settings(&settings)
-    };
-    tokio::spawn(async move {
-        wif::public::serve_on(listener, &config, std::future::pending())
-            .await
-            .unwrap()
-    });
+    let base = start_public(&settings, media.path()).await;
     let browser = Browser::start("legal").await;
 
     let pages = [
@@ -1657,18 +1653,7 @@ async fn retention_in_a_browser(t: &TestDb) {
         return;
     }
     let seeded = common::seed_dossiers(t, 60).await;
-    let far = chrono::Utc::now() + chrono::Duration::days(365 * 30);
-    let policy = wif::domain::retention::RetentionPolicy::default();
-    let counts = wif::purge::run(
-        &t.db,
-        &policy,
-        chrono_tz::Europe::Paris,
-        far,
-        false,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    let counts = common::erase_every_decided_dossier(&t.db).await;
     assert!(
         counts.dossiers_erased > 0,
         "some synthetic dossiers were decided"

@@ -429,18 +429,7 @@ async fn erased_dossiers_stay_erased(t: &TestDb, api: ApiVersion) {
         .map(|d| d.ds_id.get())
         .collect();
     assert!(decided.len() >= 3, "the simulator has decided dossiers");
-    let far = chrono::Utc::now() + chrono::Duration::days(365 * 30);
-    let policy = wif::domain::retention::RetentionPolicy::default();
-    wif::purge::run(
-        &t.db,
-        &policy,
-        chrono_tz::Europe::Paris,
-        far,
-        false,
-        &|_| {},
-    )
-    .await
-    .unwrap();
+    common::erase_every_decided_dossier(&t.db).await;
     let erased = |id: i64| async move {
         let s = dossiers::get(&t.db, DsId::new(id).unwrap())
             .await

@@ -163,6 +163,16 @@ macro_rules! both_engines {
     )*};
 }
 
+/// Runs `wif purge` thirty years from now, when every decided dossier is past its time
+/// (SPEC 14); returns its counts.
+pub async fn erase_every_decided_dossier(db: &Db) -> wif::store::purge::PurgeCounts {
+    let far = chrono::Utc::now() + chrono::Duration::days(365 * 30);
+    let policy = wif::domain::retention::RetentionPolicy::default();
+    wif::purge::run(db, &policy, chrono_tz::Europe::Paris, far, false, &|_| {})
+        .await
+        .unwrap()
+}
+
 /// A dossier of démarche 1 with only a number and a status; tests set what they need.
 pub fn dossier(ds_id: i64, status: wif::domain::Status) -> wif::domain::Dossier {
     let ds_id = wif::domain::DsId::new(ds_id).unwrap();
