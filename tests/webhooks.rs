@@ -317,9 +317,14 @@ async fn a_webhook_during_a_running_sync_waits_for_it(t: &TestDb) {
     locks::release(&t.db, "sync", "autre instance")
         .await
         .unwrap();
-    let ran = eventually(Duration::from_secs(10), async || runs(t).await > before).await;
+    // A run is listed from its start: wait for it to end before reading what it wrote.
+    let ended = eventually(Duration::from_secs(10), async || {
+        let latest = sync_runs::latest(&t.db, 1000).await.unwrap();
+        latest.len() > before && latest[0].finished_at.is_some()
+    })
+    .await;
     assert!(
-        ran.is_some(),
+        ended.is_some(),
         "the pass never ran after the lock was released"
     );
     let id = wif::domain::DsId::new(changed[0]).unwrap();
