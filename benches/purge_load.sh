@@ -6,8 +6,12 @@
 # before their generation: with the default 12 months, about half of the decided ones are due.
 # Prints the dry run's and the purge's times and counts, then the list's median and 99th
 # percentile over HTTP (four connections), window by window, while the purge runs.
+# WIF_BENCH_NOW (RFC 3339) purges as of that instant instead of now: one year ahead, about half
+# of a fresh set of 1,000,000 is due. WIF_BENCH_REUSE=1 keeps the database as it is (a second
+# measurement without generating again: what the first run erased stays erased).
 # Needs wrk and /usr/bin/time (apt-get install wrk time), and psql for PostgreSQL.
-#   WIF_DATABASE_URL=postgres://postgres@127.0.0.1/wif_purge_bench bash benches/purge_load.sh
+#   WIF_DATABASE_URL=postgres://postgres@127.0.0.1/wif_purge_bench \
+#     WIF_BENCH_NOW=$(date -u -d '+12 months' +%FT%TZ) bash benches/purge_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${WIF_DATABASE_URL:?set WIF_DATABASE_URL to a dedicated database: it is emptied}"
@@ -16,6 +20,9 @@ work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
+as_of=()
+if [ -n "${WIF_BENCH_NOW:-}" ]; then as_of=(--now "$WIF_BENCH_NOW"); fi
+if [ "${WIF_BENCH_REUSE:-0}" != 1 ]; then
 case "$WIF_DATABASE_URL" in
     sqlite:*)
         file=${WIF_DATABASE_URL#sqlite:}; file=${file#//}; file=${file%%\?*}
@@ -26,8 +33,9 @@ esac
 target/release/wif migrate > /dev/null
 echo "generating $dossiers dossiers…"
 /usr/bin/time -f "generation: %e s" target/release/wif dev generate --dossiers "$dossiers" > /dev/null
+fi
 WIF_SUPERUSER_PASSWORD='correct cheval agrafe batterie' target/release/wif createsuperuser \
-    --username charge --email charge@example.org --no-input > /dev/null 2>&1
+    --username charge --email charge@example.org --no-input > /dev/null 2>&1 || true
 WIF_DEBUG=True WIF_MEDIA_ROOT=$work WIF_BIND=127.0.0.1:18101 WIF_PURGE_SCHEDULE=off \
     RUST_LOG=warn target/release/wif serve --no-scheduler > "$work/server.log" 2>&1 &
 server=$!
@@ -49,8 +57,9 @@ window() {
         "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" "$(echo "$out" | awk '/Non-2xx/ {print "(" $5 " non-2xx!)"}')"
 }
 window "list, before"
-/usr/bin/time -f "dry run: %e s" target/release/wif purge --dry-run
-/usr/bin/time -f "purge: %e s, %M KB" -o "$work/purge.time" target/release/wif purge > "$work/purge.out" 2>&1 &
+/usr/bin/time -f "dry run: %e s" target/release/wif purge --dry-run "${as_of[@]}"
+/usr/bin/time -f "purge: %e s, %M KB" -o "$work/purge.time" target/release/wif purge "${as_of[@]}" \
+    > "$work/purge.out" 2>&1 &
 purge=$!
 while kill -0 "$purge" 2>/dev/null; do window "list, during the purge"; done
 wait "$purge"
