@@ -180,9 +180,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!();
     if !crate::web::assets::dsfr_available() {
         println!(
-            "Attention : l'administration est servie sans le style du système de design de l'État \
-             (DSFR), car npm était absent à la compilation. Installez Node.js et npm, puis relancez \
-             « cargo run -- demo » : la compilation récupère alors le DSFR."
+            "Attention : l'administration est servie sans le style du système de design de l'État"
+        );
+        println!(
+            "  (DSFR), car npm était absent à la compilation : installez Node.js et npm, puis \
+             relancez « cargo run -- demo »."
         );
         println!();
     }
