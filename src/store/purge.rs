@@ -146,15 +146,26 @@ async fn count_where(db: &Db, sql: &str, c: &Cutoffs) -> Result<i64, StoreError>
     }))
 }
 
-/// The next batch of dossiers matching `condition` (with the four cut-offs bound).
-async fn next_batch(db: &Db, condition: &str, c: &Cutoffs) -> Result<Vec<i64>, StoreError> {
-    let sql = format!("SELECT ds_id FROM dossiers WHERE {condition} ORDER BY ds_id LIMIT {BATCH}");
+/// The next batch of dossiers matching `condition` (with the four cut-offs bound), after the
+/// number `after`: each batch starts where the last ended instead of stepping again over the
+/// dossiers already erased.
+async fn next_batch(
+    db: &Db,
+    condition: &str,
+    c: &Cutoffs,
+    after: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let sql = format!(
+        "SELECT ds_id FROM dossiers WHERE ({condition}) AND ds_id > $5 \
+         ORDER BY ds_id LIMIT {BATCH}"
+    );
     Ok(with_db!(db, pool => {
         sqlx::query_scalar(&sql)
             .bind(c.decided_before)
             .bind(c.apt_ended_before)
             .bind(c.deleted_before)
             .bind(c.today)
+            .bind(after)
             .fetch_all(pool)
             .await?
     }))
@@ -170,11 +181,13 @@ pub async fn run(
 ) -> Result<PurgeCounts, StoreError> {
     let mut counts = PurgeCounts::default();
     for (condition, reduce) in [(erased_due(), false), (REDUCE_DUE.to_owned(), true)] {
+        let mut after = 0;
         loop {
-            let ids = next_batch(db, &condition, c).await?;
-            if ids.is_empty() {
+            let ids = next_batch(db, &condition, c, after).await?;
+            let Some(&last) = ids.last() else {
                 break;
-            }
+            };
+            after = last;
             erase(db, &ids, reduce, now).await?;
             match reduce {
                 true => counts.dossiers_reduced += ids.len() as i64,
