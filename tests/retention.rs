@@ -480,7 +480,7 @@ both_engines!(
 #[tokio::test]
 async fn an_erased_name_is_nowhere_in_the_sqlite_file() {
     let t = TestDb::sqlite(true).await;
-    let mut many: Vec<Dossier> = (1..=300)
+    let mut many: Vec<Dossier> = (1..=2_500)
         .map(|id| person(id, Status::Closed, Some("2020-01-01T10:00:00Z"), None))
         .collect();
     for d in &mut many {
@@ -500,7 +500,7 @@ async fn an_erased_name_is_nowhere_in_the_sqlite_file() {
     };
     assert!(found("Zqxjvintrouvable"), "the check can see the names");
     let counts = purge_at(&t, now(), false).await;
-    assert_eq!(counts.dossiers_erased, 300);
+    assert_eq!(counts.dossiers_erased, 2_500, "three batches");
     assert!(
         !found("Zqxjvintrouvable"),
         "an erased name is left in the files"
