@@ -337,9 +337,13 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "DEMARCHES_SIMPLIFIEES_API_URL",
     "DEMARCHES_SIMPLIFIEES_API_VERSION",
     "DEMARCHES_SIMPLIFIEES_RATE_LIMIT",
-    // The test suite's own settings.
+    // The test suite's and the benchmarks' own settings.
     "WIF_TEST_DATABASE_URL",
     "WIF_REQUIRE_BROWSER",
+    "WIF_BENCH_DATABASE_URL",
+    "WIF_BENCH_DOSSIERS",
+    "WIF_BENCH_NOW",
+    "WIF_BENCH_REUSE",
 ];
 
 /// The `WIF_…` and `DEMARCHES_SIMPLIFIEES_…` names among `names` that the program does not read:
