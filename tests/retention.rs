@@ -292,7 +292,18 @@ async fn erased_dossiers_leave_the_admin(t: &TestDb) {
     admin.sign_in("marie", ADMIN_PASSWORD).await;
     let list = admin.get("/admin/dossiers/").await.body;
     assert!(list.contains("/admin/dossiers/1\""));
+    // The page says when it was computed: its figures are what must not move.
+    let figures = |page: String| {
+        let start = page.find("<p class=\"fr-text--sm\">Calculé").unwrap();
+        let end = start + page[start..].find("</p>").unwrap();
+        format!("{}{}", &page[..start], &page[end..])
+    };
+    let statistics = figures(admin.get("/admin/stats/").await.body);
     purge_at(t, now(), false).await;
+    assert!(
+        figures(admin.get("/admin/stats/").await.body) == statistics,
+        "the statistics page gives the same figures"
+    );
 
     let list = admin.get("/admin/dossiers/").await.body;
     assert!(
