@@ -378,7 +378,6 @@ async fn logs_are_pruned(t: &TestDb) {
             .await
             .unwrap();
     }
-    let failure_sql = "INSERT INTO login_failures (key, failed_at) VALUES ($1, $2)";
     let event = |sequence| wif::domain::webhook::WebhookEvent {
         sequence,
         event_type: "dossier_modifie".into(),
@@ -389,24 +388,12 @@ async fn logs_are_pruned(t: &TestDb) {
         .await
         .unwrap();
     for when in [now() - Days::new(31), now() - Days::new(29)] {
-        match &t.db {
-            wif::store::Db::Sqlite(pool) => {
-                sqlx::query(failure_sql)
-                    .bind("user:x")
-                    .bind(when)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-            wif::store::Db::Postgres(pool) => {
-                sqlx::query(failure_sql)
-                    .bind("user:x")
-                    .bind(when)
-                    .execute(pool)
-                    .await
-                    .unwrap();
-            }
-        }
+        let long_ago = at("2000-01-01T00:00:00Z");
+        let keys = ["user:x".to_owned()];
+        wif::store::login_failures::attempt(&t.db, &keys, when, long_ago, |_, _| None::<()>)
+            .await
+            .unwrap()
+            .unwrap();
     }
     let dry = purge_at(t, now(), true).await;
     let counts = purge_at(t, now(), false).await;
