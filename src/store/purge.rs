@@ -53,7 +53,7 @@ impl PurgeCounts {
         self.lines().iter().map(|(_, n)| n).sum()
     }
 
-    /// What `later` has more than `self` (the data falling due between two instants).
+    /// What `self` has more than `earlier`: the data falling due between two instants.
     pub fn added_since(&self, earlier: &PurgeCounts) -> PurgeCounts {
         let more = |a: i64, b: i64| (a - b).max(0);
         PurgeCounts {
