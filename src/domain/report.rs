@@ -402,8 +402,14 @@ mod tests {
     fn months_are_read_as_yyyy_mm_only() {
         assert_eq!(month("2026-10").to_string(), "2026-10");
         assert_eq!(month(" 2026-01 ").number(), 1);
+        assert_eq!(
+            month("2026-10").first_day(),
+            NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
+        );
         for wrong in [
             "2026-13", "2026-00", "2026-1", "26-10", "2026/10", "octobre", "", "+026-10", "1999-12",
+            // Rust's integer parsing takes a sign: the month must be digits too.
+            "2026-+1",
         ] {
             let error = wrong.parse::<Month>().unwrap_err();
             assert!(error.to_string().contains("AAAA-MM"), "{wrong}: {error}");

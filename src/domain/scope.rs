@@ -92,6 +92,7 @@ mod tests {
         assert!(parse_department("   ").is_err());
         assert!(parse_department("75\n").is_ok());
         assert!(parse_department("7\u{1}5").is_err());
+        assert_eq!(parse_department(&"x".repeat(100)), Ok("x".repeat(100)));
         assert!(parse_department(&"x".repeat(101)).is_err());
     }
 }
