@@ -407,7 +407,8 @@ mod tests {
             NaiveDate::from_ymd_opt(2026, 10, 1).unwrap()
         );
         for wrong in [
-            "2026-13", "2026-00", "2026-1", "26-10", "2026/10", "octobre", "", "+026-10", "1999-12",
+            "2026-13", "2026-00", "2026-1", "26-10", "2026/10", "octobre", "", "+026-10",
+            "1999-12",
             // Rust's integer parsing takes a sign: the month must be digits too.
             "2026-+1",
         ] {
