@@ -147,11 +147,7 @@ impl Settings {
     /// Where the program keeps what it makes for itself (the debug key): the SQLite file's
     /// directory, or the working directory with PostgreSQL or an in-memory database.
     pub fn data_dir(&self) -> PathBuf {
-        let url = self.database_url.expose();
-        let file = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-            .map(|rest| rest.split('?').next().unwrap_or(rest))
+        let file = crate::store::sqlite_path(self.database_url.expose())
             .filter(|path| !path.is_empty() && !path.starts_with(":memory:"));
         file.and_then(|path| Path::new(path).parent())
             .filter(|dir| !dir.as_os_str().is_empty())

@@ -191,13 +191,18 @@ impl Db {
     }
 }
 
+/// The file path of a `sqlite://…` (or `sqlite:…`) URL, without its options; `None` for another
+/// engine.
+pub fn sqlite_path(url: &str) -> Option<&str> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|rest| rest.split('?').next().unwrap_or(rest))
+}
+
 /// Where a URL points, without its password, for error messages.
 pub fn describe(url: &str) -> String {
-    if let Some(path) = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-    {
-        return format!("SQLite « {} »", path.split('?').next().unwrap_or(path));
+    if let Some(path) = sqlite_path(url) {
+        return format!("SQLite « {path} »");
     }
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let host_and_db = rest.rsplit_once('@').map_or(rest, |(_, after)| after);
