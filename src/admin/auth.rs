@@ -140,10 +140,12 @@ impl PasswordChecks {
     /// Whether `password` matches `hash`; `None` when too many checks are waiting already.
     async fn verify(&self, password: &str, hash: &str) -> Option<bool> {
         if account::too_costly(hash) {
-            // Matches nothing, unverified; the hash itself stays out of the log.
+            // Matches nothing, unverified and without a turn of the pool; the hash itself
+            // stays out of the log.
             tracing::warn!(
                 "mot de passe refusé sans vérification : hachage aux paramètres refusés"
             );
+            return Some(false);
         }
         let (password, hash) = (password.to_owned(), hash.to_owned());
         self.run(move || account::verify(&password, &hash)).await
