@@ -52,11 +52,13 @@ pub async fn show(
         } @else {
             div.fr-table.wif-table { table {
                 caption { "Les dix derniers passages de wif purge" }
-                thead { tr { th scope="col" { "Date" } th scope="col" { "Type" } th scope="col" { "Effacé" } } }
+                thead { tr { th scope="col" { "Date" } th scope="col" { "Échéances au" } th scope="col" { "Type" } th scope="col" { "Effacé" } } }
                 tbody {
                     @for run in &runs {
                         tr {
                             td { (datetime(Some(run.started_at), tz)) }
+                            // What was due at this instant: `wif purge --now` may look ahead.
+                            td { (datetime(Some(run.as_of), tz)) }
                             td { @if run.dry_run { "essai à blanc" } @else { "effacement" } }
                             td { (crate::purge::summary(&run.counts.0, false)) }
                         }
