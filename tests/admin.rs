@@ -812,6 +812,34 @@ async fn the_dossiers_list_filters_searches_sorts_and_pages(t: &TestDb) {
     );
 }
 
+/// A day of the date hierarchy runs from its first instant to the next day's, even where the
+/// clocks skip midnight: in Santiago, 8 September 2024 starts at 01:00 (04:00 UTC), its local
+/// midnight never happened.
+async fn a_day_whose_midnight_is_skipped_is_still_a_day(t: &TestDb) {
+    let list = common::created(
+        Status::Initiated,
+        &[
+            // 7 September, 23:30 local (UTC-4).
+            (701, "2024-09-08T03:30:00Z"),
+            // 8 September, 01:30 local (UTC-3), the first hour of the day.
+            (801, "2024-09-08T04:30:00Z"),
+            (901, "2024-09-09T12:00:00Z"),
+        ],
+    );
+    wif::store::dossiers::upsert(&t.db, &list).await.unwrap();
+    create_user(t, "marie", false).await;
+    let base = start_admin_configured(t, &[("WIF_TIME_ZONE", "America/Santiago")], |_| {}).await;
+    let mut agent = Agent::new(&base);
+    agent.sign_in("marie", ADMIN_PASSWORD).await;
+    for (day, expected) in [(7, "701"), (8, "801"), (9, "901")] {
+        let page = agent
+            .get(&format!("/admin/dossiers/?annee=2024&mois=9&jour={day}"))
+            .await
+            .body;
+        assert_eq!(column(&page, 0), [expected], "{day} September");
+    }
+}
+
 /// The address of the link labelled `label`, unescaped.
 fn link(body: &str, label: &str) -> String {
     let end = body
@@ -1066,6 +1094,7 @@ async fn a_dossiers_page_shows_its_sync_history(t: &TestDb) {
 }
 
 both_engines!(
+    a_day_whose_midnight_is_skipped_is_still_a_day,
     a_dossiers_page_shows_its_sync_history,
     django_habits_slash_and_debug_errors,
     every_page_requires_a_session,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::Extension;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::HeaderMap;
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 use maud::{Markup, html};
 
@@ -22,6 +22,7 @@ use super::lists::{
 };
 use super::{AppState, PageError, auth};
 use crate::domain::champs::CHAMPS;
+use crate::domain::dates::start_of_day;
 use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
 use crate::store::dossier_lists::{self, Column, ListQuery};
@@ -99,12 +100,7 @@ impl DateSelection {
                 NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
             ),
         };
-        let local = |d: NaiveDate| {
-            tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-        };
-        Some((local(start)?, local(end)?))
+        Some((start_of_day(start, &tz), start_of_day(end, &tz)))
     }
 }
 
