@@ -118,6 +118,90 @@ async fn seed(t: &TestDb) {
 
 const PARIS_TIME: chrono_tz::Tz = chrono_tz::Europe::Paris;
 
+/// The APT length classes the database computes for the reports are those of `AptLength::of`,
+/// the rule's one definition, on both engines: first the edge cases stated here (31 January,
+/// 29 February, exactly three months, a day more, a day less), then every start from November
+/// 2027 to March 2028 with its end on the day three months later, the day before and the day
+/// after. Each dossier has a département of its own, so that its row of counts is its class.
+async fn apt_lengths_are_classed_as_the_domain_rule_says(t: &TestDb) {
+    use AptLength::*;
+    let date = |text: &str| day(text).unwrap();
+    let stated: Vec<(Option<NaiveDate>, Option<NaiveDate>, AptLength)> = [
+        ("2026-01-15", "2026-04-15", UpToThreeMonths),
+        ("2026-01-15", "2026-04-14", UpToThreeMonths),
+        ("2026-01-15", "2026-04-16", MoreThanThreeMonths),
+        ("2026-01-31", "2026-04-30", UpToThreeMonths),
+        ("2026-01-31", "2026-05-01", MoreThanThreeMonths),
+        ("2028-02-29", "2028-05-29", UpToThreeMonths),
+        ("2028-02-29", "2028-05-30", MoreThanThreeMonths),
+        ("2027-11-30", "2028-02-29", UpToThreeMonths),
+        ("2027-11-30", "2028-03-01", MoreThanThreeMonths),
+        ("2025-11-30", "2026-02-28", UpToThreeMonths),
+        ("2025-11-30", "2026-03-01", MoreThanThreeMonths),
+        ("2026-03-01", "2026-03-01", UpToThreeMonths),
+        ("2026-03-02", "2026-03-01", Unknown),
+    ]
+    .into_iter()
+    .map(|(start, end, length)| (Some(date(start)), Some(date(end)), length))
+    .chain([
+        (None, Some(date("2026-03-01")), Unknown),
+        (Some(date("2026-03-01")), None, Unknown),
+        (None, None, Unknown),
+    ])
+    .collect();
+    for (start, end, length) in &stated {
+        assert_eq!(AptLength::of(*start, *end), *length, "{start:?} – {end:?}");
+    }
+    let mut apts: Vec<(Option<NaiveDate>, Option<NaiveDate>)> = stated
+        .iter()
+        .map(|(start, end, _)| (*start, *end))
+        .collect();
+    let mut start = date("2027-11-01");
+    while start <= date("2028-03-31") {
+        let three_months = start.checked_add_months(chrono::Months::new(3)).unwrap();
+        for end in [
+            three_months.pred_opt(),
+            Some(three_months),
+            three_months.succ_opt(),
+        ] {
+            apts.push((Some(start), end));
+        }
+        start = start.succ_opt().unwrap();
+    }
+    let decided = at("2026-10-10T12:00:00Z");
+    let list: Vec<_> = apts
+        .iter()
+        .enumerate()
+        .map(|(i, (start, end))| {
+            let mut d = dossier(i as i64 + 1, Status::Closed);
+            d.department = Some(i.to_string());
+            d.processed_at = Some(decided);
+            d.updated_at = Some(decided);
+            d.date_de_debut_apt = *start;
+            d.date_de_fin_apt = *end;
+            d
+        })
+        .collect();
+    dossiers::upsert(&t.db, &list).await.unwrap();
+    let month = wif::store::reports::Decided {
+        start: at("2026-10-01T00:00:00Z"),
+        end: at("2026-11-01T00:00:00Z"),
+        scope: &Scope::National,
+    };
+    let counts = wif::store::reports::decisions(&t.db, &month).await.unwrap();
+    assert_eq!(counts.len(), apts.len());
+    for count in counts {
+        let i: usize = count.department.as_deref().unwrap().parse().unwrap();
+        let (start, end) = apts[i];
+        assert_eq!(count.count, 1);
+        assert_eq!(
+            count.length,
+            AptLength::of(start, end),
+            "{start:?} – {end:?}, as the database classes it"
+        );
+    }
+}
+
 /// The counts columns of a row: ≤ 3, > 3, unknown, accepted, refused, sans suite, decided.
 fn row_counts(report: &Report, department: Option<&str>) -> [u64; 7] {
     reports::counts(&report.department(department).unwrap().figures)
@@ -1194,6 +1278,7 @@ async fn reports_sent_before_0017(t: &TestDb) {
 }
 
 both_engines!(
+    apt_lengths_are_classed_as_the_domain_rule_says,
     the_job_is_scheduled_and_shown,
     the_report_counts_what_was_decided_in_the_month,
     the_workbook_holds_every_figure,

@@ -126,8 +126,10 @@ impl AptLength {
         AptLength::Unknown,
     ];
 
-    /// The class of an APT. Three months after 31 January is 30 April (the day is clamped to the
-    /// end of the month), as PostgreSQL's `date + interval '3 months'` counts.
+    /// The class of an APT: the rule's one definition. Three months after 31 January is
+    /// 30 April (the day is clamped to the end of the month), as PostgreSQL's `date + interval
+    /// '3 months'` counts. The reports have the database compute it (`store::reports`), and a
+    /// test on both engines holds that SQL to this function.
     pub fn of(start: Option<NaiveDate>, end: Option<NaiveDate>) -> AptLength {
         match (start, end) {
             (Some(start), Some(end)) if end >= start => {

@@ -43,26 +43,29 @@ pub struct DaysCount {
     pub count: u64,
 }
 
-/// The APT length class of a dossier, as `AptLength::of` decides it. PostgreSQL's
-/// `date + interval '3 months'` clamps the day to the end of the month; SQLite's `date(…,
-/// '+3 months')` overflows into the next month instead, hence the last day of the third month
-/// after as a bound.
-fn length_expression(engine: Engine) -> &'static str {
-    match engine {
-        Engine::Postgres => {
-            "CASE WHEN date_de_debut_apt IS NULL OR date_de_fin_apt IS NULL \
-                    OR date_de_fin_apt < date_de_debut_apt THEN 'unknown' \
-                 WHEN date_de_fin_apt <= date_de_debut_apt + interval '3 months' THEN 'short' \
-                 ELSE 'long' END"
-        }
+/// The APT length class of a dossier, computed by the database so that the reports group their
+/// counts there. `AptLength::of` is the rule; a test on both engines holds this expression to it
+/// over edge dates (`apt_lengths_are_classed_as_the_domain_rule_says`, tests/reports.rs). Only
+/// « three months after the start » is written per engine: PostgreSQL's `date + interval
+/// '3 months'` clamps the day to the end of the month as the rule does, SQLite's `date(…,
+/// '+3 months')` overflows into the next month, hence the last day of the third month after as
+/// a bound.
+fn length_expression(engine: Engine) -> String {
+    let three_months_after = match engine {
+        Engine::Postgres => "date_de_debut_apt + interval '3 months'",
         Engine::Sqlite => {
-            "CASE WHEN date_de_debut_apt IS NULL OR date_de_fin_apt IS NULL \
-                    OR date_de_fin_apt < date_de_debut_apt THEN 'unknown' \
-                 WHEN date_de_fin_apt <= min(date(date_de_debut_apt, '+3 months'), \
-                    date(date_de_debut_apt, 'start of month', '+4 months', '-1 day')) THEN 'short' \
-                 ELSE 'long' END"
+            "min(date(date_de_debut_apt, '+3 months'), \
+             date(date_de_debut_apt, 'start of month', '+4 months', '-1 day'))"
         }
-    }
+    };
+    format!(
+        "CASE WHEN date_de_debut_apt IS NULL OR date_de_fin_apt IS NULL \
+         OR date_de_fin_apt < date_de_debut_apt THEN '{unknown}' \
+         WHEN date_de_fin_apt <= {three_months_after} THEN '{short}' ELSE '{long}' END",
+        unknown = AptLength::Unknown.code(),
+        short = AptLength::UpToThreeMonths.code(),
+        long = AptLength::MoreThanThreeMonths.code(),
+    )
 }
 
 /// Whole seconds since the epoch of a timestamp column, the same on both engines.
