@@ -244,13 +244,20 @@ pub enum DevCommand {
         /// Numéro de la démarche des dossiers
         #[arg(long, default_value_t = 1)]
         procedure: i64,
+        /// Date et heure où finit l'historique des dossiers (RFC 3339), au lieu de maintenant : la même date donne les mêmes dossiers
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
     },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum AlertsCommand {
     /// Évalue maintenant toutes les règles : ouvre et résout les alertes
-    Evaluate,
+    Evaluate {
+        /// Date et heure de référence (RFC 3339), au lieu de maintenant
+        #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+        now: Option<DateTime<Utc>>,
+    },
     /// Affiche les alertes ouvertes (ds_id, code, ouverte le, résolue le)
     List {
         /// Toutes les alertes, résolues comprises

@@ -503,10 +503,31 @@ async fn the_command_line_evaluates_and_lists(t: &TestDb) {
     assert!(common::stdout(&notify).contains("WIF_SMTP_URL n'est pas configurée"));
 }
 
+/// `wif alerts evaluate --now` evaluates as of that instant, as a benchmark over a fixed data
+/// set needs: the dossier stuck for a month then is stuck, and its alert opens at that instant.
+async fn the_command_line_evaluates_as_of_a_given_instant(t: &TestDb) {
+    let now = "2025-06-15T09:30:00Z";
+    let mut stuck = dossier(61, Status::Initiated);
+    stuck.initiated_at = Some(at("2025-05-15T09:30:00Z"));
+    stuck.updated_at = stuck.initiated_at;
+    dossiers::upsert(&t.db, &[stuck]).await.unwrap();
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let evaluated = common::wif(
+        t.dir.path(),
+        &vars,
+        &["alerts", "evaluate", "--now", now],
+        "",
+    );
+    assert!(evaluated.status.success(), "{}", common::stderr(&evaluated));
+    assert_eq!(codes_of(t, 61).await, ["construction_too_long"]);
+    assert_eq!(open_alerts(t).await[0].opened_at, at(now));
+}
+
 both_engines!(
     every_rule_fires_on_synced_dossiers,
     an_alert_opens_resolves_and_reopens,
     digests_reach_each_instructor_once,
     a_failed_send_is_retried_and_never_duplicated,
     the_command_line_evaluates_and_lists,
+    the_command_line_evaluates_as_of_a_given_instant,
 );

@@ -592,3 +592,26 @@ async fn dev_generate_adds_deterministic_dossiers_once(t: &TestDb) {
     assert_eq!(read.champs, stored.dossier.champs);
     assert_eq!(read.date_de_fin_apt, stored.dossier.date_de_fin_apt);
 }
+
+both_engines!(dev_generate_at_a_fixed_instant_gives_the_same_dates);
+
+/// With `--now`, the synthetic dates end at that instant instead of the clock's: a benchmark can
+/// fill its database once and find the same dossiers at every run.
+async fn dev_generate_at_a_fixed_instant_gives_the_same_dates(t: &TestDb) {
+    let vars = [("WIF_DATABASE_URL", t.url.as_str())];
+    let now = "2025-06-15T09:30:00Z";
+    let args = ["dev", "generate", "--dossiers", "20", "--now", now];
+    let first = wif(t.dir.path(), &vars, &args, "");
+    assert!(first.status.success(), "{}", stderr(&first));
+    let now: chrono::DateTime<chrono::Utc> = now.parse().unwrap();
+    for index in [0, 19] {
+        let expected = wif::synthetic::dossier(1, index, 1, now);
+        let stored = wif::store::dossiers::get(&t.db, expected.ds_id)
+            .await
+            .unwrap()
+            .expect("the generated dossier is stored");
+        assert_eq!(stored.dossier.created_at, expected.created_at);
+        assert_eq!(stored.dossier.updated_at, expected.updated_at);
+        assert_eq!(stored.dossier.processed_at, expected.processed_at);
+    }
+}

@@ -12,8 +12,9 @@ use crate::store::alerts as stored;
 pub async fn run(command: AlertsCommand) -> anyhow::Result<()> {
     let (settings, db) = open_database().await?;
     match command {
-        AlertsCommand::Evaluate => {
-            let e = alerts::evaluate(&db, &settings.alert_rules, Utc::now()).await?;
+        AlertsCommand::Evaluate { now } => {
+            let now = now.unwrap_or_else(Utc::now);
+            let e = alerts::evaluate(&db, &settings.alert_rules, now).await?;
             println!(
                 "{} dossiers évalués : {} alertes ouvertes, {} résolues ; {} alertes ouvertes en tout.",
                 e.dossiers, e.opened, e.resolved, e.open

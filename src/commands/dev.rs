@@ -26,9 +26,10 @@ pub async fn run(command: DevCommand) -> anyhow::Result<()> {
             dossiers: count,
             seed,
             procedure,
+            now,
         } => {
             let (_settings, db) = open_database().await?;
-            let now = Utc::now();
+            let now = now.unwrap_or_else(Utc::now);
             let started = Instant::now();
             let mut created = 0;
             for first in (0..count).step_by(BATCH as usize) {
