@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Load test of the admin's lists (issue: 1,000,000 dossiers): median and 99th percentile of the
 # dossiers list (default, filtered, searched, sorted, deep page by number and by "page suivante"),
-# of Suivi Préfecture, of the home page and of the Alertes page (evaluate the alerts first:
-# `wif alerts evaluate`), over HTTP, four connections; then the same lists for an agent limited to
-# one département. Needs wrk (apt-get install wrk) and a
-# database filled beforehand:
-#   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- dev generate --dossiers 1000000
+# of Suivi Préfecture, of the home page and of the Alertes page, over HTTP, four connections; then
+# the same lists for an agent limited to one département. Needs wrk and curl (apt-get install wrk
+# curl) and a database filled beforehand, with the alerts evaluated, at the instant of the other
+# benchmarks' data set (the database of `cargo bench --bench exports` will do):
+#   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- dev generate --dossiers 1000000 \
+#     --now 2026-11-15T09:00:00Z
+#   WIF_DATABASE_URL=postgres://…/wif_bench cargo run --release -- alerts evaluate --now 2026-11-15T09:00:00Z
 #   WIF_DATABASE_URL=postgres://…/wif_bench bash benches/admin_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

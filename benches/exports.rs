@@ -1,40 +1,37 @@
 //! Benchmark of the jobs that read the whole database, over a large one (1,000,000 dossiers):
 //! both exports and the alerts' evaluation.
 //!
-//! `cargo bench --bench exports` fills the database named by `WIF_BENCH_DATABASE_URL` (default: an
-//! SQLite file under `target/`) with `WIF_BENCH_DOSSIERS` synthetic dossiers (default 1,000,000)
-//! if it has fewer, then runs each export and `wif alerts evaluate` three times through the `wif`
-//! binary and prints the median wall time and the peak resident memory (from `/usr/bin/time`).
-//! The first evaluation of a new database opens every alert; the next ones find them open.
-//! Last, it times in this process what the admin's *Statistiques* page computes on each view
-//! (`export::stats::compute`), without the process start and connection of the commands.
+//! `cargo bench --bench exports` uses the synthetic data set of `support::DataSet` (1,000,000
+//! dossiers whose history ends at a fixed instant, generated into a file under `target/` at the
+//! first run and reused by the next ones), then runs each export and `wif alerts evaluate`, as of
+//! that instant, three times through the `wif` binary and prints the median wall time and the
+//! peak resident memory (from `/usr/bin/time`). The first evaluation of a new database opens
+//! every alert; the next ones find them open. Last, it times in this process what the admin's
+//! *Statistiques* page computes on each view (`export::stats::compute`), without the process
+//! start and connection of the commands.
 //!
 //! Figures at 1,000,000 dossiers (2 shared cores, median of the runs): see `docs/exports.md`.
 
+mod support;
+
+use std::hint::black_box;
 use std::process::Command;
 
 const RUNS: usize = 3;
 
 fn main() {
     let wif = env!("CARGO_BIN_EXE_wif");
-    let url = std::env::var("WIF_BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        format!(
-            "sqlite://{}/target/bench-exports.sqlite3",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    });
-    let dossiers: u64 = std::env::var("WIF_BENCH_DOSSIERS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
+    let data = support::DataSet::from_env();
+    data.prepare(wif);
+    let now = data.now_arg();
     let run = |args: &[&str]| {
         let output = Command::new("/usr/bin/time")
             .args(["-f", "%e %M"])
             .arg(wif)
             .args(args)
-            .env("WIF_DATABASE_URL", &url)
+            .env("WIF_DATABASE_URL", &data.url)
             .output()
-            .expect("/usr/bin/time runs");
+            .expect("/usr/bin/time runs (apt-get install time)");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "wif {args:?} failed: {stderr}");
         let last = stderr.lines().last().unwrap_or_default().to_owned();
@@ -47,17 +44,12 @@ fn main() {
         (seconds, peak_kib)
     };
 
-    run(&["migrate"]);
-    println!("database: {}", wif::store::describe(&url));
-    let (seconds, _) = run(&["dev", "generate", "--dossiers", &dossiers.to_string()]);
-    println!("generate {dossiers} dossiers (or check they exist): {seconds:.1} s");
-
     let out = std::env::temp_dir().join("wif-bench-export.json");
     let out = out.to_str().unwrap();
     let commands: [&[&str]; 3] = [
-        &["export-validity-check-data", "--output", out],
-        &["export-stats-data", "--output", out],
-        &["alerts", "evaluate"],
+        &["export-validity-check-data", "--output", out, "--now", &now],
+        &["export-stats-data", "--output", out, "--now", &now],
+        &["alerts", "evaluate", "--now", &now],
     ];
     for command in commands {
         let mut times = Vec::new();
@@ -83,13 +75,16 @@ fn main() {
 
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
     let times = runtime.block_on(async {
-        let db = wif::store::Db::connect(&url).await.expect("the database");
+        let db = wif::store::Db::connect(&data.url)
+            .await
+            .expect("the database");
         let mut times = Vec::new();
         for _ in 0..=RUNS {
             let started = std::time::Instant::now();
-            wif::export::stats::compute(&db, chrono::Utc::now(), chrono_tz::Europe::Paris)
+            let stats = wif::export::stats::compute(&db, data.now, chrono_tz::Europe::Paris)
                 .await
                 .expect("the statistics");
+            black_box(stats);
             times.push(started.elapsed().as_secs_f64());
         }
         times

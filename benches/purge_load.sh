@@ -3,15 +3,17 @@
 # it runs. Fills the database named by WIF_DATABASE_URL, which must be a dedicated one: it is
 # emptied first (SQLite: the file is removed; PostgreSQL: its public schema is dropped, with psql),
 # then gets WIF_BENCH_DOSSIERS synthetic dossiers (default 1,000,000), decided over the two years
-# before their generation: with the default 12 months, about half of the decided ones are due.
+# before a fixed instant (2026-11-15T09:00:00Z, as the other benchmarks' data set), so that every
+# run purges the same dossiers.
 # Prints the dry run's and the purge's times and counts, then the list's median and 99th
 # percentile over HTTP (four connections), window by window, while the purge runs.
-# WIF_BENCH_NOW (RFC 3339) purges as of that instant instead of now: one year ahead, about half
-# of a fresh set of 1,000,000 is due. WIF_BENCH_REUSE=1 keeps the database as it is (a second
-# measurement without generating again: what the first run erased stays erased).
-# Needs wrk and /usr/bin/time (apt-get install wrk time), and psql for PostgreSQL.
+# WIF_BENCH_NOW (RFC 3339) is the instant the purge runs as of, by default the data's (about a
+# fifth of the dossiers are then due); one year later (2027-11-15T09:00:00Z), about half.
+# WIF_BENCH_REUSE=1 keeps the database as it is (a second measurement without generating again:
+# what the first run erased stays erased).
+# Needs wrk, curl and /usr/bin/time (apt-get install wrk curl time), and psql for PostgreSQL.
 #   WIF_DATABASE_URL=postgres://postgres@127.0.0.1/wif_purge_bench \
-#     WIF_BENCH_NOW=$(date -u -d '+12 months' +%FT%TZ) bash benches/purge_load.sh
+#     WIF_BENCH_NOW=2027-11-15T09:00:00Z bash benches/purge_load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${WIF_DATABASE_URL:?set WIF_DATABASE_URL to a dedicated database: it is emptied}"
@@ -20,8 +22,8 @@ work=$(mktemp -d)
 trap 'kill $server 2>/dev/null || true; rm -rf "$work"' EXIT
 
 cargo build --release --quiet
-as_of=()
-if [ -n "${WIF_BENCH_NOW:-}" ]; then as_of=(--now "$WIF_BENCH_NOW"); fi
+generated_at=2026-11-15T09:00:00Z
+as_of=(--now "${WIF_BENCH_NOW:-$generated_at}")
 if [ "${WIF_BENCH_REUSE:-0}" != 1 ]; then
 case "$WIF_DATABASE_URL" in
     sqlite:*)
@@ -32,7 +34,7 @@ case "$WIF_DATABASE_URL" in
 esac
 target/release/wif migrate > /dev/null
 echo "generating $dossiers dossiers…"
-/usr/bin/time -f "generation: %e s" target/release/wif dev generate --dossiers "$dossiers" > /dev/null
+/usr/bin/time -f "generation: %e s" target/release/wif dev generate --dossiers "$dossiers" --now "$generated_at" > /dev/null
 fi
 WIF_SUPERUSER_PASSWORD='correct cheval agrafe batterie' target/release/wif createsuperuser \
     --username charge --email charge@example.org --no-input > /dev/null 2>&1 || true

@@ -1,17 +1,19 @@
 //! Benchmark of the monthly reports over a large database (1,000,000 dossiers): the national
-//! report of the previous month (the figures the database counts), its XLSX workbook and CSV
-//! table, one département's report, and `wif report` end to end.
+//! report of the month before the data set's instant (the figures the database counts), its XLSX
+//! workbook and CSV table, one département's report, and `wif report` end to end.
 //!
-//! `cargo bench --bench reports` fills the database named by `WIF_BENCH_DATABASE_URL` (default:
-//! an SQLite file under `target/`) with `WIF_BENCH_DOSSIERS` synthetic dossiers (default
-//! 1,000,000) if it has fewer, then times each step three times and prints the median. The
-//! synthetic dossiers are decided over the two years before their generation: a month holds
-//! about a twenty-fourth of the decisions.
+//! `cargo bench --bench reports` uses the synthetic data set of `support::DataSet` (the same
+//! database as `cargo bench --bench exports`: 1,000,000 dossiers whose history ends at a fixed
+//! instant, generated at the first run and reused), then times each step three times and prints
+//! the median. The synthetic dossiers are decided over the two years before that instant: a month
+//! holds about a twenty-fourth of the decisions.
 
+mod support;
+
+use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
 
-use chrono::Utc;
 use wif::domain::Scope;
 use wif::domain::report::Month;
 use wif::reports::{self, csv, xlsx};
@@ -31,51 +33,26 @@ fn median(mut times: Vec<f64>) -> String {
 
 fn main() {
     let wif = env!("CARGO_BIN_EXE_wif");
-    let url = std::env::var("WIF_BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        format!(
-            "sqlite://{}/target/bench-reports.sqlite3",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    });
-    let dossiers: u64 = std::env::var("WIF_BENCH_DOSSIERS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1_000_000);
+    let data = support::DataSet::from_env();
+    data.prepare(wif);
+    let url = &data.url;
     let run = |args: &[&str]| {
         let started = Instant::now();
         let output = Command::new(wif)
             .args(args)
-            .env("WIF_DATABASE_URL", &url)
+            .env("WIF_DATABASE_URL", url)
             .output()
             .expect("wif runs");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "wif {args:?} failed: {stderr}");
         started.elapsed().as_secs_f64()
     };
-    run(&["migrate"]);
-    println!("database: {}", wif::store::describe(&url));
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let stored: i64 = runtime.block_on(async {
-        let db = Db::connect(&url).await.unwrap();
-        let sql = "SELECT COUNT(*) FROM dossiers";
-        let count = match &db {
-            Db::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-            Db::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
-        };
-        db.close().await;
-        count.unwrap()
-    });
-    // Generated dossiers are dated from the time of their generation: generating again would
-    // rewrite every one of them.
-    if stored < dossiers as i64 {
-        let seconds = run(&["dev", "generate", "--dossiers", &dossiers.to_string()]);
-        println!("generate {dossiers} dossiers: {seconds:.1} s");
-    }
 
     let time_zone = chrono_tz::Europe::Paris;
-    let month = Month::before(Utc::now(), time_zone);
+    let month = Month::before(data.now, time_zone);
     runtime.block_on(async {
-        let db = Db::connect(&url).await.unwrap();
+        let db = Db::connect(url).await.unwrap();
         let ds = wif::config::Settings::from_lookup(|_| None).unwrap().ds;
 
         let mut times = Vec::new();
@@ -114,7 +91,7 @@ fn main() {
         let mut times = Vec::new();
         for _ in 0..RUNS {
             let started = Instant::now();
-            csv::national_table(&report);
+            black_box(csv::national_table(black_box(&report)));
             times.push(started.elapsed().as_secs_f64());
         }
         println!("its CSV table: {}", median(times));
@@ -128,9 +105,11 @@ fn main() {
         let mut times = Vec::new();
         for _ in 0..RUNS {
             let started = Instant::now();
-            reports::compute(&db, month, time_zone, &scope)
-                .await
-                .unwrap();
+            black_box(
+                reports::compute(&db, month, time_zone, &scope)
+                    .await
+                    .unwrap(),
+            );
             times.push(started.elapsed().as_secs_f64());
         }
         println!("report of {department} alone: {}", median(times));
