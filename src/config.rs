@@ -35,13 +35,6 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// 32 random bytes in hexadecimal.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    getrandom::getrandom(&mut bytes).expect("the system has a random source");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -73,16 +66,6 @@ pub struct EmailSettings {
     pub smtp: SmtpSetting,
     /// `WIF_EMAIL_FROM`; required with an SMTP server.
     pub from: String,
-}
-
-impl DsSettings {
-    /// A dossier's page on DS, for the agents who instruct it there.
-    pub fn dossier_url(&self, procedure_id: i64, ds_id: i64) -> String {
-        format!(
-            "{}/procedures/{procedure_id}/dossiers/{ds_id}",
-            self.api_url.trim_end_matches('/')
-        )
-    }
 }
 
 #[derive(Debug, Clone)]

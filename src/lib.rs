@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod crypto;
 pub mod django;
 pub mod domain;
 pub mod ds;

@@ -1237,12 +1237,12 @@ async fn demo_serves_a_populated_product_and_stops_on_ctrl_c() {
 async fn the_sessions_table_keeps_an_hmac_of_the_cookie(t: &TestDb) {
     use hmac::{Hmac, Mac};
     use sha2::{Digest, Sha256};
+    use wif::crypto::hex;
 
     create_user(t, "marie", true).await;
     let mut agent = Agent::new(&start_admin(t).await);
     agent.sign_in("marie", ADMIN_PASSWORD).await;
     let token = agent.cookies["wif_session"].clone();
-    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
     let secret = common::test_secret();
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).unwrap();
     mac.update(token.as_bytes());

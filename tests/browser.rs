@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use calamine::Reader;
 use chrono::{Datelike, NaiveDateTime};
 use common::TestDb;
@@ -367,7 +368,11 @@ impl Browser {
     async fn screenshot(&self, step: &str) {
         let png = self.must("GET", "/screenshot", None).await;
         let path = self.shots.join(format!("{}-{step}.png", self.engine));
-        std::fs::write(&path, decode_base64(png.as_str().unwrap())).unwrap();
+        // Standard base64, as WebDriver sends screenshots.
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap())
+            .unwrap();
+        std::fs::write(&path, png).unwrap();
     }
 }
 
@@ -397,29 +402,6 @@ async fn eventually<T, F: Future<Output = Option<T>>>(attempt: impl Fn() -> F) -
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Standard base64, as WebDriver sends screenshots.
-fn decode_base64(text: &str) -> Vec<u8> {
-    let digit = |c: u8| match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => panic!("not base64: {c}"),
-    };
-    let digits: Vec<u8> = text.bytes().filter(|c| *c != b'=').map(digit).collect();
-    digits
-        .chunks(4)
-        .flat_map(|chunk| {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, d)| n | u32::from(*d) << (18 - 6 * i));
-            n.to_be_bytes()[1..chunk.len()].to_vec()
-        })
-        .collect()
 }
 
 /// The number of `.wif-total` ("1 234 dossiers").

@@ -20,7 +20,7 @@ fn migration_files() -> Vec<(String, String)> {
         for entry in std::fs::read_dir(root.join("migrations").join(engine)).unwrap() {
             let path = entry.unwrap().path();
             let digest = Sha256::digest(std::fs::read(&path).unwrap());
-            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let hex = wif::crypto::hex(&digest);
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             files.push((format!("migrations/{engine}/{name}"), hex));
         }

@@ -26,7 +26,7 @@ use sha2::Sha256;
 
 use super::layout::{alert, page};
 use super::{AppState, PageError};
-use crate::config::random_token;
+use crate::crypto::{hex, random_token, same};
 use crate::domain::account;
 use crate::http::ClientKey;
 use crate::store::access_log::{self, Action, NewEntry};
@@ -68,16 +68,7 @@ fn hash_token(state: &AppState, token: &str) -> String {
         .expect("HMAC takes any key");
     mac.update(token.as_bytes());
     let digest = mac.finalize().into_bytes();
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Equal strings, compared in a time that does not depend on where they differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    hex(&digest)
 }
 
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {

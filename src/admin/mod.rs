@@ -93,7 +93,7 @@ impl AppState {
             idle: IDLE,
             time_zone: settings.time_zone,
             ds: settings.ds.clone(),
-            dummy_hash: crate::domain::account::hash(&crate::config::random_token()),
+            dummy_hash: crate::domain::account::hash(&crate::crypto::random_token()),
             counts: Arc::default(),
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
@@ -322,7 +322,7 @@ pub fn secret_key(settings: &Settings) -> anyhow::Result<Secret> {
     let old = settings.media_root.join(DEBUG_KEY_FILE);
     let key = match read_debug_key(&path)? {
         Some(key) => key,
-        None => read_debug_key(&old)?.unwrap_or_else(crate::config::random_token),
+        None => read_debug_key(&old)?.unwrap_or_else(crate::crypto::random_token),
     };
     write_private(&path, &key).map_err(|e| {
         anyhow::anyhow!(

@@ -44,7 +44,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let db = Db::connect(&database_url).await?;
     db.migrate().await?;
 
-    let token = crate::config::random_token();
+    let token = crate::crypto::random_token();
     let ds = FakeDs::new(args.dossiers, args.seed, PROCEDURE, &token);
     let ds_listener = TcpListener::bind("127.0.0.1:0").await?;
     let ds_url = format!("http://{}", ds_listener.local_addr()?);
@@ -86,7 +86,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     )
     .await?;
     println!("Exports : {exported} APT dans {}", media_root.display());
-    let webhook_secret = format!("whsec_{}", crate::config::random_token());
+    let webhook_secret = format!("whsec_{}", crate::crypto::random_token());
     let demo_settings = Settings {
         database_url: Secret::new(database_url.clone()),
         ds: ds_settings.clone(),
@@ -109,7 +109,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         emails.display()
     );
 
-    let password = crate::config::random_token()[..20].to_owned();
+    let password = crate::crypto::random_token()[..20].to_owned();
     let username = "demo";
     demo_account(&db, username, &password, &[]).await?;
     demo_account(&db, DEMO_AGENT, &password, &[DEMO_DEPARTMENT.to_owned()]).await?;
@@ -135,7 +135,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         .into_iter()
         .find(|d| d.status == Status::Received && d.date_de_naissance.is_some());
 
-    let secret = Secret::new(crate::config::random_token());
+    let secret = Secret::new(crate::crypto::random_token());
     let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
     let public_config = crate::public::PublicConfig {
         rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use sha2::Sha256;
 
 use super::dates::parse_timestamp;
+use crate::crypto::{from_hex, hex};
 
 /// The header that carries `sha256=<hex HMAC-SHA256 of the raw body>`.
 pub const SIGNATURE_HEADER: &str = "X-Webhook-Signature-256";
@@ -117,24 +118,13 @@ pub fn check_signature(body: &[u8], header: Option<&str>, secrets: &[&str]) -> S
 /// The header value DS sends for `body` signed with `secret`.
 pub fn sign(secret: &str, body: &[u8]) -> String {
     let digest = mac(secret, body).finalize().into_bytes();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", hex(&digest))
 }
 
 fn mac(secret: &str, body: &[u8]) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key");
     mac.update(body);
     mac
-}
-
-fn from_hex(text: &str) -> Option<Vec<u8>> {
-    if text.len() != 64 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[cfg(test)]
@@ -220,6 +210,16 @@ mod tests {
                 &secrets
             ),
             Signature::Valid(0)
+        );
+        // The same bytes written with a sign: Rust's integer parsing would read `+f` as `0f`.
+        let pair = (7..good.len())
+            .step_by(2)
+            .find(|i| good[*i..].starts_with('0'))
+            .expect("a byte below 16");
+        let signed = format!("{}+{}", &good[..pair], &good[pair + 1..]);
+        assert_eq!(
+            check_signature(BODY, Some(&signed), &secrets),
+            Signature::Wrong
         );
         let mut altered = BODY.to_vec();
         altered[30] ^= 1;

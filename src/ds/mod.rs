@@ -3,11 +3,12 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::Value;
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use crate::config::{DsSettings, Secret};
 
@@ -28,6 +29,16 @@ pub enum DsError {
     Unavailable { attempts: u32, last: String },
     #[error("réponse de DS illisible : {0}")]
     Invalid(String),
+}
+
+impl DsSettings {
+    /// A dossier's page on DS, for the agents who instruct it there.
+    pub fn dossier_url(&self, procedure_id: i64, ds_id: i64) -> String {
+        format!(
+            "{}/procedures/{procedure_id}/dossiers/{ds_id}",
+            self.api_url.trim_end_matches('/')
+        )
+    }
 }
 
 /// GraphQL error codes that say "try again later" rather than "this query is wrong".
@@ -56,7 +67,13 @@ impl Default for RetryPolicy {
     }
 }
 
-/// At most `limit` requests in any sliding minute.
+/// At most `limit` requests in any sliding minute, the count DS keeps per token: a burst up to
+/// the limit goes at once, the next request waits for the oldest to leave the minute.
+///
+/// Written here rather than with `governor`: its GCRA either lets up to `2 × limit − 1`
+/// requests through in some minute (a burst of `limit`, then the steady rate) or spaces every
+/// request by `60 s / limit` (a burst of one); and its `until_ready` waits on its own clock and
+/// timer, outside tokio's, which tests cannot pause. Time here is tokio's.
 struct RateLimit {
     limit: usize,
     sent: Mutex<VecDeque<Instant>>,
@@ -78,7 +95,7 @@ impl RateLimit {
                 return;
             }
             let oldest = *sent.front().expect("the window is full");
-            tokio::time::sleep_until((oldest + Duration::from_secs(60)).into()).await;
+            tokio::time::sleep_until(oldest + Duration::from_secs(60)).await;
         }
     }
 }
@@ -255,7 +272,7 @@ pub fn http_client() -> reqwest::ClientBuilder {
 /// A number in [0, 1) that differs between calls and processes.
 fn jitter() -> f64 {
     use std::hash::{BuildHasher, RandomState};
-    let random = RandomState::new().hash_one(Instant::now());
+    let random = RandomState::new().hash_one(std::time::Instant::now());
     (random >> 11) as f64 / (1u64 << 53) as f64
 }
 
