@@ -124,6 +124,16 @@ async fn stored(t: &TestDb, id: i64) -> dossiers::StoredDossier {
         .expect("an erased dossier keeps its row")
 }
 
+/// A dossier's search keys of name, first name and e-mail, as stored.
+async fn search_keys(t: &TestDb, id: i64) -> (Option<String>, Option<String>, Option<String>) {
+    let sql = "SELECT nom_search, prenom_search, email_search FROM dossiers WHERE ds_id = $1";
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => sqlx::query_as(sql).bind(id).fetch_one(pool).await,
+        wif::store::Db::Postgres(pool) => sqlx::query_as(sql).bind(id).fetch_one(pool).await,
+    }
+    .unwrap()
+}
+
 async fn purge_at(t: &TestDb, when: DateTime<Utc>, dry_run: bool) -> PurgeCounts {
     wif::purge::run(
         &t.db,
@@ -230,6 +240,19 @@ async fn due_dossiers_are_erased_and_the_figures_stay(t: &TestDb) {
     assert_eq!(reduced.dossier.email, None);
     assert!(reduced.dossier.instructeurs.is_empty());
     assert_eq!(reduced.dossier.raw, serde_json::json!({}));
+    // The search keys go with what they were computed from.
+    for id in [1, 4, 8, 9] {
+        assert_eq!(search_keys(t, id).await, (None, None, None), "{id}");
+    }
+    let key = |text: &str| Some(text.to_owned());
+    let (nom, prenom, email) = (key("nomeffacable6"), key("prenom6"), None);
+    assert_eq!(search_keys(t, 6).await, (nom, prenom, email), "reduced");
+    let (nom, prenom, email) = (
+        key("nomeffacable2"),
+        key("prenom2"),
+        key("etudiant2@example.org"),
+    );
+    assert_eq!(search_keys(t, 2).await, (nom, prenom, email), "kept");
 
     let (stats_after, validity_after, reports_after) = published(t).await;
     assert_eq!(stats_after, stats_before, "stats.json unchanged");
@@ -313,6 +336,14 @@ async fn erased_dossiers_leave_the_admin(t: &TestDb) {
     assert!(list.contains("/admin/dossiers/2\""), "kept: in the list");
     let search = admin.get("/admin/dossiers/?q=1").await.body;
     assert!(search.contains("<strong>0</strong> dossier"), "{search}");
+    // Reduced: found by its name, no longer by its erased e-mail.
+    let by_name = admin.get("/admin/dossiers/?q=nomeffacable6").await.body;
+    assert!(by_name.contains("<strong>1</strong> dossier"), "{by_name}");
+    let by_email = admin.get("/admin/dossiers/?q=etudiant6").await.body;
+    assert!(
+        by_email.contains("<strong>0</strong> dossier"),
+        "{by_email}"
+    );
     let alerts = admin.get("/admin/alertes/").await.body;
     assert!(!alerts.contains("/admin/dossiers/1\""));
     let page = admin.get("/admin/dossiers/1").await;
@@ -499,11 +530,19 @@ async fn an_erased_name_is_nowhere_in_the_sqlite_file() {
             .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
     };
     assert!(found("Zqxjvintrouvable"), "the check can see the names");
+    assert!(
+        found("zqxjvintrouvable"),
+        "the check can see the search keys"
+    );
     let counts = purge_at(&t, now(), false).await;
     assert_eq!(counts.dossiers_erased, 2_500, "three batches");
     assert!(
         !found("Zqxjvintrouvable"),
         "an erased name is left in the files"
+    );
+    assert!(
+        !found("zqxjvintrouvable"),
+        "an erased name's search key is left in the files"
     );
     assert!(
         !found("Nomeffacable"),

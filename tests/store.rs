@@ -38,6 +38,7 @@ both_engines!(
     dossiers_gone_from_ds_are_marked_not_deleted,
     usernames_are_unique,
     a_dossiers_history_keeps_what_syncs_changed,
+    a_search_ignores_case_and_accents,
 );
 
 /// The first copy's time, then each change of status, APT dates or presence on DS, the most
@@ -375,4 +376,190 @@ async fn page_after_unknown(t: &TestDb) -> Vec<wif::store::dossier_lists::ListRo
         start: PageStart::After(999_999_999),
     };
     dossier_lists::page(&t.db, &query).await.unwrap()
+}
+
+/// The DS numbers of the list searched with `search`, checked against its count.
+async fn searched(t: &TestDb, search: &str) -> Vec<i64> {
+    use wif::store::dossier_lists::{self, Column, ListQuery, PageStart};
+    let query = ListQuery {
+        scope: wif::domain::Scope::National,
+        status: None,
+        department: None,
+        created: None,
+        search: Some(search.to_owned()),
+        sort: Column::DsId,
+        descending: false,
+        limit: 100,
+        start: PageStart::Offset(0),
+    };
+    let rows = dossier_lists::page(&t.db, &query).await.unwrap();
+    let ids: Vec<i64> = rows.into_iter().map(|r| r.ds_id).collect();
+    let counts = dossier_lists::counts(&t.db, &query).await.unwrap();
+    assert_eq!(counts.total(None, None), ids.len() as i64, "{search}");
+    ids
+}
+
+/// A dossier of that name, first name and e-mail.
+fn person(ds_id: i64, prenom: &str, nom: &str, email: &str) -> Dossier {
+    let mut d = common::dossier(ds_id, Status::Received);
+    d.prenom = Some(prenom.into());
+    d.nom = Some(nom.into());
+    d.email = Some(email.into());
+    d.updated_at = Some(Utc::now() - Duration::days(1));
+    d
+}
+
+/// Agents type names without accents, in any case: every spelling finds the same dossiers, by
+/// the start of the name, the first name or the e-mail, on both engines.
+async fn a_search_ignores_case_and_accents(t: &TestDb) {
+    let people = [
+        person(1, "Élodie", "Dupont", "e.dupont@exemple.fr"),
+        person(2, "ELODIE", "Martin", "em@exemple.fr"),
+        person(3, "Jeanne", "Durand", "élodie.durand@exemple.fr"),
+        person(4, "Éloïse", "Bernard", "eb@exemple.fr"),
+        person(5, "Émilie", "Lodie", "emilie@exemple.fr"),
+        person(6, "Mélodie", "Petit", "mp@exemple.fr"),
+        person(7, "Nguyễn Văn", "Đặng", "nvd@exemple.fr"),
+        person(8, "Lætitia", "Œdipe", "lo@exemple.fr"),
+    ];
+    dossiers::upsert(&t.db, &people).await.unwrap();
+    for typed in ["elodie", "ÉLODIE", "Elodie", "Élodie", " élodie "] {
+        assert_eq!(searched(t, typed).await, [1, 2, 3], "{typed}");
+    }
+    assert_eq!(searched(t, "elo").await, [1, 2, 3, 4]);
+    assert_eq!(searched(t, "ELOI").await, [4]);
+    assert_eq!(searched(t, "lodie").await, [5], "the start, not any part");
+    assert_eq!(searched(t, "dupont").await, [1]);
+    assert_eq!(searched(t, "EM@").await, [2]);
+    assert_eq!(searched(t, "dang").await, [7]);
+    assert_eq!(searched(t, "nguyen v").await, [7]);
+    assert_eq!(searched(t, "oedipe").await, [8]);
+    assert_eq!(searched(t, "laetitia").await, [8]);
+    assert!(searched(t, "elodie martin").await.is_empty());
+
+    // A new name is searched as soon as it is written.
+    let mut renamed = person(2, "Paul", "Martin", "pm@exemple.fr");
+    renamed.updated_at = Some(Utc::now());
+    dossiers::upsert(&t.db, &[renamed]).await.unwrap();
+    assert_eq!(searched(t, "Élodie").await, [1, 3]);
+    assert_eq!(searched(t, "paul").await, [2]);
+}
+
+/// Runs `$body` with `$pool` bound to the concrete pool of either engine.
+macro_rules! with_pool {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            wif::store::Db::Sqlite($pool) => $body,
+            wif::store::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Applies the migrations up to 0018, the last one before the search keys.
+async fn migrate_up_to_0018(t: &TestDb) {
+    macro_rules! up_to_0018 {
+        ($path:literal, $pool:expr) => {{
+            let mut migrator = sqlx::migrate!($path);
+            migrator.migrations = migrator
+                .migrations
+                .iter()
+                .filter(|m| m.version <= 18)
+                .cloned()
+                .collect::<Vec<_>>()
+                .into();
+            migrator.run($pool).await.unwrap();
+        }};
+    }
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => up_to_0018!("migrations/sqlite", pool),
+        wif::store::Db::Postgres(pool) => up_to_0018!("migrations/postgres", pool),
+    }
+}
+
+/// A dossier's first name, name and e-mail.
+type Names = (i64, Option<String>, Option<String>, Option<String>);
+
+/// Dossiers written the way migration 0018 knew them, before the search keys.
+async fn insert_as_0018(t: &TestDb, rows: &[Names]) {
+    let now = Utc::now();
+    with_pool!(&t.db, pool => {
+        sqlx::query("INSERT INTO procedures (id, created_at) VALUES (1, $1)")
+            .bind(now)
+            .execute(pool)
+            .await
+            .unwrap();
+        for chunk in rows.chunks(500) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO dossiers (ds_id, procedure_id, status, champs, raw, api_version, \
+                 synced_at, prenom, nom, email) ",
+            );
+            insert.push_values(chunk, |mut row, (ds_id, prenom, nom, email)| {
+                row.push_bind(*ds_id)
+                    .push_bind(1_i64)
+                    .push_bind("received")
+                    .push_bind(sqlx::types::Json(serde_json::json!({})))
+                    .push_bind(sqlx::types::Json(serde_json::json!({})))
+                    .push_bind("v2")
+                    .push_bind(now)
+                    .push_bind(prenom.as_deref())
+                    .push_bind(nom.as_deref())
+                    .push_bind(email.as_deref());
+            });
+            insert.build().execute(pool).await.unwrap();
+        }
+    });
+}
+
+/// A database upgraded with dossiers stored before the search keys finds them like new ones:
+/// `wif migrate` fills their keys, in several batches, once.
+async fn dossiers_stored_before_the_search_keys_are_found(t: &TestDb) {
+    migrate_up_to_0018(t).await;
+    let text = |s: &str| Some(s.to_owned());
+    let mut rows: Vec<Names> = vec![
+        (
+            1,
+            text("Élodie"),
+            text("Dupont"),
+            text("e.dupont@exemple.fr"),
+        ),
+        (2, text("ELODIE"), None, None),
+        (3, None, None, text("élodie@exemple.fr")),
+        (4, text("Éloïse"), text("Bernard"), None),
+    ];
+    rows.extend((5..=2_500).map(|id| (id, text("Jean"), Some(format!("Nom{id}")), None)));
+    insert_as_0018(t, &rows).await;
+
+    t.db.migrate().await.unwrap();
+    for typed in ["elodie", "ÉLODIE", "Elodie", "Élodie"] {
+        assert_eq!(searched(t, typed).await, [1, 2, 3], "{typed}");
+    }
+    assert_eq!(searched(t, "elo").await, [1, 2, 3, 4]);
+    assert_eq!(searched(t, "nom2500").await, [2500], "the last batch");
+    let missing: i64 = with_pool!(&t.db, pool => {
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM dossiers WHERE (nom IS NULL) <> (nom_search IS NULL) \
+             OR (prenom IS NULL) <> (prenom_search IS NULL) \
+             OR (email IS NULL) <> (email_search IS NULL)",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    });
+    assert_eq!(missing, 0, "a key for each name, none without one");
+    assert_eq!(dossiers::fill_search_keys(&t.db).await.unwrap(), 0, "once");
+}
+
+mod dossiers_stored_before_the_search_keys_are_found {
+    #[tokio::test]
+    async fn sqlite() {
+        let t = crate::TestDb::sqlite(false).await;
+        super::dossiers_stored_before_the_search_keys_are_found(&t).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        if let Some(t) = crate::TestDb::postgres(false).await {
+            super::dossiers_stored_before_the_search_keys_are_found(&t).await;
+        }
+    }
 }

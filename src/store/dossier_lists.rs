@@ -4,7 +4,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
 
-use super::{Db, Engine, StoreError, with_db};
+use super::{Db, StoreError, with_db};
+use crate::domain::text::search_key;
 use crate::domain::{Scope, Status};
 
 /// A value bound to a `$n` placeholder.
@@ -140,7 +141,7 @@ pub struct ListRow {
 
 /// The filters of `q`; `with_facets` adds status and department, which the counts leave out
 /// (they are applied to the cross-tabulation instead).
-fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
+fn filter(q: &ListQuery, with_facets: bool) -> Filter {
     let mut f = Filter::default();
     // An erased dossier (SPEC 14) is a statistical record, not a dossier an agent follows.
     f.and("erased_at IS NULL", vec![]);
@@ -163,31 +164,14 @@ fn filter(q: &ListQuery, engine: Engine, with_facets: bool) -> Filter {
         match search.parse::<i64>() {
             Ok(ds_id) => f.and("ds_id = ?", vec![Bind::Int(ds_id)]),
             Err(_) => {
-                // A prefix is a range in bytewise order: the indexes on lower(...) serve it.
-                let (column, prefixes): (fn(&str) -> String, Vec<String>) = match engine {
-                    Engine::Postgres => (
-                        |name| format!("lower({name}) COLLATE \"C\""),
-                        vec![search.to_lowercase()],
-                    ),
-                    // SQLite's lower() folds ASCII letters only: "Émilie" stays "Émilie". Ask
-                    // for the prefix as it folds it, typed or with a capital first letter.
-                    Engine::Sqlite => {
-                        let mut prefixes = vec![
-                            search.to_ascii_lowercase(),
-                            capitalized(search).to_ascii_lowercase(),
-                        ];
-                        prefixes.dedup();
-                        (|name| format!("lower({name})"), prefixes)
-                    }
-                };
+                let prefix = search_key(search);
+                // Keys compare bytewise on both engines: a prefix is a range of their indexes.
                 let mut ranges = Vec::new();
                 let mut values = Vec::new();
-                for name in ["nom", "prenom", "email"] {
-                    for prefix in &prefixes {
-                        ranges.push(format!("({c} >= ? AND {c} < ?)", c = column(name)));
-                        values.push(Bind::Text(prefix.clone()));
-                        values.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
-                    }
+                for key in ["nom_search", "prenom_search", "email_search"] {
+                    ranges.push(format!("({key} >= ? AND {key} < ?)"));
+                    values.push(Bind::Text(prefix.clone()));
+                    values.push(Bind::Text(format!("{prefix}\u{10FFFF}")));
                 }
                 f.and(&format!("({})", ranges.join(" OR ")), values);
             }
@@ -203,14 +187,6 @@ fn order_by(column: &str, descending: bool) -> String {
         true => format!("{column} DESC NULLS FIRST, ds_id DESC"),
         false => format!("{column} ASC NULLS LAST, ds_id ASC"),
     }
-}
-
-/// The text with its first letter in capitals.
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
 }
 
 /// A row of a list page, read from either engine.
@@ -246,7 +222,7 @@ pub enum PageStart {
 pub async fn page(db: &Db, q: &ListQuery) -> Result<Vec<ListRow>, StoreError> {
     let columns = "ds_id, status, created_at, department, date_de_debut_apt, date_de_fin_apt, \
                    instructeurs, deleted_on_ds_at";
-    let f = filter(q, db.engine(), true);
+    let f = filter(q, true);
     rows_of_page(db, columns, f, q.sort.sql(), q.descending, q.limit, q.start).await
 }
 
@@ -424,7 +400,7 @@ impl Counts {
 /// The counts of the dossiers matching `q`'s date and search filters, in every département:
 /// one cross-tabulation serves every agent, each seeing its part through [`Counts::within`].
 pub async fn counts(db: &Db, q: &ListQuery) -> Result<Counts, StoreError> {
-    let f = filter(q, db.engine(), false);
+    let f = filter(q, false);
     let sql = format!(
         "SELECT status, department, COUNT(*) FROM dossiers{} GROUP BY status, department",
         f.sql()

@@ -8,6 +8,7 @@ use serde_json::Value;
 use sqlx::types::Json;
 
 use super::{Db, Engine, StoreError, push_departments, with_db};
+use crate::domain::text::search_key;
 use crate::domain::{ApiVersion, Dossier, DsId, Scope, Status};
 
 /// What an upsert did, dossier by dossier.
@@ -114,7 +115,10 @@ pub async fn upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCounts, Store
                     .bind(d.api_version.as_str())
                     .bind(d.processing_ms())
                     .bind(now)
-                    .bind(now);
+                    .bind(now)
+                    .bind(d.nom.as_deref().map(search_key))
+                    .bind(d.prenom.as_deref().map(search_key))
+                    .bind(d.email.as_deref().map(search_key));
             }
             query.execute(&mut *tx).await?;
         }
@@ -276,7 +280,7 @@ pub async fn history(
         .collect())
 }
 
-/// Rows per statement, of 28 values each. PostgreSQL: one round trip for a whole page (under
+/// Rows per statement, of 31 values each. PostgreSQL: one round trip for a whole page (under
 /// its 65,535 parameters). SQLite has no round trip to save, and binding a value costs it a scan
 /// of the statement's parameters: a few rows at a time.
 fn rows_per_statement(engine: Engine) -> usize {
@@ -290,7 +294,7 @@ const COLUMNS: &str = "ds_id, procedure_id, status, created_at, initiated_at, re
     processed_at, updated_at, archived, email, instructeurs, siret, champs, department, \
     nationalite, nom, prenom, date_de_naissance, date_de_debut_apt, date_de_fin_apt, \
     date_dexpiration_titre_sejour, applicant_message_at, warnings, raw, api_version, processing_ms, \
-    synced_at, first_synced_at";
+    synced_at, first_synced_at, nom_search, prenom_search, email_search";
 
 /// `INSERT` of `rows` dossiers, each replacing the stored one of the same number. A dossier DS
 /// lists again is no longer deleted there.
@@ -458,6 +462,62 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
     Ok(with_db!(db, pool => {
         sqlx::query_scalar("SELECT COUNT(*) FROM dossiers").fetch_one(pool).await?
     }))
+}
+
+/// Dossiers whose search keys one statement fills.
+const SEARCH_KEY_BATCH: usize = 1_000;
+
+/// Fills the search keys (`domain::text::search_key`) of the dossiers written before they
+/// existed (migration 0019), a batch at a time in the order of their numbers; returns how many
+/// dossiers were filled. Safe to run again, and beside a sync: a row whose name changed since it
+/// was read is left to the sync, which writes its keys.
+pub async fn fill_search_keys(db: &Db) -> Result<u64, StoreError> {
+    type Names = (i64, Option<String>, Option<String>, Option<String>);
+    let mut filled = 0;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<Names> = with_db!(db, pool => {
+            sqlx::query_as(
+                "SELECT ds_id, nom, prenom, email FROM dossiers WHERE ds_id > $1 \
+                 AND ((nom IS NOT NULL AND nom_search IS NULL) \
+                 OR (prenom IS NOT NULL AND prenom_search IS NULL) \
+                 OR (email IS NOT NULL AND email_search IS NULL)) \
+                 ORDER BY ds_id LIMIT $2",
+            )
+            .bind(after)
+            .bind(SEARCH_KEY_BATCH as i64)
+            .fetch_all(pool)
+            .await?
+        });
+        let Some(last) = rows.last() else {
+            return Ok(filled);
+        };
+        after = last.0;
+        let key = |text: &Option<String>| text.as_deref().map(search_key);
+        filled += with_db!(db, pool => {
+            let mut update = sqlx::QueryBuilder::new(
+                "WITH names (ds_id, nom, prenom, email, nom_key, prenom_key, email_key) AS (",
+            );
+            update.push_values(&rows, |mut row, (ds_id, nom, prenom, email)| {
+                row.push_bind(*ds_id)
+                    .push_bind(nom.as_deref())
+                    .push_bind(prenom.as_deref())
+                    .push_bind(email.as_deref())
+                    .push_bind(key(nom))
+                    .push_bind(key(prenom))
+                    .push_bind(key(email));
+            });
+            update.push(
+                ") UPDATE dossiers SET nom_search = names.nom_key, \
+                 prenom_search = names.prenom_key, email_search = names.email_key \
+                 FROM names WHERE dossiers.ds_id = names.ds_id \
+                 AND dossiers.nom IS NOT DISTINCT FROM names.nom \
+                 AND dossiers.prenom IS NOT DISTINCT FROM names.prenom \
+                 AND dossiers.email IS NOT DISTINCT FROM names.email",
+            );
+            update.build().execute(pool).await?.rows_affected()
+        });
+    }
 }
 
 /// Marks the dossiers DS no longer lists; the rows are kept. Returns how many were marked now.

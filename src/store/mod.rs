@@ -131,13 +131,18 @@ impl Db {
         }
     }
 
-    /// Creates or upgrades the schema; returns how many migrations were applied now.
+    /// Creates or upgrades the schema, then fills what SQL cannot compute for the rows stored
+    /// before (the dossiers' search keys); returns how many migrations were applied now.
     /// Safe to run again, and from two processes at once on PostgreSQL (sqlx takes a lock).
     pub async fn migrate(&self) -> Result<usize, StoreError> {
         let before = self.applied_migrations().await?;
         match self {
             Db::Sqlite(pool) => sqlx::migrate!("migrations/sqlite").run(pool).await?,
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
+        }
+        let filled = dossiers::fill_search_keys(self).await?;
+        if filled > 0 {
+            tracing::info!(filled, "clés de recherche des dossiers existants calculées");
         }
         Ok(self.applied_migrations().await? - before)
     }

@@ -82,12 +82,12 @@ const REDUCE_DUE: &str = "erased_at IS NULL AND reduced_at IS NULL AND deleted_o
     AND status = 'closed' AND date_de_fin_apt IS NOT NULL AND date_de_fin_apt >= $4";
 
 /// Every column of personal data but those the validity check reads.
-const ERASE_OTHERS: &str = "raw = '{}', email = NULL, instructeurs = '[]', \
+const ERASE_OTHERS: &str = "raw = '{}', email = NULL, email_search = NULL, instructeurs = '[]', \
     date_dexpiration_titre_sejour = NULL, applicant_message_at = NULL, warnings = '[]'";
 
 /// What the validity check reads, erased last.
 const ERASE_VALIDITY: &str = "champs = '{}', siret = NULL, nom = NULL, prenom = NULL, \
-    date_de_naissance = NULL";
+    nom_search = NULL, prenom_search = NULL, date_de_naissance = NULL";
 
 /// The logs and what bounds them: table, column, which cut-off.
 fn logs(c: &Cutoffs, now: DateTime<Utc>) -> [(&'static str, &'static str, DateTime<Utc>); 5] {
