@@ -775,6 +775,17 @@ async fn the_dossiers_list_filters_searches_sorts_and_pages(t: &TestDb) {
         .count();
     assert!(expected > 0);
     assert_eq!(total(&found) as usize, expected, "{prefix}");
+    // The same name typed as agents do, without accents, here in capitals.
+    let plain = wif::domain::text::search_key(&prefix).to_uppercase();
+    assert!(plain.is_ascii(), "{plain}");
+    let found = agent
+        .get(&format!(
+            "/admin/dossiers/?{}",
+            serde_urlencoded::to_string([("q", &plain)]).unwrap()
+        ))
+        .await
+        .body;
+    assert_eq!(total(&found) as usize, expected, "{plain}");
 
     let sorted = agent.get("/admin/dossiers/?o=fin_apt").await.body;
     let ends: Vec<chrono::NaiveDate> = column(&sorted, 5)
