@@ -1082,6 +1082,7 @@ async fn a_dossiers_page_shows_its_sync_history(t: &TestDb) {
         .await
         .unwrap();
     d.status = Status::Closed;
+    d.date_de_debut_apt = chrono::NaiveDate::from_ymd_opt(2026, 1, 31);
     d.updated_at = Some(common::at("2026-01-02T10:00:00Z"));
     wif::store::dossiers::upsert(&t.db, &[d]).await.unwrap();
     let mut agent = Agent::new(&start_admin(t).await);
@@ -1095,6 +1096,11 @@ async fn a_dossiers_page_shows_its_sync_history(t: &TestDb) {
     );
     assert!(
         page.body.contains("Statut : En instruction → Accepté"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Dates d'APT : aucune → 31/01/2026 – ?"),
         "{}",
         page.body
     );

@@ -7,6 +7,7 @@ use common::TestDb;
 use serde_json::Value;
 use wif::domain::{Dossier, DsId, Status};
 use wif::store::StoreError;
+use wif::store::dossier_changes::{self, AptDates, Change};
 use wif::store::dossiers::{self, UpsertCounts};
 use wif::store::users::{self, NewUser};
 
@@ -59,7 +60,7 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
         .first_synced_at
         .expect("first copy recorded");
     assert!(copied >= first - Duration::seconds(1));
-    assert_eq!(dossiers::history(&t.db, id).await.unwrap(), []);
+    assert_eq!(dossier_changes::history(&t.db, id).await.unwrap(), []);
 
     let newer = |d: &mut Dossier| d.updated_at = d.updated_at.map(|u| u + Duration::hours(1));
     newer(&mut d);
@@ -68,7 +69,7 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(
-        dossiers::history(&t.db, id).await.unwrap(),
+        dossier_changes::history(&t.db, id).await.unwrap(),
         [],
         "no change the history keeps"
     );
@@ -86,22 +87,28 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
     dossiers::upsert(&t.db, std::slice::from_ref(&d))
         .await
         .unwrap();
-    let history: Vec<(String, Option<String>, Option<String>)> = dossiers::history(&t.db, id)
+    let history: Vec<Change> = dossier_changes::history(&t.db, id)
         .await
         .unwrap()
         .into_iter()
-        .map(|(_, _, c)| (c.what, c.before, c.after))
+        .map(|(_, _, change)| change)
         .collect();
-    let text = |s: &str| Some(s.to_owned());
     assert_eq!(
         history,
         [
-            ("restored".to_owned(), None, None),
-            ("deleted".to_owned(), None, None),
-            ("apt".to_owned(), None, text("27/03/2018 – 10/05/2018")),
-            ("status".to_owned(), text("received"), text("closed")),
+            Change::Restored,
+            Change::Deleted,
+            Change::Apt {
+                before: AptDates::default(),
+                after: AptDates { debut, fin },
+            },
+            Change::Status {
+                before: Status::Received,
+                after: Status::Closed,
+            },
         ]
     );
+    assert!(debut.is_some() && fin.is_some());
     assert_eq!(
         stored(t, id.get()).await.first_synced_at,
         Some(copied),
@@ -117,9 +124,9 @@ async fn a_dossiers_history_keeps_what_syncs_changed(t: &TestDb) {
             .await
             .unwrap();
     }
-    let kept = dossiers::history(&t.db, id).await.unwrap();
+    let kept = dossier_changes::history(&t.db, id).await.unwrap();
     assert_eq!(kept.len(), 20);
-    assert_eq!(kept[0].2.what, "restored", "the most recent are kept");
+    assert_eq!(kept[0].2, Change::Restored, "the most recent are kept");
 }
 
 async fn dossiers_come_back_exactly_as_stored(t: &TestDb) {

@@ -25,6 +25,7 @@ use crate::domain::champs::CHAMPS;
 use crate::domain::dates::start_of_day;
 use crate::domain::{DsId, Status};
 use crate::store::access_log::Action;
+use crate::store::dossier_changes::{self, AptDates, Change};
 use crate::store::dossier_lists::{self, Column, ListQuery};
 use crate::store::sessions::Session;
 use crate::store::{alerts, dossiers};
@@ -308,7 +309,7 @@ pub async fn show(
         ));
     }
     let dossier_alerts = alerts::of_dossier(&state.db, ds_id.get()).await?;
-    let history = dossiers::history(&state.db, ds_id).await?;
+    let history = dossier_changes::history(&state.db, ds_id).await?;
     let values: HashMap<&str, &serde_json::Value> =
         d.champs.iter().map(|(k, v)| (k.as_str(), v)).collect();
     let body = html! {
@@ -441,27 +442,25 @@ fn erased_record(stored: &dossiers::StoredDossier, erased_at: DateTime<Utc>, tz:
 }
 
 /// A change of the sync history in the agents' words.
-fn change_text(change: &dossiers::Change) -> String {
-    let status = |s: &Option<String>| {
-        s.as_deref()
-            .map(|s| Status::from_v1(s).map_or(s.to_owned(), |s| s.label().to_owned()))
-            .unwrap_or_else(|| "—".to_owned())
+fn change_text(change: &Change) -> String {
+    let dates = |dates: &AptDates| match (dates.debut, dates.fin) {
+        (None, None) => "aucune".to_owned(),
+        (debut, fin) => {
+            let day = |d: Option<NaiveDate>| {
+                d.map_or("?".to_owned(), |d| d.format("%d/%m/%Y").to_string())
+            };
+            format!("{} – {}", day(debut), day(fin))
+        }
     };
-    let text = |s: &Option<String>| s.clone().unwrap_or_else(|| "aucune".to_owned());
-    match change.what.as_str() {
-        "status" => format!(
-            "Statut : {} → {}",
-            status(&change.before),
-            status(&change.after)
-        ),
-        "apt" => format!(
-            "Dates d'APT : {} → {}",
-            text(&change.before),
-            text(&change.after)
-        ),
-        "deleted" => "Supprimé sur DS".to_owned(),
-        "restored" => "De nouveau présent sur DS".to_owned(),
-        other => other.to_owned(),
+    match change {
+        Change::Status { before, after } => {
+            format!("Statut : {} → {}", before.label(), after.label())
+        }
+        Change::Apt { before, after } => {
+            format!("Dates d'APT : {} → {}", dates(before), dates(after))
+        }
+        Change::Deleted => "Supprimé sur DS".to_owned(),
+        Change::Restored => "De nouveau présent sur DS".to_owned(),
     }
 }
 

@@ -7,6 +7,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use serde_json::Value;
 use sqlx::types::Json;
 
+use super::dossier_changes::{AptDates, Change, record_changes};
 use super::{Db, Engine, StoreError, push_departments, with_db};
 use crate::domain::text::search_key;
 use crate::domain::{ApiVersion, Dossier, DsId, Scope, Status};
@@ -32,33 +33,6 @@ pub struct StoredDossier {
     /// When all but what the validity check needs was erased (accepted, deleted on DS, APT
     /// running).
     pub reduced_at: Option<DateTime<Utc>>,
-}
-
-/// Changes kept per dossier: the oldest go beyond it.
-const HISTORY_LIMIT: i64 = 20;
-
-/// Records `changes` at `at`, in the transaction of the writes they describe, and keeps the
-/// history of their dossiers under `HISTORY_LIMIT`.
-macro_rules! record_changes {
-    ($tx:expr, $changes:expr, $at:expr) => {
-        for chunk in $changes.chunks(500) {
-            let mut insert = sqlx::QueryBuilder::new("INSERT INTO dossier_changes (ds_id, at, what, before, after) ");
-            insert.push_values(chunk, |mut row, c| {
-                row.push_bind(c.ds_id).push_bind($at).push_bind(c.what.as_str()).push_bind(c.before.as_deref()).push_bind(c.after.as_deref());
-            });
-            insert.build().execute(&mut *$tx).await?;
-            let mut prune = sqlx::QueryBuilder::new(
-                "DELETE FROM dossier_changes WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER \
-                 (PARTITION BY ds_id ORDER BY id DESC) AS n FROM dossier_changes WHERE ds_id IN (",
-            );
-            let mut ids = prune.separated(", ");
-            for c in chunk {
-                ids.push_bind(c.ds_id);
-            }
-            prune.push(")) AS ranked WHERE n > ").push_bind(HISTORY_LIMIT).push(")");
-            prune.build().execute(&mut *$tx).await?;
-        }
-    };
 }
 
 /// Stores a page of dossiers in one transaction. A dossier already stored is rewritten only
@@ -156,7 +130,7 @@ pub async fn preview_upsert(db: &Db, dossiers: &[Dossier]) -> Result<UpsertCount
 async fn plan<'a>(
     db: &Db,
     dossiers: &'a [Dossier],
-) -> Result<(UpsertCounts, Vec<&'a Dossier>, Vec<Change>), StoreError> {
+) -> Result<(UpsertCounts, Vec<&'a Dossier>, Vec<(i64, Change)>), StoreError> {
     let mut counts = UpsertCounts::default();
     if dossiers.is_empty() {
         return Ok((counts, Vec::new(), Vec::new()));
@@ -195,7 +169,8 @@ async fn plan<'a>(
 struct StoredState {
     ds_id: i64,
     updated_at: Option<DateTime<Utc>>,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: Status,
     date_de_debut_apt: Option<NaiveDate>,
     date_de_fin_apt: Option<NaiveDate>,
     deleted_on_ds_at: Option<DateTime<Utc>>,
@@ -203,81 +178,34 @@ struct StoredState {
     erased: bool,
 }
 
-/// One change a sync brought to a dossier, as its history keeps it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct Change {
-    pub ds_id: i64,
-    /// `status`, `apt` (début – fin), `deleted` (on DS) or `restored` (listed by DS again).
-    pub what: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
-
-/// A dossier's APT dates as its history shows them.
-fn apt_text(debut: Option<NaiveDate>, fin: Option<NaiveDate>) -> Option<String> {
-    let date =
-        |d: Option<NaiveDate>| d.map_or("?".to_owned(), |d| d.format("%d/%m/%Y").to_string());
-    (debut.is_some() || fin.is_some()).then(|| format!("{} – {}", date(debut), date(fin)))
-}
-
 impl StoredState {
-    fn changes_to(&self, d: &Dossier) -> Vec<Change> {
-        let change = |what: &str, before: Option<String>, after: Option<String>| Change {
-            ds_id: self.ds_id,
-            what: what.to_owned(),
-            before,
-            after,
-        };
+    /// What the history keeps of the change from this state to `d`, with the dossier's number.
+    fn changes_to(&self, d: &Dossier) -> Vec<(i64, Change)> {
         let mut changes = Vec::new();
-        if self.status != d.status.as_str() {
-            changes.push(change(
-                "status",
-                Some(self.status.clone()),
-                Some(d.status.as_str().to_owned()),
-            ));
+        if self.status != d.status {
+            changes.push(Change::Status {
+                before: self.status,
+                after: d.status,
+            });
         }
         let (before, after) = (
-            apt_text(self.date_de_debut_apt, self.date_de_fin_apt),
-            apt_text(d.date_de_debut_apt, d.date_de_fin_apt),
+            AptDates {
+                debut: self.date_de_debut_apt,
+                fin: self.date_de_fin_apt,
+            },
+            AptDates {
+                debut: d.date_de_debut_apt,
+                fin: d.date_de_fin_apt,
+            },
         );
         if before != after {
-            changes.push(change("apt", before, after));
+            changes.push(Change::Apt { before, after });
         }
         if self.deleted_on_ds_at.is_some() {
-            changes.push(change("restored", None, None));
+            changes.push(Change::Restored);
         }
-        changes
+        changes.into_iter().map(|c| (self.ds_id, c)).collect()
     }
-}
-
-/// A dossier's history, the most recent change first: when, the sync run going on then (the
-/// last one started by then, if any), and the change.
-pub async fn history(
-    db: &Db,
-    ds_id: DsId,
-) -> Result<Vec<(DateTime<Utc>, Option<i64>, Change)>, StoreError> {
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        at: DateTime<Utc>,
-        run_id: Option<i64>,
-        #[sqlx(flatten)]
-        change: Change,
-    }
-    let rows: Vec<Row> = with_db!(db, pool => {
-        sqlx::query_as(
-            "SELECT c.at, c.ds_id, c.what, c.before, c.after, \
-             (SELECT r.id FROM sync_runs r WHERE r.started_at <= c.at \
-              ORDER BY r.started_at DESC, r.id DESC LIMIT 1) AS run_id \
-             FROM dossier_changes c WHERE c.ds_id = $1 ORDER BY c.id DESC",
-        )
-        .bind(ds_id.get())
-        .fetch_all(pool)
-        .await?
-    });
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.at, r.run_id, r.change))
-        .collect())
 }
 
 /// Rows per statement, of 31 values each. PostgreSQL: one round trip for a whole page (under
@@ -540,7 +468,7 @@ pub async fn mark_deleted_on_ds(
             .await?
             .rows_affected();
             if rows > 0 {
-                changes.push(Change { ds_id: id.get(), what: "deleted".into(), before: None, after: None });
+                changes.push((id.get(), Change::Deleted));
             }
             marked += rows;
         }

@@ -12,6 +12,7 @@ use sqlx::{ConnectOptions, Connection};
 
 pub mod access_log;
 pub mod alerts;
+pub mod dossier_changes;
 pub mod dossier_lists;
 pub mod dossiers;
 pub mod emails;
