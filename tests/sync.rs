@@ -9,7 +9,7 @@ use common::TestDb;
 use indicatif::ProgressBar;
 use wif::config::{DsSettings, Secret};
 use wif::domain::{ApiVersion, Dossier, DsId, Status};
-use wif::ds::RetryPolicy;
+use wif::ds::{DsClient, RetryPolicy, v1};
 use wif::fake_ds::{FakeDs, Faults};
 use wif::store::{dossiers, locks, sync_runs};
 use wif::sync::{self, Report, SyncError, SyncOptions};
@@ -17,20 +17,11 @@ use wif::sync::{self, Report, SyncError, SyncOptions};
 const PROCEDURE: i64 = 4242;
 const TOKEN: &str = "jeton-de-test";
 
-/// A simulator with `count` dossiers, listening on a free port, and the settings to reach it.
+/// A simulator with `count` dossiers, and the settings to reach it.
 async fn start(count: u64, api: ApiVersion) -> (FakeDs, DsSettings) {
     let ds = FakeDs::new(count, 7, PROCEDURE, TOKEN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(ds.clone().serve(listener));
-    let settings = DsSettings {
-        token: Some(Secret::new(TOKEN.into())),
-        procedure_ids: vec![PROCEDURE],
-        api_url: format!("http://{address}"),
-        api_version: api,
-        rate_limit_per_minute: 100_000,
-    };
-    (ds, settings)
+    let url = common::start_simulator(&ds).await;
+    (ds, common::simulator_settings(&url, PROCEDURE, TOKEN, api))
 }
 
 /// Patient enough for the injected faults, quick enough for a test.
@@ -201,22 +192,17 @@ async fn interrupted_then_rerun(t: &TestDb, api: ApiVersion) {
     });
     // Dropped as soon as a first batch is stored (v2: and its cursor saved, else the next run
     // rightly reads that page again), however slow the machine.
-    let first_batch_stored = async {
-        loop {
-            let stored = dossiers::count(&t.db).await.unwrap() > 0;
-            let saved = match api {
-                ApiVersion::V1 => true,
-                ApiVersion::V2 => wif::store::sync_state::unfinished(&t.db, PROCEDURE)
-                    .await
-                    .unwrap()
-                    .is_some_and(|pass| pass.cursor.is_some()),
-            };
-            if stored && saved {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    };
+    let first_batch_stored = common::until("a first batch stored", async || {
+        let stored = dossiers::count(&t.db).await.unwrap() > 0;
+        let saved = match api {
+            ApiVersion::V1 => true,
+            ApiVersion::V2 => wif::store::sync_state::unfinished(&t.db, PROCEDURE)
+                .await
+                .unwrap()
+                .is_some_and(|pass| pass.cursor.is_some()),
+        };
+        stored && saved
+    });
     tokio::select! {
         result = sync_with(t, &settings, false) => panic!("the sync ended first: {result:?}"),
         () = first_batch_stored => {}
@@ -225,8 +211,11 @@ async fn interrupted_then_rerun(t: &TestDb, api: ApiVersion) {
     assert!(stored > 0 && stored < expected(&ds).len(), "{stored}");
 
     ds.set_faults(Faults::default());
-    // The dropped sync gives its lock back from a spawned task: let it run.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The dropped sync gives its lock back from a spawned task.
+    common::until("the dropped sync's lock given back", async || {
+        locks::holder(&t.db, "sync").await.unwrap().is_none()
+    })
+    .await;
     let report = sync_with(t, &settings, false).await.unwrap().total();
     if api == ApiVersion::V2 {
         assert_eq!(report.unchanged, 0, "resumed after the pages stored");
@@ -527,17 +516,6 @@ async fn slow_command(t: &TestDb) -> (FakeDs, Vec<(&'static str, String)>) {
     (ds, command_vars(t, &settings))
 }
 
-/// Polls `check` every 50 ms until it holds, for at most 10 s.
-async fn until<F: Future<Output = bool>>(what: &str, check: impl Fn() -> F) {
-    for _ in 0..200 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("waited 10 s for {what}");
-}
-
 fn spawn_sync(t: &TestDb, vars: &[(&str, &str)]) -> std::process::Child {
     std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
         .current_dir(t.dir.path())
@@ -564,12 +542,10 @@ async fn sync_dossiers_command_runs_alone_and_prints_the_summary() {
         ..Faults::default()
     });
     let first = spawn_sync(&t, &vars);
-    let mut waited = 0;
-    while locks::holder(&t.db, "sync").await.unwrap().is_none() {
-        assert!(waited < 200, "the first sync never took the lock");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        waited += 1;
-    }
+    common::until("the first sync to take the lock", async || {
+        locks::holder(&t.db, "sync").await.unwrap().is_some()
+    })
+    .await;
     let second = common::wif(t.dir.path(), &vars, &["sync_dossiers"], "");
     common::assert_clear_failure(&second, "une synchronisation est déjà en cours");
 
@@ -607,7 +583,7 @@ async fn sync_dossiers_stopped_by_ctrl_c_releases_the_lock_and_resumes() {
     let (ds, owned) = slow_command(&t).await;
     let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let child = spawn_sync(&t, &vars);
-    until("the sync stores a page", || async {
+    common::until("the sync to store a page", async || {
         dossiers::count(&t.db).await.unwrap() > 0
     })
     .await;
@@ -641,7 +617,7 @@ async fn a_killed_sync_is_closed_as_interrupted_by_the_next_one() {
     let (ds, owned) = slow_command(&t).await;
     let vars: Vec<(&str, &str)> = owned.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut child = spawn_sync(&t, &vars);
-    until("the run records a stored page", || async {
+    common::until("the run to record a stored page", async || {
         let runs = sync_runs::latest(&t.db, 1).await.unwrap();
         runs.first().is_some_and(|run| run.created > 0)
     })
@@ -679,23 +655,46 @@ async fn a_killed_sync_is_closed_as_interrupted_by_the_next_one() {
     assert_same_as_ds(&t, &ds, ApiVersion::V2).await;
 }
 
-/// `DEMARCHES_SIMPLIFIEES_RATE_LIMIT` as the simulator sees it: with 2 requests a minute, a v2
-/// sync's third request (a page, then the two lists of deleted dossiers) comes a minute after
-/// the first, and the sync still succeeds. The client's limit only: one engine is enough.
-#[tokio::test]
+/// `DEMARCHES_SIMPLIFIEES_RATE_LIMIT` as the simulator sees it: with 2 requests a minute, the
+/// first two go at once and the third a minute after the first. The client's limit only: no
+/// sync, no database. The minute passes on tokio's paused clock, moved by hand a second at a
+/// time; a blocking task keeps the clock from jumping ahead by itself (to the requests'
+/// timeouts) while a request travels.
+#[tokio::test(start_paused = true)]
 async fn the_client_keeps_under_its_rate_limit() {
-    let t = TestDb::sqlite(true).await;
-    let (ds, settings) = start(10, ApiVersion::V2).await;
+    let (ds, settings) = start(10, ApiVersion::V1).await;
     let settings = DsSettings {
         rate_limit_per_minute: 2,
         ..settings
     };
-    let report = sync_with(&t, &settings, true).await.unwrap();
-    assert_eq!(report.total().requests, 3);
+    let (hold, held) = std::sync::mpsc::channel::<()>();
+    tokio::task::spawn_blocking(move || held.recv());
+    let patient = RetryPolicy {
+        timeout: Duration::from_secs(3600),
+        ..fast_retry()
+    };
+    let client = std::sync::Arc::new(DsClient::new(&settings, Secret::new(TOKEN.into()), patient));
+    v1::list_page(&client, PROCEDURE, 1).await.unwrap();
+    v1::list_page(&client, PROCEDURE, 1).await.unwrap();
+    let third = tokio::spawn({
+        let client = client.clone();
+        async move { v1::list_page(&client, PROCEDURE, 1).await }
+    });
+    let mut seconds = 0;
+    while ds.requests() < 3 {
+        assert!(seconds < 120, "no third request after two minutes");
+        tokio::time::advance(Duration::from_secs(1)).await;
+        seconds += 1;
+        // Real time for the request, if one left, to reach the simulator.
+        tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(10)))
+            .await
+            .unwrap();
+    }
+    third.await.unwrap().unwrap();
+    drop(hold);
     let times = ds.request_times();
     assert_eq!(times.len(), 3);
-    let first_two = times[1] - times[0];
+    assert_eq!(times[1], times[0], "the first two at once");
     let third = times[2] - times[0];
-    assert!(first_two < Duration::from_secs(5), "{first_two:?}");
-    assert!(third >= Duration::from_secs(59), "{third:?}");
+    assert!(third >= Duration::from_secs(60), "{third:?}");
 }

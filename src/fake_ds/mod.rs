@@ -85,10 +85,12 @@ struct Data {
     requests: u64,
     window: (DateTime<Utc>, u32),
     /// When each request arrived, to check the client's pace.
-    request_times: Vec<std::time::Instant>,
+    request_times: Vec<tokio::time::Instant>,
     webhook: Option<WebhookTarget>,
     next_sequence: i64,
     webhook_attempts: u64,
+    /// Deliveries not yet answered with a 2xx nor given up.
+    webhooks_sending: u64,
 }
 
 /// The simulator; clones share the same data.
@@ -131,6 +133,7 @@ impl FakeDs {
                 webhook: None,
                 next_sequence: 1,
                 webhook_attempts: 0,
+                webhooks_sending: 0,
             })),
         }
     }
@@ -153,8 +156,8 @@ impl FakeDs {
         self.with(|s| s.requests)
     }
 
-    /// When each request arrived, in order.
-    pub fn request_times(&self) -> Vec<std::time::Instant> {
+    /// When each request arrived, in order, on tokio's clock (a test may pause it).
+    pub fn request_times(&self) -> Vec<tokio::time::Instant> {
         self.with(|s| s.request_times.clone())
     }
 
@@ -280,6 +283,11 @@ impl FakeDs {
         self.with(|s| s.webhook_attempts)
     }
 
+    /// How many deliveries are still being sent: neither answered with a 2xx nor given up.
+    pub fn webhooks_sending(&self) -> u64 {
+        self.with(|s| s.webhooks_sending)
+    }
+
     /// Changes dossier `number` (not a draft, not deleted) with `change`, which returns the
     /// event it amounts to, or `None` to leave it as it is. Returns its new status.
     pub fn change_one(
@@ -325,6 +333,7 @@ impl FakeDs {
             let target = s.webhook.clone()?;
             let first = s.next_sequence;
             s.next_sequence += changes.len() as i64;
+            s.webhooks_sending += 1;
             Some((target, s.procedure, first))
         });
         if let Some((target, procedure, first)) = reserved {
@@ -407,7 +416,7 @@ async fn faults_and_token(State(ds): State<FakeDs>, request: Request, next: Next
     };
     let (n, faults, limited) = ds.with(|s| {
         s.requests += 1;
-        s.request_times.push(std::time::Instant::now());
+        s.request_times.push(tokio::time::Instant::now());
         let now = Utc::now();
         let window = Span::from_std(s.faults.rate_window).unwrap_or(Span::minutes(1));
         if now >= s.window.0 + window {

@@ -4,7 +4,15 @@
 #![allow(dead_code)]
 
 pub mod django;
+pub mod ds;
+pub mod poll;
 pub mod smtp;
+
+// Each test binary uses some of them.
+#[allow(unused_imports)]
+pub use ds::{simulator_settings, start_simulator};
+#[allow(unused_imports)]
+pub use poll::{eventually, until};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
