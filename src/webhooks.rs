@@ -81,6 +81,9 @@ pub struct Activity {
     last_rejection: Mutex<Option<(DateTime<Utc>, Rejection)>>,
     /// Passes the syncer ran.
     pub passes: AtomicU64,
+    /// Deliveries that asked the syncer for a pass, and those of them that ended passes served.
+    requested: AtomicU64,
+    served: AtomicU64,
 }
 
 impl Activity {
@@ -103,6 +106,12 @@ impl Activity {
             .last_rejection
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Whether every pass asked for so far has run to its end: none is due until a delivery
+    /// brings a new event.
+    pub fn settled(&self) -> bool {
+        self.served.load(Ordering::SeqCst) == self.requested.load(Ordering::SeqCst)
     }
 
     fn refused(&self, rejection: Rejection) {
@@ -204,6 +213,7 @@ impl Receiver {
             }
         }
         if new > 0 {
+            self.activity.requested.fetch_add(1, Ordering::SeqCst);
             let _ = self.passes.send(delivery.procedure_id);
         }
         tracing::info!(
@@ -238,8 +248,10 @@ async fn run_syncer(
     while let Some(first) = requests.recv().await {
         tokio::time::sleep(settings.webhook_debounce).await;
         let mut procedures = BTreeSet::from([first]);
+        let mut asked = 1;
         while let Ok(more) = requests.try_recv() {
             procedures.insert(more);
+            asked += 1;
         }
         for procedure in procedures {
             activity.passes.fetch_add(1, Ordering::Relaxed);
@@ -247,6 +259,7 @@ async fn run_syncer(
                 tracing::error!(procedure, %error, "synchronisation par webhook échouée");
             }
         }
+        activity.served.fetch_add(asked, Ordering::SeqCst);
     }
 }
 

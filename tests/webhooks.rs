@@ -3,39 +3,40 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use chrono::Utc;
 use common::TestDb;
 use indicatif::ProgressBar;
 use serde_json::json;
-use wif::config::{DsSettings, Secret};
 use wif::domain::webhook::{SIGNATURE_HEADER, sign};
 use wif::domain::{ApiVersion, Status};
 use wif::ds::RetryPolicy;
 use wif::fake_ds::{FakeDs, WebhookTarget};
 use wif::store::{dossiers, locks, sync_runs, webhook_events};
 use wif::sync::{self, SyncOptions};
+use wif::webhooks::Activity;
 
 const PROCEDURE: i64 = 4242;
 const TOKEN: &str = "jeton-de-test";
 const SECRET: &str = "whsec_secret-du-moment-0123456789";
 const PREVIOUS: &str = "whsec_secret-precedent-0123456789";
 
+/// An admin receiving webhooks, as `start_receiver` gives it.
+struct Receiver {
+    url: String,
+    /// What its syncer did, and whether it has passes left to run.
+    activity: Arc<Activity>,
+}
+
 /// A simulator with its dossiers already synced into `t`, and an admin receiving webhooks for
-/// its démarche with a 200 ms debounce; returns the simulator, its URL and the admin's URL.
-async fn setup(t: &TestDb, dossiers: u64) -> (FakeDs, String, String) {
+/// its démarche with a 200 ms debounce; returns the simulator, its URL and the admin.
+async fn setup(t: &TestDb, dossiers: u64) -> (FakeDs, String, Receiver) {
     let ds = FakeDs::new(dossiers, 7, PROCEDURE, TOKEN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ds_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(ds.clone().serve(listener));
-    let settings = DsSettings {
-        token: Some(Secret::new(TOKEN.into())),
-        procedure_ids: vec![PROCEDURE],
-        api_url: ds_url.clone(),
-        api_version: ApiVersion::V2,
-        rate_limit_per_minute: 100_000,
-    };
+    let ds_url = common::start_simulator(&ds).await;
+    let settings = common::simulator_settings(&ds_url, PROCEDURE, TOKEN, ApiVersion::V2);
     let options = SyncOptions {
         full: true,
         procedure: None,
@@ -55,13 +56,13 @@ async fn setup(t: &TestDb, dossiers: u64) -> (FakeDs, String, String) {
 }
 
 /// An admin on `db` receiving the webhooks of démarche `PROCEDURE`, syncing from `ds_url`; on
-/// `listener` if given. Returns its URL.
+/// `listener` if given.
 async fn start_receiver(
     t: &TestDb,
     db: &wif::store::Db,
     ds_url: &str,
     listener: Option<tokio::net::TcpListener>,
-) -> String {
+) -> Receiver {
     let media = t.dir.path().join("media").to_str().unwrap().to_owned();
     let settings = wif::config::Settings::from_lookup(|key| {
         let value = match key {
@@ -79,7 +80,14 @@ async fn start_receiver(
     })
     .unwrap();
     let state = wif::admin::AppState::new(db.clone(), &settings, common::test_secret());
-    common::serve_admin(state, listener).await
+    let activity = state
+        .webhooks
+        .as_ref()
+        .expect("webhooks on")
+        .activity
+        .clone();
+    let url = common::serve_admin(state, listener).await;
+    Receiver { url, activity }
 }
 
 fn delivery(procedure: i64, first_sequence: i64, events: &[(&str, i64)]) -> String {
@@ -113,21 +121,10 @@ async fn runs(t: &TestDb) -> usize {
     sync_runs::latest(&t.db, 1000).await.unwrap().len()
 }
 
-/// Waits until `check` holds, at most `limit`; says how long it took.
-async fn eventually<F: AsyncFn() -> bool>(limit: Duration, check: F) -> Option<Duration> {
-    let started = Instant::now();
-    while started.elapsed() < limit {
-        if check().await {
-            return Some(started.elapsed());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    None
-}
-
 /// Every answer of SPEC 12, and a repeated delivery changes nothing.
 async fn the_receiver_answers_as_ds_expects(t: &TestDb) {
-    let (_ds, _, admin) = setup(t, 50).await;
+    let (_ds, _, receiver) = setup(t, 50).await;
+    let admin = receiver.url;
     let body = delivery(PROCEDURE, 1, &[("dossier_accepte", 100_001)]);
     assert_eq!(post(&admin, &body, None).await, 401);
     assert_eq!(
@@ -237,7 +234,7 @@ async fn without_secrets_there_is_no_endpoint(t: &TestDb) {
 async fn an_acceptance_becomes_verifiable(t: &TestDb) {
     let (ds, _, admin) = setup(t, 80).await;
     ds.set_webhook(Some(WebhookTarget {
-        url: format!("{admin}/webhooks/ds"),
+        url: format!("{}/webhooks/ds", admin.url),
         secret: SECRET.into(),
         retry_delays: vec![Duration::from_millis(100); 3],
     }));
@@ -257,15 +254,11 @@ async fn an_acceptance_becomes_verifiable(t: &TestDb) {
     assert_eq!(state, Some("closed"));
     let export = t.dir.path().join("media/validity_check.json");
     let number = waiting.ds_id.get();
-    let took = eventually(Duration::from_secs(20), async || {
+    common::until("the accepted dossier in validity_check.json", async || {
         std::fs::read_to_string(&export)
             .is_ok_and(|text| text.contains(&format!("\"ds_id\":{number}")))
     })
     .await;
-    assert!(
-        took.is_some(),
-        "the accepted dossier never reached validity_check.json"
-    );
     let stored = dossiers::get(&t.db, waiting.ds_id).await.unwrap().unwrap();
     assert_eq!(stored.dossier.status, Status::Closed);
     assert_eq!(runs(t).await, before + 1, "one event, one sync");
@@ -279,7 +272,7 @@ async fn a_burst_of_events_leads_to_one_or_two_syncs(t: &TestDb) {
     for batch in 0..10 {
         let events: Vec<(&str, i64)> = (0..100).map(|i| ("dossier_modifie", 100_000 + i)).collect();
         assert_eq!(
-            signed(&admin, &delivery(PROCEDURE, 1 + batch * 100, &events)).await,
+            signed(&admin.url, &delivery(PROCEDURE, 1 + batch * 100, &events)).await,
             200
         );
     }
@@ -287,8 +280,11 @@ async fn a_burst_of_events_leads_to_one_or_two_syncs(t: &TestDb) {
         .await
         .unwrap();
     assert_eq!(counted, [("dossier_modifie".to_owned(), 1000)]);
-    eventually(Duration::from_secs(10), async || runs(t).await > before).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // Every delivery is answered: each pass they asked for is known, and none comes after.
+    common::until("the passes the deliveries asked for", async || {
+        admin.activity.settled()
+    })
+    .await;
     let syncs = runs(t).await - before;
     assert!((1..=2).contains(&syncs), "{syncs} syncs");
 }
@@ -311,21 +307,26 @@ async fn a_webhook_during_a_running_sync_waits_for_it(t: &TestDb) {
     );
     let changed = ds.modify(1);
     let body = delivery(PROCEDURE, 1, &[("dossier_modifie", changed[0])]);
-    assert_eq!(signed(&admin, &body).await, 200);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert_eq!(runs(t).await, before, "no sync while the lock is held");
+    assert_eq!(signed(&admin.url, &body).await, 200);
+    common::until("the webhook's pass to start", async || {
+        admin.activity.passes.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    let released = Utc::now();
     locks::release(&t.db, "sync", "autre instance")
         .await
         .unwrap();
     // A run is listed from its start: wait for it to end before reading what it wrote.
-    let ended = eventually(Duration::from_secs(10), async || {
-        let latest = sync_runs::latest(&t.db, 1000).await.unwrap();
-        latest.len() > before && latest[0].finished_at.is_some()
+    common::until("the pass to run once the lock is released", async || {
+        admin.activity.settled()
     })
     .await;
+    let latest = sync_runs::latest(&t.db, 1000).await.unwrap();
+    assert_eq!(latest.len(), before + 1, "one sync");
+    assert!(latest[0].finished_at.is_some());
     assert!(
-        ended.is_some(),
-        "the pass never ran after the lock was released"
+        latest[0].started_at >= released,
+        "a sync ran while the lock was held"
     );
     let id = wif::domain::DsId::new(changed[0]).unwrap();
     let expected = ds.dossiers().into_iter().find(|d| d.ds_id == id).unwrap();
@@ -340,10 +341,12 @@ async fn two_instances_sync_each_event_once(t: &TestDb) {
     let before = runs(t).await;
     let changed = ds.modify(1);
     let body = delivery(PROCEDURE, 1, &[("dossier_modifie", changed[0])]);
-    assert_eq!(signed(&first, &body).await, 200);
-    assert_eq!(signed(&second, &body).await, 200);
-    eventually(Duration::from_secs(10), async || runs(t).await > before).await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(signed(&first.url, &body).await, 200);
+    assert_eq!(signed(&second.url, &body).await, 200);
+    common::until("the passes the deliveries asked for", async || {
+        first.activity.settled() && second.activity.settled()
+    })
+    .await;
     assert_eq!(runs(t).await, before + 1);
 }
 
@@ -355,38 +358,32 @@ async fn a_failed_delivery_is_sent_again(t: &TestDb) {
     let broken = start_receiver(t, &down, "http://127.0.0.1:9", None).await;
     down.close().await;
     let body = delivery(PROCEDURE, 1, &[("dossier_accepte", 100_001)]);
-    assert_eq!(signed(&broken, &body).await, 503);
+    assert_eq!(signed(&broken.url, &body).await, 503);
     assert_eq!(webhook_events::last(&t.db).await.unwrap(), None);
 
-    // The simulator sends to an address where nothing answers yet, then again: the admin that
-    // starts there meanwhile keeps the delivery, and the simulator stops sending.
+    // The simulator sends to an address where the connection is closed unanswered, then again:
+    // the admin that starts there meanwhile keeps the delivery, and the simulator stops sending.
     let ds = FakeDs::new(10, 7, PROCEDURE, TOKEN);
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     ds.set_webhook(Some(WebhookTarget {
-        url: format!("http://127.0.0.1:{port}/webhooks/ds"),
+        url: format!("http://{}/webhooks/ds", listener.local_addr().unwrap()),
         secret: SECRET.into(),
         retry_delays: vec![Duration::from_millis(300); 20],
     }));
     ds.modify(1);
-    tokio::time::sleep(Duration::from_millis(400)).await;
-    assert!(ds.webhook_attempts() >= 1);
+    drop(listener.accept().await.unwrap());
     assert_eq!(webhook_events::last(&t.db).await.unwrap(), None);
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .unwrap();
     start_receiver(t, &t.db, "http://127.0.0.1:9", Some(listener)).await;
-    let kept = eventually(Duration::from_secs(10), async || {
+    common::until("the delivery sent again to be kept", async || {
         webhook_events::last(&t.db).await.unwrap().is_some()
     })
     .await;
-    assert!(kept.is_some(), "the delivery sent again was never kept");
     let attempts = ds.webhook_attempts();
     assert!(attempts >= 2);
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    common::until("the simulator to end its delivery", async || {
+        ds.webhooks_sending() == 0
+    })
+    .await;
     assert_eq!(
         ds.webhook_attempts(),
         attempts,

@@ -76,42 +76,49 @@ pub(super) fn deliver(
         })
         .collect();
     tokio::spawn(async move {
-        let client = match crate::ds::http_client().build() {
-            Ok(client) => client,
-            Err(error) => return tracing::error!(%error, "webhooks simulés impossibles"),
-        };
-        for batch in events.chunks(100) {
-            let body = json!({
-                "webhook_id": format!("webhook-{procedure}"),
-                "demarche_number": procedure,
-                "events": batch,
-            })
-            .to_string();
-            let signature = sign(&target.secret, body.as_bytes());
-            let mut waits = target.retry_delays.iter();
-            loop {
-                ds.with(|s| s.webhook_attempts += 1);
-                let sent = client
-                    .post(&target.url)
-                    .header("Content-Type", "application/json")
-                    .header(SIGNATURE_HEADER, &signature)
-                    .timeout(Duration::from_secs(10))
-                    .body(body.clone())
-                    .send()
-                    .await;
-                if sent.is_ok_and(|r| r.status().is_success()) {
+        send(&ds, &target, procedure, &events).await;
+        ds.with(|s| s.webhooks_sending -= 1);
+    });
+}
+
+/// Sends `events` by batches of 100, each until it is answered with a 2xx or its attempts run
+/// out.
+async fn send(ds: &FakeDs, target: &WebhookTarget, procedure: i64, events: &[serde_json::Value]) {
+    let client = match crate::ds::http_client().build() {
+        Ok(client) => client,
+        Err(error) => return tracing::error!(%error, "webhooks simulés impossibles"),
+    };
+    for batch in events.chunks(100) {
+        let body = json!({
+            "webhook_id": format!("webhook-{procedure}"),
+            "demarche_number": procedure,
+            "events": batch,
+        })
+        .to_string();
+        let signature = sign(&target.secret, body.as_bytes());
+        let mut waits = target.retry_delays.iter();
+        loop {
+            ds.with(|s| s.webhook_attempts += 1);
+            let sent = client
+                .post(&target.url)
+                .header("Content-Type", "application/json")
+                .header(SIGNATURE_HEADER, &signature)
+                .timeout(Duration::from_secs(10))
+                .body(body.clone())
+                .send()
+                .await;
+            if sent.is_ok_and(|r| r.status().is_success()) {
+                break;
+            }
+            match waits.next() {
+                Some(wait) => tokio::time::sleep(*wait).await,
+                None => {
+                    tracing::warn!("webhook simulé abandonné après tous les essais");
                     break;
-                }
-                match waits.next() {
-                    Some(wait) => tokio::time::sleep(*wait).await,
-                    None => {
-                        tracing::warn!("webhook simulé abandonné après tous les essais");
-                        break;
-                    }
                 }
             }
         }
-    });
+    }
 }
 
 /// `POST /control/dossiers/{number}/{action}`: `accepter` (with APT dates from today for six
