@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use common::smtp::{SmtpServer, decoded_body, free_port, header};
+use common::smtp::{SmtpServer, decoded_body, header};
 use common::{TestDb, at, dossier};
 use indicatif::ProgressBar;
 use wif::alerts::{self, DigestContext, Notification};
@@ -34,13 +34,7 @@ fn rules() -> AlertRules {
 }
 
 fn ds_settings(api_url: &str) -> DsSettings {
-    DsSettings {
-        token: Some(Secret::new(TOKEN.into())),
-        procedure_ids: vec![PROCEDURE],
-        api_url: api_url.to_owned(),
-        api_version: ApiVersion::V2,
-        rate_limit_per_minute: 100_000,
-    }
+    common::simulator_settings(api_url, PROCEDURE, TOKEN, ApiVersion::V2)
 }
 
 async fn open_alerts(t: &TestDb) -> Vec<AlertRow> {
@@ -62,9 +56,7 @@ async fn codes_of(t: &TestDb, ds_id: i64) -> Vec<String> {
 /// reaches the database.
 async fn every_rule_fires_on_synced_dossiers(t: &TestDb) {
     let ds = FakeDs::new(600, 7, PROCEDURE, TOKEN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(ds.clone().serve(listener));
+    let url = common::start_simulator(&ds).await;
     for api_version in [ApiVersion::V1, ApiVersion::V2] {
         let settings = DsSettings {
             api_version,
@@ -393,8 +385,8 @@ async fn digests_reach_each_instructor_once(t: &TestDb) {
     assert!(recorded.iter().all(|e| e.sent && e.error.is_none()));
 }
 
-/// A server that refuses the connection: the e-mail is recorded as failed, the alerts stay to
-/// be notified, and the next run sends them, once.
+/// A server that closes the connection unanswered: the e-mail is recorded as failed, the alerts
+/// stay to be notified, and the next run sends them, once.
 async fn a_failed_send_is_retried_and_never_duplicated(t: &TestDb) {
     dossiers::upsert(
         &t.db,
@@ -409,7 +401,8 @@ async fn a_failed_send_is_retried_and_never_duplicated(t: &TestDb) {
     .await
     .unwrap();
     alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
-    let port = free_port();
+    let server = SmtpServer::start_closed(t.dir.path());
+    let port = server.port;
 
     let refused = notify(t, &mailer(port)).await;
     assert_eq!(
@@ -426,7 +419,7 @@ async fn a_failed_send_is_retried_and_never_duplicated(t: &TestDb) {
     assert!(recorded[0].error.as_deref().is_some_and(|e| !e.is_empty()));
     assert_eq!(recorded[0].recipient, "agent@dreets.gouv.fr");
 
-    let server = SmtpServer::start_on(t.dir.path(), port);
+    server.open();
     assert_eq!(
         notify(t, &mailer(port)).await,
         Notification {

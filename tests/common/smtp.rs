@@ -21,31 +21,48 @@ use mailin::{Action, Handler, Response, SessionBuilder};
 pub struct SmtpServer {
     pub port: u16,
     mailbox: PathBuf,
+    /// Whether connections are served; otherwise closed at once, without a greeting.
+    open: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
     accepting: Option<JoinHandle<()>>,
 }
 
 impl SmtpServer {
-    /// A server on a free port, keeping its messages under `dir`.
+    /// A server on a port the system chooses, keeping its messages under `dir`.
     pub fn start(dir: &Path) -> SmtpServer {
-        Self::start_on(dir, free_port())
+        Self::listen(dir, true)
     }
 
-    pub fn start_on(dir: &Path, port: u16) -> SmtpServer {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen on {port}: {e}"));
+    /// A server that closes every connection unanswered, as one that is down, until `open`.
+    pub fn start_closed(dir: &Path) -> SmtpServer {
+        Self::listen(dir, false)
+    }
+
+    /// Serves the connections from now on.
+    pub fn open(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+
+    fn listen(dir: &Path, open: bool) -> SmtpServer {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("the test SMTP server cannot listen: {e}"));
+        let port = listener.local_addr().unwrap().port();
         let mailbox = dir.join(format!("smtp-{port}"));
         std::fs::create_dir_all(&mailbox).unwrap();
+        let open = Arc::new(AtomicBool::new(open));
         let stop = Arc::new(AtomicBool::new(false));
         let received = Arc::new(AtomicU32::new(0));
         let accepting = {
-            let (mailbox, stop) = (mailbox.clone(), stop.clone());
+            let (mailbox, open, stop) = (mailbox.clone(), open.clone(), stop.clone());
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
                     let Ok(stream) = stream else { continue };
+                    if !open.load(Ordering::SeqCst) {
+                        continue;
+                    }
                     let mailbox = Mailbox {
                         dir: mailbox.clone(),
                         received: received.clone(),
@@ -58,6 +75,7 @@ impl SmtpServer {
         SmtpServer {
             port,
             mailbox,
+            open,
             stop,
             accepting: Some(accepting),
         }
@@ -162,14 +180,6 @@ impl Handler for Mailbox {
             Err(_) => mailin::response::INTERNAL_ERROR,
         }
     }
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The value of a header of a raw message.
