@@ -33,8 +33,14 @@ async fn until_closed(stream: &mut TcpStream, patience: Duration) -> Option<Vec<
     Some(seen)
 }
 
-async fn admin(t: &common::TestDb) -> String {
-    common::start_admin_configured(t, &[], |state| state.limits = LIMITS).await
+/// Room for two connections, and half-sent requests kept far longer than the test.
+const FULL: ServerLimits = ServerLimits {
+    header_read_timeout: Duration::from_secs(120),
+    ..LIMITS
+};
+
+async fn admin(t: &common::TestDb, limits: ServerLimits) -> String {
+    common::start_admin_configured(t, &[], |state| state.limits = limits).await
 }
 
 async fn public() -> (String, tempfile::TempDir) {
@@ -85,8 +91,56 @@ async fn check_limits(address: &str) {
         .await
         .expect("an idle connection stays open");
     assert!(String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 200"));
+}
 
-    // Two silent connections fill the listener: a third is served only once they are closed.
+/// How many connections wait in the accept queue of the listener on `address`: made by the
+/// system, not yet taken by the server (Linux's `/proc/net/tcp`, where a listening socket's
+/// receive queue is its accept queue).
+fn waiting_to_be_accepted(address: &str) -> usize {
+    let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    table
+        .lines()
+        .skip(1)
+        .find_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let local_port = u16::from_str_radix(fields[1].rsplit(':').next()?, 16).ok()?;
+            let listening = fields[3] == "0A";
+            let queued = fields[4].split(':').nth(1)?;
+            (listening && local_port == port).then(|| usize::from_str_radix(queued, 16).unwrap())
+        })
+        .expect("the server's listening socket")
+}
+
+/// One answer on a kept-alive connection: the head, then `Content-Length` bytes of body.
+async fn answer_on(stream: &mut TcpStream) -> String {
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buffer).await.unwrap();
+        assert!(n > 0, "closed before the answer");
+        seen.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&seen).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length: ")?
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+}
+
+/// On a listener with room for two connections that keeps half-sent requests longer than the
+/// test: two connections fill it, and a third is not even accepted until one of them goes away.
+async fn check_full_listener(address: &str) {
     let mut first = TcpStream::connect(address).await.unwrap();
     let mut second = TcpStream::connect(address).await.unwrap();
     first.write_all(b"GET").await.unwrap();
@@ -96,21 +150,32 @@ async fn check_limits(address: &str) {
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
-    let answered = until_closed(&mut third, patience).await.unwrap();
+    // The second request ends and is answered: the server has run since the third connected,
+    // and would have taken it by now, were there room.
+    second
+        .write_all(b" /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(answer_on(&mut second).await.starts_with("HTTP/1.1 200"));
+    common::until(
+        "the third connection to wait in the listener's queue",
+        async || waiting_to_be_accepted(address) == 1,
+    )
+    .await;
+    assert!(still_open(&third), "the third connection was answered");
+
+    drop(first);
+    let answered = until_closed(&mut third, Duration::from_secs(20))
+        .await
+        .expect("the third connection is served once the first is gone");
     assert!(String::from_utf8_lossy(&answered).starts_with("HTTP/1.1 200"));
-    // Had it been served at once, they would still be open now (for the rest of the timeout).
-    let moment = Duration::from_millis(100);
-    assert!(
-        until_closed(&mut first, moment).await.is_some(),
-        "the third connection was served while the listener was full"
-    );
-    assert!(until_closed(&mut second, moment).await.is_some());
+    assert!(still_open(&second), "the second connection was closed");
 }
 
 #[tokio::test]
 async fn the_admin_listener_closes_slow_and_idle_connections() {
     let t = common::TestDb::sqlite(true).await;
-    let base = admin(&t).await;
+    let base = admin(&t, LIMITS).await;
     let address = base.trim_start_matches("http://");
     check_limits(address).await;
 
@@ -136,6 +201,19 @@ async fn the_admin_listener_closes_slow_and_idle_connections() {
 async fn the_public_listener_closes_slow_and_idle_connections() {
     let (address, _media) = public().await;
     check_limits(&address).await;
+}
+
+#[tokio::test]
+async fn the_admin_listener_serves_a_bounded_number_of_connections() {
+    let t = common::TestDb::sqlite(true).await;
+    let base = admin(&t, FULL).await;
+    check_full_listener(base.trim_start_matches("http://")).await;
+}
+
+#[tokio::test]
+async fn the_public_listener_serves_a_bounded_number_of_connections() {
+    let (address, _media) = public_with(FULL, TrustedProxies::default()).await;
+    check_full_listener(&address).await;
 }
 
 /// Room for eight connections, three per client, and half-sent requests that would hold their
