@@ -108,6 +108,8 @@ pub struct Settings {
     pub purge_schedule: Option<Schedule>,
     /// What the legal pages name: the data-protection contact, the publisher, the host.
     pub legal: LegalSettings,
+    /// `WIF_SHUTDOWN_GRACE`: on SIGTERM, the time the work under way gets to end (SPEC 16).
+    pub shutdown_grace: std::time::Duration,
 }
 
 /// `WIF_DPO_CONTACT`, `WIF_PUBLISHER`, `WIF_HOSTING`: free text shown on the legal pages.
@@ -241,6 +243,7 @@ impl Settings {
                 publisher: parsed("WIF_PUBLISHER", DEFAULT_PUBLISHER).1,
                 hosting: parsed("WIF_HOSTING", DEFAULT_HOSTING).1,
             },
+            shutdown_grace: parse_duration(parsed("WIF_SHUTDOWN_GRACE", "20s"))?,
         })
     }
 }
@@ -311,6 +314,7 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_DPO_CONTACT",
     "WIF_PUBLISHER",
     "WIF_HOSTING",
+    "WIF_SHUTDOWN_GRACE",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
     "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
     "DEMARCHES_SIMPLIFIEES_API_URL",

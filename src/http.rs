@@ -37,6 +37,9 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
     pub max_connections: usize,
     pub max_connections_per_client: usize,
+    /// Once the listener is closed, how long the requests under way may take to end
+    /// (`WIF_SHUTDOWN_GRACE`).
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerLimits {
@@ -45,12 +48,14 @@ impl Default for ServerLimits {
             header_read_timeout: HEADER_READ_TIMEOUT,
             max_connections: MAX_CONNECTIONS,
             max_connections_per_client: MAX_CONNECTIONS_PER_CLIENT,
+            shutdown_grace: crate::shutdown::DEFAULT_GRACE,
         }
     }
 }
 
 /// Serves `router` on `listener` (HTTP/1.1) within `limits`, each request carrying the peer's
-/// `ConnectInfo<SocketAddr>`, until `shutdown` resolves; then lets the requests under way end.
+/// `ConnectInfo<SocketAddr>`, until `shutdown` resolves; then closes the listener and lets the
+/// requests under way end, for at most `limits.shutdown_grace`.
 /// Written on hyper rather than `axum::serve`, which sets no header-read timeout.
 ///
 /// A connection beyond `max_connections_per_client` is closed at once, keeping its slot of
@@ -128,7 +133,9 @@ pub async fn serve(
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {}
+        () = tokio::time::sleep(limits.shutdown_grace) => {
+            tracing::warn!("délai d'arrêt écoulé : requêtes en cours abandonnées");
+        }
     }
     Ok(())
 }

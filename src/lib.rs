@@ -19,6 +19,7 @@ pub mod public;
 pub mod purge;
 pub mod reports;
 pub mod scheduler;
+pub mod shutdown;
 pub mod store;
 pub mod sync;
 pub mod synthetic;

@@ -4,7 +4,9 @@
 //! (`WIF_REPORTS_SCHEDULE`), the erasure of personal data past their time
 //! (`WIF_PURGE_SCHEDULE`), in
 //! `WIF_TIME_ZONE`. Each scheduled time is claimed in the database, so that several instances run
-//! it once. A failure is recorded and logged; the job runs again at its next time.
+//! it once. A failure is recorded and logged; the job runs again at its next time. A job under
+//! way says it is alive every `HEARTBEAT`: the run of an instance killed meanwhile is closed as
+//! interrupted by the next claim of that job.
 
 use std::time::Duration;
 
@@ -19,8 +21,14 @@ use crate::ds::RetryPolicy;
 use crate::export::{Output, stats, validity_check};
 use crate::mail::Mailer;
 use crate::reports;
+use crate::shutdown::Shutdown;
 use crate::store::{Db, job_runs};
 use crate::sync::{self, SyncOptions};
+
+/// How often a job under way says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// A run silent for this long lost its instance.
+const ABANDONED_AFTER: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JobKind {
@@ -78,8 +86,9 @@ pub fn jobs(settings: &Settings) -> Vec<Job> {
     .collect()
 }
 
-/// Runs `jobs` at their times until the process ends.
-pub async fn run(db: Db, settings: Settings, jobs: Vec<Job>) {
+/// Runs `jobs` at their times until the stop is asked: no job starts after that, and a sync
+/// under way stops after the page it is storing (SPEC 16).
+pub async fn run(db: Db, settings: Settings, jobs: Vec<Job>, shutdown: Shutdown) {
     let holder = format!("processus {}", std::process::id());
     for job in &jobs {
         if let Some(next) = job.schedule.next_after(Utc::now(), settings.time_zone) {
@@ -93,11 +102,11 @@ pub async fn run(db: Db, settings: Settings, jobs: Vec<Job>) {
     }
     let loops = jobs
         .into_iter()
-        .map(|job| job_loop(&db, &settings, job, &holder));
+        .map(|job| job_loop(&db, &settings, job, &holder, &shutdown));
     futures_util::future::join_all(loops).await;
 }
 
-async fn job_loop(db: &Db, settings: &Settings, job: Job, holder: &str) {
+async fn job_loop(db: &Db, settings: &Settings, job: Job, holder: &str, shutdown: &Shutdown) {
     loop {
         let Some(due) = job.schedule.next_after(Utc::now(), settings.time_zone) else {
             tracing::warn!(
@@ -106,15 +115,36 @@ async fn job_loop(db: &Db, settings: &Settings, job: Job, holder: &str) {
             );
             return;
         };
-        sleep_until(due).await;
-        match job_runs::claim(db, job.kind.name(), due, holder, Utc::now()).await {
-            Ok(true) => run_once(db, settings, job.kind, due).await,
+        tokio::select! {
+            () = sleep_until(due) => {}
+            () = shutdown.asked() => return,
+        }
+        let _work = shutdown.begin_work();
+        match claim(db, job.kind, due, holder).await {
+            Ok(true) => run_claimed(db, settings, job.kind, due, shutdown.asked()).await,
             Ok(false) => {
                 tracing::info!(job = job.kind.name(), "déjà lancée par une autre instance")
             }
             Err(error) => tracing::error!(job = job.kind.name(), %error, "tâche non lancée"),
         }
     }
+}
+
+/// Claims `kind` at `due` for this instance, after closing the runs of `kind` whose instance
+/// stopped saying it was alive.
+async fn claim(
+    db: &Db,
+    kind: JobKind,
+    due: DateTime<Utc>,
+    holder: &str,
+) -> Result<bool, crate::store::StoreError> {
+    let now = Utc::now();
+    let silent_since = now - chrono::Duration::from_std(ABANDONED_AFTER).expect("a short duration");
+    let closed = job_runs::close_abandoned(db, kind.name(), silent_since, now).await?;
+    if closed > 0 {
+        tracing::warn!(job = kind.name(), runs = closed, "{}", job_runs::ABANDONED);
+    }
+    job_runs::claim(db, kind.name(), due, holder, now).await
 }
 
 /// Sleeps until `due`, in steps of at most a minute, so that a clock change is noticed.
@@ -130,8 +160,31 @@ async fn sleep_until(due: DateTime<Utc>) {
 
 /// Runs one job now and records how it went.
 pub async fn run_once(db: &Db, settings: &Settings, kind: JobKind, due: DateTime<Utc>) {
+    run_claimed(db, settings, kind, due, std::future::pending()).await;
+}
+
+/// Runs the job claimed at `due`, saying it is alive meanwhile, and records how it went; a sync
+/// stops after its page when `stop` resolves.
+async fn run_claimed(
+    db: &Db,
+    settings: &Settings,
+    kind: JobKind,
+    due: DateTime<Utc>,
+    stop: impl Future<Output = ()>,
+) {
     tracing::info!(job = kind.name(), "tâche lancée");
-    let outcome = execute(db, settings, kind).await;
+    let alive = async {
+        loop {
+            tokio::time::sleep(HEARTBEAT).await;
+            if let Err(error) = job_runs::keep_alive(db, kind.name(), due, Utc::now()).await {
+                tracing::warn!(job = kind.name(), %error, "tâche : signe de vie non enregistré");
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        outcome = execute(db, settings, kind, stop) => outcome,
+        never = alive => never,
+    };
     let error = outcome.as_ref().err().map(ToString::to_string);
     match &error {
         None => tracing::info!(job = kind.name(), "tâche terminée"),
@@ -142,7 +195,12 @@ pub async fn run_once(db: &Db, settings: &Settings, kind: JobKind, due: DateTime
     }
 }
 
-async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<()> {
+async fn execute(
+    db: &Db,
+    settings: &Settings,
+    kind: JobKind,
+    stop: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
     let now = Utc::now();
     match kind {
         JobKind::Sync => {
@@ -152,7 +210,7 @@ async fn execute(db: &Db, settings: &Settings, kind: JobKind) -> anyhow::Result<
                 RetryPolicy::default(),
                 &SyncOptions::default(),
                 &ProgressBar::hidden(),
-                std::future::pending(),
+                stop,
             )
             .await?;
             let output = Output::choose(None, &settings.media_root, validity_check::FILE_NAME);

@@ -2,7 +2,7 @@
 //! lock that keeps two syncs from running at once, even from two processes.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -19,7 +19,7 @@ use crate::store::{Db, StoreError, dossiers, locks};
 
 const LOCK: &str = "sync";
 /// A killed sync's lock is free again after this; a live one renews it well before.
-const LOCK_TTL: Duration = Duration::from_secs(60);
+const LOCK_TTL: Duration = Duration::from_secs(30);
 /// v1 details fetched at once.
 const CONCURRENCY: usize = 8;
 /// v2 asks for what changed since the last pass began, less this margin, in case DS's clock and
@@ -27,6 +27,8 @@ const CONCURRENCY: usize = 8;
 const SINCE_MARGIN: chrono::Duration = chrono::Duration::minutes(1);
 /// Dossiers stored per transaction.
 const BATCH: usize = 100;
+/// Once asked to stop, how long the sync may take to store the page under way.
+const PAGE_PATIENCE: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Default)]
 pub struct SyncOptions {
@@ -165,16 +167,53 @@ pub async fn run(
     }
     let lock = LockGuard::acquire(db).await?;
     let client = DsClient::new(settings, token, retry);
+    let stopping = AtomicBool::new(false);
+    let work = run_locked(
+        db,
+        settings,
+        client,
+        &procedures,
+        options,
+        progress,
+        &stopping,
+    );
+    tokio::pin!(work);
     let report = tokio::select! {
-        report = run_locked(db, settings, client, &procedures, options, progress) => report,
+        report = &mut work => report,
         () = stop => {
-            // What was stored stays stored; the run is closed as interrupted.
-            sync_runs::mark_interrupted(db).await?;
-            Err(SyncError::Interrupted)
+            // The page being stored ends, with its cursor, and the run is closed as interrupted;
+            // a page that takes too long (DS slow to answer) is dropped, its transaction rolled
+            // back: the next run reads it again.
+            stopping.store(true, Ordering::Relaxed);
+            match tokio::time::timeout(PAGE_PATIENCE, &mut work).await {
+                Ok(report) => report,
+                Err(_) => {
+                    sync_runs::mark_interrupted(db).await?;
+                    Err(SyncError::Interrupted)
+                }
+            }
         }
     };
     lock.release().await?;
     report
+}
+
+/// What the sync of every démarche works with.
+#[derive(Clone, Copy)]
+struct Work<'a> {
+    db: &'a Db,
+    client: &'a DsClient,
+    progress: &'a ProgressBar,
+    /// Set when the sync is asked to stop after the page under way.
+    stopping: &'a AtomicBool,
+}
+
+/// Stops the sync with `SyncError::Interrupted` if it was asked to.
+fn check_stop(stopping: &AtomicBool) -> Result<(), SyncError> {
+    match stopping.load(Ordering::Relaxed) {
+        true => Err(SyncError::Interrupted),
+        false => Ok(()),
+    }
 }
 
 fn lock_ttl() -> chrono::Duration {
@@ -197,40 +236,26 @@ async fn run_locked(
     procedures: &[i64],
     options: &SyncOptions,
     progress: &ProgressBar,
+    stopping: &AtomicBool,
 ) -> Result<Report, SyncError> {
     let started = Instant::now();
     sync_runs::mark_interrupted(db).await?;
     let mut report = Report::default();
+    let work = Work {
+        db,
+        client: &client,
+        progress,
+        stopping,
+    };
     for &procedure in procedures {
+        check_stop(stopping)?;
         let run_id = sync_runs::start(db, procedure, settings.api_version).await?;
         let mut counters = Counters::default();
         let requests_before = client.requests();
         progress.set_message(format!("démarche {procedure}"));
         let outcome = match settings.api_version {
-            ApiVersion::V1 => {
-                sync_v1(
-                    db,
-                    &client,
-                    procedure,
-                    options.full,
-                    progress,
-                    &mut counters,
-                    run_id,
-                )
-                .await
-            }
-            ApiVersion::V2 => {
-                sync_v2(
-                    db,
-                    &client,
-                    procedure,
-                    options.full,
-                    progress,
-                    &mut counters,
-                    run_id,
-                )
-                .await
-            }
+            ApiVersion::V1 => sync_v1(work, procedure, options.full, &mut counters, run_id).await,
+            ApiVersion::V2 => sync_v2(work, procedure, options.full, &mut counters, run_id).await,
         };
         counters.requests = client.requests() - requests_before;
         let error = outcome.as_ref().err().map(ToString::to_string);
@@ -244,14 +269,18 @@ async fn run_locked(
 
 /// v1: the whole list, then the detail of each dossier new or updated since it was stored.
 async fn sync_v1(
-    db: &Db,
-    client: &DsClient,
+    work: Work<'_>,
     procedure: i64,
     full: bool,
-    progress: &ProgressBar,
     counters: &mut Counters,
     run_id: i64,
 ) -> Result<(), SyncError> {
+    let Work {
+        db,
+        client,
+        progress,
+        stopping,
+    } = work;
     let mut listed = Vec::new();
     let mut page = 1;
     loop {
@@ -263,6 +292,7 @@ async fn sync_v1(
         if last {
             break;
         }
+        check_stop(stopping)?;
         page += 1;
     }
     counters.seen = listed.len() as u64;
@@ -305,6 +335,8 @@ async fn sync_v1(
         sync_runs::record_progress(db, run_id, counters).await?;
         progress.inc(chunk.len() as u64);
         log_progress(progress, procedure, chunk.len() as u64);
+        // Stopped here, the next run fetches only what is not stored yet.
+        check_stop(stopping)?;
     }
 
     // The list was read to its end: what it no longer shows is gone from DS.
@@ -322,14 +354,18 @@ async fn sync_v1(
 /// v2: the dossiers updated since the last complete pass, page by page, the cursor saved after
 /// each stored page; then the dossiers DS deleted meanwhile.
 async fn sync_v2(
-    db: &Db,
-    client: &DsClient,
+    work: Work<'_>,
     procedure: i64,
     full: bool,
-    progress: &ProgressBar,
     counters: &mut Counters,
     run_id: i64,
 ) -> Result<(), SyncError> {
+    let Work {
+        db,
+        client,
+        progress,
+        stopping,
+    } = work;
     let now = Utc::now();
     let pass = match sync_state::unfinished(db, procedure).await? {
         Some(pass) if !full => {
@@ -377,6 +413,8 @@ async fn sync_v2(
         };
         let (stored, next) = tokio::join!(store_then_save, next);
         stored?;
+        // Stopped here, the next run resumes after this page.
+        check_stop(stopping)?;
         // DS does not say how many dossiers will come: the bar grows with each page.
         progress.inc_length(read);
         progress.inc(read);

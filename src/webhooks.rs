@@ -17,6 +17,7 @@ use crate::config::{Secret, Settings};
 use crate::domain::webhook::{Delivery, Signature, check_signature};
 use crate::ds::RetryPolicy;
 use crate::export::{Output, validity_check};
+use crate::shutdown::Shutdown;
 use crate::store::{Db, StoreError, webhook_events};
 use crate::sync::{self, SyncError, SyncOptions};
 
@@ -139,12 +140,17 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver whose passes run on a syncer of its own (see `start_syncer`); `None` when
     /// `WIF_DS_WEBHOOK_SECRETS` is unset.
-    pub fn start(db: &Db, settings: &Settings) -> Option<Receiver> {
+    pub fn start(db: &Db, settings: &Settings, shutdown: &Shutdown) -> Option<Receiver> {
         if settings.webhook_secrets.is_empty() {
             return None;
         }
         let activity = std::sync::Arc::new(Activity::default());
-        let passes = start_syncer(db.clone(), settings.clone(), activity.clone());
+        let passes = start_syncer(
+            db.clone(),
+            settings.clone(),
+            activity.clone(),
+            shutdown.clone(),
+        );
         Some(Receiver {
             secrets: settings.webhook_secrets.clone(),
             procedure_ids: settings.ds.procedure_ids.clone(),
@@ -231,9 +237,10 @@ fn start_syncer(
     db: Db,
     settings: Settings,
     activity: std::sync::Arc<Activity>,
+    shutdown: Shutdown,
 ) -> mpsc::UnboundedSender<i64> {
     let (sender, receiver) = mpsc::unbounded_channel();
-    tokio::spawn(async move { run_syncer(&db, &settings, &activity, receiver).await });
+    tokio::spawn(async move { run_syncer(&db, &settings, &activity, receiver, &shutdown).await });
     sender
 }
 
@@ -244,9 +251,23 @@ async fn run_syncer(
     settings: &Settings,
     activity: &Activity,
     mut requests: mpsc::UnboundedReceiver<i64>,
+    shutdown: &Shutdown,
 ) {
-    while let Some(first) = requests.recv().await {
-        tokio::time::sleep(settings.webhook_debounce).await;
+    // No pass starts once the instance stops: the next sync, here or on another instance, reads
+    // the changes; a pass under way stops after the page it is storing.
+    loop {
+        let first = tokio::select! {
+            first = requests.recv() => match first {
+                Some(first) => first,
+                None => return,
+            },
+            () = shutdown.asked() => return,
+        };
+        tokio::select! {
+            () = tokio::time::sleep(settings.webhook_debounce) => {}
+            () = shutdown.asked() => return,
+        }
+        let _work = shutdown.begin_work();
         let mut procedures = BTreeSet::from([first]);
         let mut asked = 1;
         while let Ok(more) = requests.try_recv() {
@@ -254,8 +275,11 @@ async fn run_syncer(
             asked += 1;
         }
         for procedure in procedures {
+            if shutdown.is_asked() {
+                return;
+            }
             activity.passes.fetch_add(1, Ordering::Relaxed);
-            if let Err(error) = pass(db, settings, procedure).await {
+            if let Err(error) = pass(db, settings, procedure, shutdown).await {
                 tracing::error!(procedure, %error, "synchronisation par webhook échouée");
             }
         }
@@ -275,7 +299,12 @@ enum PassError {
 
 /// One incremental sync of `procedure`, waiting for a sync running elsewhere to end (it may have
 /// started before the change); then the export and the alerts, when it stored a change.
-async fn pass(db: &Db, settings: &Settings, procedure: i64) -> Result<(), PassError> {
+async fn pass(
+    db: &Db,
+    settings: &Settings,
+    procedure: i64,
+    shutdown: &Shutdown,
+) -> Result<(), PassError> {
     let options = SyncOptions {
         full: false,
         procedure: Some(procedure),
@@ -289,11 +318,13 @@ async fn pass(db: &Db, settings: &Settings, procedure: i64) -> Result<(), PassEr
             RetryPolicy::default(),
             &options,
             &hidden,
-            std::future::pending(),
+            shutdown.asked(),
         )
         .await
         {
-            Err(SyncError::AlreadyRunning { .. }) if waited.elapsed() < LOCK_PATIENCE => {
+            Err(SyncError::AlreadyRunning { .. })
+                if waited.elapsed() < LOCK_PATIENCE && !shutdown.is_asked() =>
+            {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             other => break other?,

@@ -14,6 +14,7 @@ const LIMITS: ServerLimits = ServerLimits {
     header_read_timeout: Duration::from_millis(500),
     max_connections: 2,
     max_connections_per_client: 2,
+    shutdown_grace: wif::shutdown::DEFAULT_GRACE,
 };
 
 /// Reads until the server closes the connection; the bytes read, or `None` if it stays open
@@ -222,6 +223,7 @@ const PER_CLIENT: ServerLimits = ServerLimits {
     header_read_timeout: Duration::from_secs(120),
     max_connections: 8,
     max_connections_per_client: 3,
+    shutdown_grace: wif::shutdown::DEFAULT_GRACE,
 };
 
 /// A connection from `local` (any address of 127/8 is this machine on Linux).

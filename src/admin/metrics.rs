@@ -80,8 +80,12 @@ pub async fn count(State(state): State<Arc<AppState>>, request: Request, next: N
     response
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, and the instance is not stopping (SPEC 16: the proxy
+/// sends it nothing more).
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutdown.is_asked() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "arrêt en cours").into_response();
+    }
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
         Err(error) => {

@@ -17,6 +17,7 @@ use maud::html;
 use crate::config::{DsSettings, Secret, Settings, SmtpSetting};
 use crate::domain::alerts::AlertRules;
 use crate::http::{ServerLimits, TrustedProxies};
+use crate::shutdown::Shutdown;
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
 use crate::web::Lang;
@@ -76,19 +77,27 @@ pub struct AppState {
     /// What the legal pages say of this deployment: durations, contacts.
     pub legal: LegalInfo,
     http: metrics::HttpCounters,
+    /// The instance's stop (SPEC 16): `/readyz` answers 503 once it is asked, and the syncs it
+    /// starts end with it.
+    pub shutdown: Shutdown,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: &Settings, secret: Secret) -> AppState {
         AppState {
-            webhooks: crate::webhooks::Receiver::start(&db, settings).map(Arc::new),
+        let shutdown = Shutdown::new(settings.shutdown_grace);
+            webhooks: crate::webhooks::Receiver::start(&db, settings, &shutdown).map(Arc::new),
+            shutdown,
             db,
             secret,
             secure_cookies: !settings.debug,
             debug: settings.debug,
             trusted_proxies: settings.trusted_proxies.clone(),
             allowed_origins: settings.allowed_origins.clone(),
-            limits: ServerLimits::default(),
+            limits: ServerLimits {
+                shutdown_grace: settings.shutdown_grace,
+                ..ServerLimits::default()
+            },
             password_checks: auth::PasswordChecks::new(),
             idle: IDLE,
             time_zone: settings.time_zone,
@@ -412,12 +421,21 @@ pub async fn prepare(
 
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
+/// Serves the admin on `listener` until `stop` resolves, which also asks for the instance's stop
+/// (`state.shutdown`); returns once the requests under way have ended.
     state: Arc<AppState>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     tracing::info!(address = ?listener.local_addr().ok(), "administration démarrée");
     let (limits, proxies) = (state.limits, state.trusted_proxies.clone());
-    crate::http::serve(listener, app(state), limits, proxies, shutdown).await?;
+    let shutdown = state.shutdown.clone();
+    let stop = async move {
+        tokio::select! {
+            () = stop => shutdown.ask(),
+            () = shutdown.asked() => {}
+        }
+    };
+    crate::http::serve(listener, app(state), limits, proxies, stop).await?;
     Ok(())
 }
 

@@ -147,11 +147,12 @@ pub async fn start(
         "synchronisation demandée depuis l'administration"
     );
     let (ended, end) = tokio::sync::oneshot::channel();
+    let (stop, work) = (state.shutdown.asked(), state.shutdown.begin_work());
     tokio::spawn(async move {
+        let _work = work;
         {
             let options = SyncOptions::default();
             let hidden = ProgressBar::hidden();
-            let stop = std::future::pending();
             let outcome =
                 sync::run(&db, &ds, RetryPolicy::default(), &options, &hidden, stop).await;
             match &outcome {

@@ -137,6 +137,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
 
     let secret = Secret::new(crate::crypto::random_token());
     let state = Arc::new(crate::admin::AppState::new(db.clone(), &settings, secret));
+    let shutdown = state.shutdown.clone();
     let public_config = crate::public::PublicConfig {
         rate_limit_per_minute: settings.public_rate_limit_per_minute.max(600),
         ..crate::public::PublicConfig::from_settings(&settings)
@@ -209,6 +210,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let _ = (stop_admin.send(()), stop_public.send(()));
     admin.await??;
     public.await??;
+    // A sync started by a webhook or from the admin stops after its page.
+    shutdown.drain().await;
     ds_server.abort();
     db.close().await;
     println!("Démonstration arrêtée.");

@@ -24,6 +24,7 @@ use crate::domain::dates::{has_expired, parse_iso_date};
 use crate::domain::validity::ValidityRecord;
 use crate::domain::{DsId, ProcedureKind};
 use crate::http::{ServerLimits, TrustedProxies, access_log};
+use crate::shutdown::Shutdown;
 use crate::web::legal::{LegalInfo, LegalPage};
 
 pub mod data;
@@ -59,7 +60,10 @@ impl PublicConfig {
             rate_limit_per_minute: settings.public_rate_limit_per_minute,
             trusted_proxies: settings.trusted_proxies.clone(),
             hsts: !settings.debug,
-            limits: ServerLimits::default(),
+            limits: ServerLimits {
+                shutdown_grace: settings.shutdown_grace,
+                ..ServerLimits::default()
+            },
             reload_interval: Duration::from_secs(2),
             legal: LegalInfo::from_settings(settings),
         }
@@ -72,10 +76,12 @@ struct AppState {
     time_zone: Tz,
     trusted_proxies: TrustedProxies,
     legal: LegalInfo,
+    /// Asked, `/readyz` answers 503 (SPEC 16).
+    shutdown: Shutdown,
 }
 
 /// Loads the files once, then returns the router and the watcher that keeps them fresh.
-pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
+pub async fn app(config: &PublicConfig, shutdown: &Shutdown) -> (Router, Watcher) {
     let data = Arc::new(PublicData::default());
     let mut watcher = Watcher::new(&config.media_root, data.clone());
     watcher.refresh().await;
@@ -91,6 +97,7 @@ pub async fn app(config: &PublicConfig) -> (Router, Watcher) {
         time_zone: config.time_zone,
         trusted_proxies: config.trusted_proxies.clone(),
         legal: config.legal.clone(),
+        shutdown: shutdown.clone(),
     });
     let origins: Vec<HeaderValue> = config
         .cors_origins
@@ -154,13 +161,18 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
 pub async fn serve_on(
     listener: tokio::net::TcpListener,
     config: &PublicConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
+    stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (router, watcher) = app(config).await;
+    let shutdown = Shutdown::new(config.limits.shutdown_grace);
+    let (router, watcher) = app(config, &shutdown).await;
     let reload = tokio::spawn(watcher.run(config.reload_interval));
     tracing::info!(address = ?listener.local_addr().ok(), "service public démarré");
     let proxies = config.trusted_proxies.clone();
-    crate::http::serve(listener, router, config.limits, proxies, shutdown).await?;
+    let stop = async move {
+        stop.await;
+        shutdown.ask();
+    };
+    crate::http::serve(listener, router, config.limits, proxies, stop).await?;
     reload.abort();
     Ok(())
 }
@@ -245,6 +257,12 @@ async fn stats_json(State(state): State<Arc<AppState>>) -> Response {
 }
 
 async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if state.shutdown.is_asked() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"status": "stopping"}),
+        );
+    }
     let records = state.data.validity().len();
     json_response(
         StatusCode::OK,

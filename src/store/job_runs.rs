@@ -28,6 +28,52 @@ pub async fn claim(
     Ok(inserted == 1)
 }
 
+/// Says that the run of `job` at `scheduled_for` is still under way.
+pub async fn keep_alive(
+    db: &Db,
+    job: &str,
+    scheduled_for: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE job_runs SET alive_at = $3 WHERE job = $1 AND scheduled_for = $2 AND outcome = 'running'",
+        )
+        .bind(job)
+        .bind(scheduled_for)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    });
+    Ok(())
+}
+
+/// Closes as interrupted the runs of `job` that stopped saying they are alive before `silent_since`
+/// (their instance was killed). Returns how many.
+pub async fn close_abandoned(
+    db: &Db,
+    job: &str,
+    silent_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE job_runs SET outcome = 'failure', finished_at = $3, error = $4 \
+             WHERE job = $1 AND outcome = 'running' AND COALESCE(alive_at, started_at) < $2",
+        )
+        .bind(job)
+        .bind(silent_since)
+        .bind(now)
+        .bind(ABANDONED)
+        .execute(pool)
+        .await?
+        .rows_affected()
+    }))
+}
+
+/// The error of a run whose instance stopped during it.
+pub const ABANDONED: &str = "interrompue : l'instance s'est arrêtée pendant la tâche";
+
 pub async fn finish(
     db: &Db,
     job: &str,
