@@ -76,16 +76,16 @@ pub struct AppState {
     pub webhooks: Option<Arc<crate::webhooks::Receiver>>,
     /// What the legal pages say of this deployment: durations, contacts.
     pub legal: LegalInfo,
-    http: metrics::HttpCounters,
     /// The instance's stop (SPEC 16): `/readyz` answers 503 once it is asked, and the syncs it
     /// starts end with it.
     pub shutdown: Shutdown,
+    http: metrics::HttpCounters,
 }
 
 impl AppState {
     pub fn new(db: Db, settings: &Settings, secret: Secret) -> AppState {
-        AppState {
         let shutdown = Shutdown::new(settings.shutdown_grace);
+        AppState {
             webhooks: crate::webhooks::Receiver::start(&db, settings, &shutdown).map(Arc::new),
             shutdown,
             db,
@@ -419,10 +419,10 @@ pub async fn prepare(
     Ok((Listeners { admin, metrics }, state))
 }
 
-pub async fn serve_on(
-    listener: tokio::net::TcpListener,
 /// Serves the admin on `listener` until `stop` resolves, which also asks for the instance's stop
 /// (`state.shutdown`); returns once the requests under way have ended.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
     state: Arc<AppState>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
