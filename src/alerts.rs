@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use futures_util::TryStreamExt;
 
 use crate::config::{DsSettings, Settings};
-use crate::domain::alerts::{AlertCode, AlertRules};
+use crate::domain::alerts::{AlertCode, AlertRules, StoredRule};
 use crate::mail::{Email, Mailer};
 use crate::store::alerts::{self as stored, Pending};
 use crate::store::emails::{self, Outcome};
@@ -47,12 +47,11 @@ pub async fn evaluate(
     let mut open: HashMap<(i64, AlertCode), i64> = HashMap::new();
     let mut unknown = Vec::new();
     for alert in stored::open(db).await? {
-        match alert.code.parse::<AlertCode>() {
-            Ok(code) => {
+        match alert.code {
+            StoredRule::Current(code) => {
                 open.insert((alert.ds_id, code), alert.id);
             }
-            // A rule this version no longer has: nothing holds it open.
-            Err(()) => unknown.push(alert.id),
+            StoredRule::Retired(_) => unknown.push(alert.id),
         }
     }
     let mut evaluation = Evaluation::default();
@@ -200,10 +199,7 @@ fn digest(recipient: &str, alerts: &[&Pending], context: &DigestContext<'_>) -> 
         "Bonjour,\n\nDes alertes se sont ouvertes sur des dossiers APT dont vous êtes instructeur ou instructrice :\n\n",
     );
     for alert in alerts.iter().take(DIGEST_LINES) {
-        let rule = alert
-            .code
-            .parse::<AlertCode>()
-            .map_or_else(|()| alert.code.clone(), |code| context.rules.message(code));
+        let rule = context.rules.describe(&alert.code);
         let since = alert
             .opened_at
             .with_timezone(&context.time_zone)

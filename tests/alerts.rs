@@ -13,7 +13,7 @@ use indicatif::ProgressBar;
 use wif::alerts::{self, DigestContext, Notification};
 use wif::config::{DsSettings, EmailSettings, Secret, SmtpSetting};
 use wif::domain::Scope;
-use wif::domain::alerts::{AlertCode, AlertRules};
+use wif::domain::alerts::{AlertCode, AlertRules, StoredRule};
 use wif::domain::{ApiVersion, Dossier, Status};
 use wif::ds::RetryPolicy;
 use wif::fake_ds::FakeDs;
@@ -46,7 +46,7 @@ async fn codes_of(t: &TestDb, ds_id: i64) -> Vec<String> {
         .await
         .into_iter()
         .filter(|a| a.ds_id == ds_id)
-        .map(|a| a.code)
+        .map(|a| a.code.to_string())
         .collect();
     codes.sort();
     codes
@@ -114,7 +114,7 @@ async fn every_rule_fires_on_synced_dossiers(t: &TestDb) {
             .collect();
         expected.sort();
         let mut actual: Vec<(i64, String)> =
-            open.iter().map(|a| (a.ds_id, a.code.clone())).collect();
+            open.iter().map(|a| (a.ds_id, a.code.to_string())).collect();
         actual.sort();
         assert_eq!(actual, expected, "{api_version:?}");
         for d in ds
@@ -206,7 +206,10 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
     )
     .await
     .unwrap();
-    assert_eq!(taken, Some((11, "apt_dates_inverted".to_owned())));
+    assert_eq!(
+        taken,
+        Some((11, StoredRule::Current(AlertCode::AptDatesInverted)))
+    );
     assert_eq!(
         stored::acknowledge(&t.db, opened.id, &Scope::National, "autre", Utc::now())
             .await
@@ -251,6 +254,58 @@ async fn an_alert_opens_resolves_and_reopens(t: &TestDb) {
         3,
         "two of dossier 11, one of dossier 12"
     );
+}
+
+/// An alert of a rule this version no longer has (opened by an earlier one) is read as such: the
+/// pages name it by its code instead of failing, and the next evaluation resolves it.
+async fn a_retired_rules_alert_is_resolved_and_still_listed(t: &TestDb) {
+    let fine = accepted(21, "2026-01-15", "2026-06-30", "2026-01-01T10:00:00Z", &[]);
+    dossiers::upsert(&t.db, &[fine]).await.unwrap();
+    macro_rules! insert {
+        ($pool:expr) => {
+            sqlx::query(
+                "INSERT INTO alerts (ds_id, code, department, opened_at) \
+                 VALUES (21, 'apt_too_short', '75 - Paris', $1)",
+            )
+            .bind(at("2025-06-01T08:00:00Z"))
+            .execute($pool)
+            .await
+            .unwrap()
+            .rows_affected()
+        };
+    }
+    let inserted = match &t.db {
+        wif::store::Db::Sqlite(pool) => insert!(pool),
+        wif::store::Db::Postgres(pool) => insert!(pool),
+    };
+    assert_eq!(inserted, 1);
+    let retired = StoredRule::Retired("apt_too_short".into());
+    assert_eq!(open_alerts(t).await[0].code, retired);
+    let shown = "Règle retirée de cette version (apt_too_short)";
+    common::create_user(t, "marie", false).await;
+    let mut agent = common::Agent::new(&common::start_admin(t).await);
+    agent.sign_in("marie", common::ADMIN_PASSWORD).await;
+    for page in ["/admin/", "/admin/alertes/"] {
+        let answer = agent.get(page).await;
+        assert_eq!(answer.status, reqwest::StatusCode::OK, "{page}");
+    }
+    let open = agent.get("/admin/alertes/").await.body;
+    assert!(open.contains(shown), "{open}");
+
+    let evaluation = alerts::evaluate(&t.db, &rules(), Utc::now()).await.unwrap();
+    assert_eq!(
+        (evaluation.opened, evaluation.resolved, evaluation.open),
+        (0, 1, 0)
+    );
+    let all = stored::all(&t.db, true).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].code, retired);
+    assert!(all[0].resolved_at.is_some());
+    // A new instance: the counts of the first are kept a minute.
+    let mut agent = common::Agent::new(&common::start_admin(t).await);
+    agent.sign_in("marie", common::ADMIN_PASSWORD).await;
+    let resolved = agent.get("/admin/alertes/?etat=resolues").await.body;
+    assert!(resolved.contains(shown), "{resolved}");
 }
 
 fn mailer(port: u16) -> Mailer {
@@ -519,6 +574,7 @@ async fn the_command_line_evaluates_as_of_a_given_instant(t: &TestDb) {
 both_engines!(
     every_rule_fires_on_synced_dossiers,
     an_alert_opens_resolves_and_reopens,
+    a_retired_rules_alert_is_resolved_and_still_listed,
     digests_reach_each_instructor_once,
     a_failed_send_is_retried_and_never_duplicated,
     the_command_line_evaluates_and_lists,

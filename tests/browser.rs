@@ -765,7 +765,7 @@ async fn alerts_in_a_browser(t: &TestDb) {
     let opened = wif::store::alerts::all(&t.db, false).await.unwrap();
     for code in AlertCode::ALL {
         assert!(
-            opened.iter().any(|a| a.code == code.as_str()),
+            opened.iter().any(|a| a.code.current() == Some(code)),
             "no alert {code} among the synthetic dossiers"
         );
     }
@@ -773,7 +773,7 @@ async fn alerts_in_a_browser(t: &TestDb) {
     // One alert resolved: a dossier long in instruction is refused at last.
     let late = opened
         .iter()
-        .find(|a| a.code == AlertCode::InstructionTooLong.as_str())
+        .find(|a| a.code.current() == Some(AlertCode::InstructionTooLong))
         .unwrap();
     let mut refused = seeded
         .iter()
@@ -794,7 +794,7 @@ async fn alerts_in_a_browser(t: &TestDb) {
     let open = wif::store::alerts::all(&t.db, false).await.unwrap();
     let open_of = |code: AlertCode| {
         open.iter()
-            .filter(|a| a.code == code.as_str())
+            .filter(|a| a.code.current() == Some(code))
             .collect::<Vec<_>>()
     };
 
@@ -965,7 +965,7 @@ async fn alerts_in_a_browser(t: &TestDb) {
     let expected: BTreeSet<String> = open
         .iter()
         .filter(|a| a.ds_id == acknowledged)
-        .map(|a| rules.message(a.code.parse().unwrap()))
+        .map(|a| rules.describe(&a.code))
         .collect();
     assert_eq!(shown, expected);
     let marks = browser.texts(&format!("{rows} td:last-child")).await;

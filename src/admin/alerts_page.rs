@@ -17,10 +17,10 @@ use serde::Deserialize;
 use super::layout::{Params, alert, csrf_field, datetime, number, page, pagination, total_line};
 use super::lists::{PER_PAGE, page_number, parse_query};
 use super::{AppState, PageError, auth, require_superuser};
-use crate::domain::alerts::AlertCode;
+use crate::domain::Scope;
+use crate::domain::alerts::{AlertCode, StoredRule};
 use crate::store::access_log::Action;
-use crate::store::alerts::{self, AlertFilter, AlertRow};
-use crate::store::dossier_lists::Counts;
+use crate::store::alerts::{self, AlertCount, AlertFilter, AlertRow};
 use crate::store::emails;
 use crate::store::sessions::Session;
 
@@ -43,28 +43,25 @@ pub async fn list(
     let department = params.get("departement").map(str::to_owned);
     let page_number = page_number(&params);
 
-    let counts = alert_counts(&state, resolved).await?.within(&session.scope);
-    let other_tab = alert_counts(&state, !resolved)
-        .await?
-        .within(&session.scope);
-    let (counts, other_tab) = (counts.cells(), other_tab.cells());
-    let sum = |rows: &[(String, Option<String>, i64)]| rows.iter().map(|(_, _, n)| n).sum::<i64>();
+    let counts = alert_counts(&state, resolved, &session.scope).await?;
+    let other_tab = alert_counts(&state, !resolved, &session.scope).await?;
+    let sum = |counts: &[AlertCount]| counts.iter().map(|c| c.count).sum::<i64>();
     let dept_name = |d: &Option<String>| d.clone().unwrap_or_else(|| NO_DEPARTMENT.to_owned());
     let wanted_department =
         |d: &Option<String>| department.as_ref().is_none_or(|w| *w == dept_name(d));
-    let wanted_code = |c: &str| code.is_none_or(|w| w.as_str() == c);
+    let wanted_code = |c: &StoredRule| code.is_none_or(|w| c.current() == Some(w));
     let mut per_rule: BTreeMap<AlertCode, i64> = BTreeMap::new();
     let mut per_department: BTreeMap<String, i64> = BTreeMap::new();
     let mut total = 0;
-    for (c, d, n) in counts {
-        if let (true, Ok(c)) = (wanted_department(d), c.parse::<AlertCode>()) {
-            *per_rule.entry(c).or_default() += n;
+    for c in &counts {
+        if let (true, Some(rule)) = (wanted_department(&c.department), c.code.current()) {
+            *per_rule.entry(rule).or_default() += c.count;
         }
-        if wanted_code(c) {
-            *per_department.entry(dept_name(d)).or_default() += n;
+        if wanted_code(&c.code) {
+            *per_department.entry(dept_name(&c.department)).or_default() += c.count;
         }
-        if wanted_department(d) && wanted_code(c) {
-            total += n;
+        if wanted_department(&c.department) && wanted_code(&c.code) {
+            total += c.count;
         }
     }
     let filter = AlertFilter {
@@ -78,8 +75,8 @@ pub async fn list(
     };
     let rows = alerts::list(&state.db, &filter, (page_number - 1) * PER_PAGE, PER_PAGE).await?;
     let (open_total, resolved_total) = match resolved {
-        false => (sum(counts), sum(other_tab)),
-        true => (sum(other_tab), sum(counts)),
+        false => (sum(&counts), sum(&other_tab)),
+        true => (sum(&other_tab), sum(&counts)),
     };
     let tab = |label: &str, etat: Option<&str>, n: i64, current: bool| {
         html! {
@@ -145,15 +142,25 @@ pub async fn list(
     Ok(page("Alertes", Some(&session), "/admin/alertes/", body))
 }
 
-/// How many alerts, open or resolved, per rule and département: kept a minute, like the
-/// dossiers list's counts (a count may lag an evaluation by that much; the rows never do).
-pub async fn alert_counts(state: &Arc<AppState>, resolved: bool) -> Result<Arc<Counts>, PageError> {
+/// How many alerts, open or resolved, per rule and département of `scope`: counted over every
+/// département and kept a minute, like the dossiers list's counts (a count may lag an evaluation
+/// by that much; the rows never do).
+pub async fn alert_counts(
+    state: &Arc<AppState>,
+    resolved: bool,
+    scope: &Scope,
+) -> Result<Vec<AlertCount>, PageError> {
     let db = state.db.clone();
-    let compute = async move { Ok(Counts::from_cells(alerts::counts(&db, resolved).await?)) };
-    Ok(state
-        .counts
+    let compute = async move { alerts::counts(&db, resolved).await };
+    let counts = state
+        .alert_counts
         .get(format!("alerts|{resolved}"), compute)
-        .await?)
+        .await?;
+    Ok(counts
+        .iter()
+        .filter(|c| scope.allows(c.department.as_deref()))
+        .cloned()
+        .collect())
 }
 
 /// The alerts `rows` in a table: dossier, rule, département, dates, « prise en compte ».
@@ -185,7 +192,7 @@ pub fn alert_table(
                                 a.fr-link.fr-link--sm href=(state.ds.dossier_url(procedure, a.ds_id)) rel="noopener" title=(format!("Dossier {} sur démarches-simplifiées", a.ds_id)) { "sur DS" }
                             }
                         }
-                        td { (a.code.parse::<AlertCode>().map_or_else(|()| a.code.clone(), |c| state.alert_rules.message(c))) }
+                        td { (state.alert_rules.describe(&a.code)) }
                         td { (a.department.as_deref().unwrap_or(NO_DEPARTMENT)) }
                         td { (datetime(Some(a.opened_at), tz)) }
                         @if with_resolution { td { (datetime(a.resolved_at, tz)) } }
@@ -242,7 +249,7 @@ pub async fn acknowledge(
         &headers,
         Action::AlertAcknowledged,
         Some(ds_id),
-        Some(&code),
+        Some(code.as_str()),
     )
     .await?;
     // Only back to our own pages, never to an address taken from the form as it is.

@@ -18,26 +18,27 @@ const STALE_LIMIT: Duration = Duration::from_secs(600);
 /// Beyond this many kept counts (distinct searches and dates), the oldest are dropped.
 const CAPACITY: usize = 256;
 
-struct Entry {
+struct Entry<T> {
     at: Instant,
-    counts: Arc<Counts>,
+    counts: Arc<T>,
     refreshing: bool,
 }
 
-pub struct CountsCache {
-    entries: Mutex<HashMap<String, Entry>>,
+/// Counts of type `T`: the dossiers lists' cross-tabulations, or the alerts' per rule.
+pub struct CountsCache<T = Counts> {
+    entries: Mutex<HashMap<String, Entry<T>>>,
     ttl: Duration,
     stale_limit: Duration,
 }
 
-impl Default for CountsCache {
+impl<T: Send + Sync + 'static> Default for CountsCache<T> {
     fn default() -> Self {
         CountsCache::new(TTL, STALE_LIMIT)
     }
 }
 
-impl CountsCache {
-    fn new(ttl: Duration, stale_limit: Duration) -> CountsCache {
+impl<T: Send + Sync + 'static> CountsCache<T> {
+    fn new(ttl: Duration, stale_limit: Duration) -> CountsCache<T> {
         CountsCache {
             entries: Mutex::default(),
             ttl,
@@ -50,8 +51,8 @@ impl CountsCache {
     pub async fn get(
         self: &Arc<Self>,
         key: String,
-        compute: impl Future<Output = Result<Counts, StoreError>> + Send + 'static,
-    ) -> Result<Arc<Counts>, StoreError> {
+        compute: impl Future<Output = Result<T, StoreError>> + Send + 'static,
+    ) -> Result<Arc<T>, StoreError> {
         let now = Instant::now();
         if let Some(entry) = self.lock().get_mut(&key) {
             let age = now.duration_since(entry.at);
@@ -74,7 +75,7 @@ impl CountsCache {
     async fn refresh(
         self: Arc<Self>,
         key: String,
-        compute: impl Future<Output = Result<Counts, StoreError>>,
+        compute: impl Future<Output = Result<T, StoreError>>,
     ) {
         match compute.await {
             Ok(counts) => self.insert(key, Arc::new(counts)),
@@ -87,7 +88,7 @@ impl CountsCache {
         }
     }
 
-    fn insert(&self, key: String, counts: Arc<Counts>) {
+    fn insert(&self, key: String, counts: Arc<T>) {
         let now = Instant::now();
         let mut entries = self.lock();
         if entries.len() >= CAPACITY {
@@ -104,7 +105,7 @@ impl CountsCache {
         entries.insert(key, entry);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry<T>>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

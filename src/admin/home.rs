@@ -42,13 +42,9 @@ pub async fn show(
         false => Vec::new(),
     };
     let mut open_alerts: std::collections::BTreeMap<AlertCode, i64> = Default::default();
-    for (code, _, n) in alert_counts(&state, false)
-        .await?
-        .within(&session.scope)
-        .cells()
-    {
-        if let Ok(code) = code.parse::<AlertCode>() {
-            *open_alerts.entry(code).or_default() += n;
+    for count in alert_counts(&state, false, &session.scope).await? {
+        if let Some(code) = count.code.current() {
+            *open_alerts.entry(code).or_default() += count.count;
         }
     }
     let count_of = |status: Status| {

@@ -67,6 +67,7 @@ pub struct AppState {
     /// Verified against when the username does not exist, so that both take as long.
     pub dummy_hash: String,
     counts: Arc<counts::CountsCache>,
+    alert_counts: Arc<counts::CountsCache<Vec<crate::store::alerts::AlertCount>>>,
     /// The scheduled jobs, shown with their next times on the sync page.
     pub jobs: Vec<crate::scheduler::Job>,
     pub alert_rules: AlertRules,
@@ -104,6 +105,7 @@ impl AppState {
             ds: settings.ds.clone(),
             dummy_hash: crate::domain::account::hash(&crate::crypto::random_token()),
             counts: Arc::default(),
+            alert_counts: Arc::default(),
             jobs: Vec::new(),
             alert_rules: settings.alert_rules,
             email_on: settings.email.smtp != SmtpSetting::Off,

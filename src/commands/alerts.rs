@@ -27,7 +27,7 @@ pub async fn run(command: AlertsCommand) -> anyhow::Result<()> {
                 if json {
                     let line = json!({
                         "ds_id": alert.ds_id,
-                        "code": alert.code,
+                        "code": alert.code.as_str(),
                         "opened_at": time(alert.opened_at),
                         "resolved_at": resolved,
                     });

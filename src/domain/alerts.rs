@@ -58,6 +58,46 @@ impl FromStr for AlertCode {
     }
 }
 
+/// The rule of a stored alert: one of this version's, or the code of a rule an earlier version
+/// had. Nothing holds the open alerts of a retired rule open: the next evaluation resolves them;
+/// the resolved ones stay listed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum StoredRule {
+    Current(AlertCode),
+    Retired(String),
+}
+
+impl StoredRule {
+    /// The code as stored.
+    pub fn as_str(&self) -> &str {
+        match self {
+            StoredRule::Current(code) => code.as_str(),
+            StoredRule::Retired(code) => code,
+        }
+    }
+
+    pub fn current(&self) -> Option<AlertCode> {
+        match self {
+            StoredRule::Current(code) => Some(*code),
+            StoredRule::Retired(_) => None,
+        }
+    }
+}
+
+/// As read from the `code` column.
+impl From<String> for StoredRule {
+    fn from(code: String) -> StoredRule {
+        code.parse()
+            .map_or(StoredRule::Retired(code), StoredRule::Current)
+    }
+}
+
+impl fmt::Display for StoredRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The delays of the time-based rules (`WIF_ALERT_CONSTRUCTION_DAYS`,
 /// `WIF_ALERT_INSTRUCTION_DAYS`) and the time zone their days are counted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -140,6 +180,14 @@ impl AlertRules {
                     self.instruction_days
                 )
             }
+        }
+    }
+
+    /// The French message of a stored alert's rule; a retired rule is named by its code.
+    pub fn describe(&self, rule: &StoredRule) -> String {
+        match rule {
+            StoredRule::Current(code) => self.message(*code),
+            StoredRule::Retired(code) => format!("Règle retirée de cette version ({code})"),
         }
     }
 
@@ -230,6 +278,24 @@ mod tests {
             assert_eq!(code.to_string(), code.as_str());
         }
         assert_eq!("apt_too_short".parse::<AlertCode>(), Err(()));
+    }
+
+    #[test]
+    fn a_stored_code_is_a_current_rule_or_a_retired_one() {
+        for code in AlertCode::ALL {
+            let stored = StoredRule::from(code.as_str().to_owned());
+            assert_eq!(stored, StoredRule::Current(code));
+            assert_eq!(stored.as_str(), code.as_str());
+            assert_eq!(rules().describe(&stored), rules().message(code));
+        }
+        let retired = StoredRule::from("apt_too_short".to_owned());
+        assert_eq!(retired, StoredRule::Retired("apt_too_short".into()));
+        assert_eq!(retired.current(), None);
+        assert_eq!(retired.to_string(), "apt_too_short");
+        assert_eq!(
+            rules().describe(&retired),
+            "Règle retirée de cette version (apt_too_short)"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::types::Json;
 
 use super::{Db, StoreError, push_departments, with_db};
-use crate::domain::alerts::{AlertCode, AlertFacts};
+use crate::domain::alerts::{AlertCode, AlertFacts, StoredRule};
 use crate::domain::{Scope, Status};
 
 /// Rows per multi-row statement: 4 values each, under SQLite's parameter limit.
@@ -69,7 +69,8 @@ pub fn facts(db: &Db) -> BoxStream<'_, Result<DossierFacts, StoreError>> {
 pub struct OpenAlert {
     pub id: i64,
     pub ds_id: i64,
-    pub code: String,
+    #[sqlx(try_from = "String")]
+    pub code: StoredRule,
 }
 
 pub async fn open(db: &Db) -> Result<Vec<OpenAlert>, StoreError> {
@@ -144,7 +145,8 @@ pub struct AlertFilter {
 pub struct AlertRow {
     pub id: i64,
     pub ds_id: i64,
-    pub code: String,
+    #[sqlx(try_from = "String")]
+    pub code: StoredRule,
     pub department: Option<String>,
     pub procedure_id: Option<i64>,
     pub opened_at: DateTime<Utc>,
@@ -207,11 +209,17 @@ fn push_filter<'a, DB: sqlx::Database>(
     push_departments(query, "a.department", &filter.scope);
 }
 
-/// How many alerts of each rule and département (no département: `None`) are open, or resolved.
-pub async fn counts(
-    db: &Db,
-    resolved: bool,
-) -> Result<Vec<(String, Option<String>, i64)>, StoreError> {
+/// How many alerts of a rule and département are open, or resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertCount {
+    pub code: StoredRule,
+    /// `None`: dossiers without a département.
+    pub department: Option<String>,
+    pub count: i64,
+}
+
+/// How many alerts of each rule and département are open, or resolved.
+pub async fn counts(db: &Db, resolved: bool) -> Result<Vec<AlertCount>, StoreError> {
     let sql = match resolved {
         false => {
             "SELECT code, department, COUNT(*) FROM alerts WHERE resolved_at IS NULL GROUP BY code, department"
@@ -220,7 +228,16 @@ pub async fn counts(
             "SELECT code, department, COUNT(*) FROM alerts WHERE resolved_at IS NOT NULL GROUP BY code, department"
         }
     };
-    Ok(with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?))
+    let rows: Vec<(String, Option<String>, i64)> =
+        with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+    Ok(rows
+        .into_iter()
+        .map(|(code, department, count)| AlertCount {
+            code: code.into(),
+            department,
+            count,
+        })
+        .collect())
 }
 
 /// The alert rows without their démarche (the pages that show one know it), then `$rest`.
@@ -255,8 +272,8 @@ pub async fn acknowledge(
     scope: &Scope,
     username: &str,
     now: DateTime<Utc>,
-) -> Result<Option<(i64, String)>, StoreError> {
-    Ok(with_db!(db, pool => {
+) -> Result<Option<(i64, StoredRule)>, StoreError> {
+    let row: Option<(i64, String)> = with_db!(db, pool => {
         let mut query = sqlx::QueryBuilder::new("UPDATE alerts SET acknowledged_at = ");
         query.push_bind(now).push(", acknowledged_by = ").push_bind(username);
         query.push(" WHERE id = ").push_bind(id);
@@ -266,7 +283,8 @@ pub async fn acknowledge(
         push_departments(&mut query, "a.department", scope);
         query.push(") RETURNING ds_id, code");
         query.build_query_as().fetch_optional(pool).await?
-    }))
+    });
+    Ok(row.map(|(ds_id, code)| (ds_id, code.into())))
 }
 
 /// An open alert to e-mail, with the instructors of its dossier.
@@ -275,7 +293,8 @@ pub struct Pending {
     pub id: i64,
     pub ds_id: i64,
     pub procedure_id: i64,
-    pub code: String,
+    #[sqlx(try_from = "String")]
+    pub code: StoredRule,
     pub opened_at: DateTime<Utc>,
     pub instructeurs: Json<Vec<String>>,
 }

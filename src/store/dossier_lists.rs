@@ -329,11 +329,6 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts of any (key, department) cells, such as the alerts' per rule and département.
-    pub fn from_cells(cells: Vec<(String, Option<String>, i64)>) -> Counts {
-        Counts { cells }
-    }
-
     /// Only the cells of the départements `scope` allows.
     pub fn within(&self, scope: &Scope) -> Counts {
         Counts {
@@ -344,10 +339,6 @@ impl Counts {
                 .cloned()
                 .collect(),
         }
-    }
-
-    pub fn cells(&self) -> &[(String, Option<String>, i64)] {
-        &self.cells
     }
 
     /// The dossiers matching `status` and `department` (any when `None`).
