@@ -93,15 +93,12 @@ impl Service {
             .await
     }
 
-    /// Waits until `probe` holds, for at most five seconds.
+    /// Waits until the check of `ds_id` and `date` answers `expected`.
     async fn eventually(&self, ds_id: &str, date: &str, expected: &str) {
-        for _ in 0..100 {
-            if self.check(ds_id, date).await.1["status"] == expected {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{ds_id}/{date} never became {expected}");
+        common::until(&format!("{ds_id}/{date} to be {expected}"), async || {
+            self.check(ds_id, date).await.1["status"] == expected
+        })
+        .await;
     }
 }
 
@@ -262,24 +259,17 @@ async fn stats_are_served_once_exported() {
         .await
         .unwrap();
     let expected = std::fs::read(&path).unwrap();
-    for _ in 0..100 {
-        let response = service
-            .client
-            .get(format!("{}/static/stats.json", service.base))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == StatusCode::OK {
-            assert_eq!(response.headers()["content-type"], "application/json");
-            assert_eq!(
-                response.bytes().await.unwrap().as_ref(),
-                expected.as_slice()
-            );
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("stats.json never served");
+    let url = format!("{}/static/stats.json", service.base);
+    let response = common::eventually("stats.json to be served", async || {
+        let response = service.client.get(&url).send().await.unwrap();
+        (response.status() == StatusCode::OK).then_some(response)
+    })
+    .await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        expected.as_slice()
+    );
 }
 
 #[tokio::test]
@@ -614,37 +604,41 @@ async fn serve_public_runs_without_any_database() {
         &media.path().join("validity_check.json"),
         &sample().to_string(),
     );
-    let port = {
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        probe.local_addr().unwrap().port()
-    };
-    let bind = format!("127.0.0.1:{port}");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
-        .arg("serve-public")
-        .current_dir(media.path())
-        .env_clear()
-        .env(
-            "WIF_DATABASE_URL",
-            "postgres://nobody:secret@127.0.0.1:1/none",
-        )
-        .env("WIF_MEDIA_ROOT", media.path())
-        .env("WIF_PUBLIC_BIND", &bind)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = common::Running(
+        std::process::Command::new(env!("CARGO_BIN_EXE_wif"))
+            .arg("serve-public")
+            .current_dir(media.path())
+            .env_clear()
+            .env(
+                "WIF_DATABASE_URL",
+                "postgres://nobody:secret@127.0.0.1:1/none",
+            )
+            .env("WIF_MEDIA_ROOT", media.path())
+            .env("WIF_PUBLIC_BIND", "127.0.0.1:0")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Its first line says where it listens, on the port the system chose; connections made from
+    // then on wait for it to serve.
+    let stdout = child.0.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let base = first
+        .trim_end()
+        .strip_prefix("Service public : ")
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .trim_end_matches('/');
     let client = wif::ds::http_client().build().unwrap();
-    let url = format!("http://{bind}/api/v1/apt_validity_check/44950/1978-12-20");
-    let mut body = Value::Null;
-    for _ in 0..100 {
-        if let Ok(response) = client.get(&url).send().await {
-            body = response.json().await.unwrap();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let url = format!("{base}/api/v1/apt_validity_check/44950/1978-12-20");
+    let body: Value = client.get(&url).send().await.unwrap().json().await.unwrap();
+    drop(child);
     assert_eq!(body["status"], "valid");
     assert!(!media.path().join("wif.sqlite3").exists());
 }
@@ -779,14 +773,11 @@ async fn statistics_assets_and_headers() {
         &service.media.path().join("stats.json"),
         &serde_json::to_string(&stats).unwrap(),
     );
-    let mut page = String::new();
-    for _ in 0..100 {
-        page = service.page("/statistiques", None).await.2;
-        if page.contains("<svg") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let page = common::eventually("the statistics page to draw its charts", async || {
+        let page = service.page("/statistiques", None).await.2;
+        page.contains("<svg").then_some(page)
+    })
+    .await;
     assert_eq!(page.matches("<svg").count(), 5, "{page}");
     let total = format!("{}", stats.data.total_dossiers);
     assert!(page.contains(&total), "the total of the file");

@@ -152,7 +152,8 @@ pub async fn serve(settings: &Settings) -> anyhow::Result<()> {
                 settings.public_bind
             )
         })?;
-    println!("Service public : http://{}/", settings.public_bind);
+    // The address bound, not the one asked for: with port 0, the system chose the port.
+    println!("Service public : http://{}/", listener.local_addr()?);
     let config = PublicConfig::from_settings(settings);
     serve_on(listener, &config, crate::shutdown_signal()).await
 }
