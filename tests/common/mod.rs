@@ -12,7 +12,7 @@ pub mod smtp;
 #[allow(unused_imports)]
 pub use ds::{simulator_settings, start_simulator};
 #[allow(unused_imports)]
-pub use poll::{eventually, until};
+pub use poll::{eventually, poll, until};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
