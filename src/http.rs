@@ -75,6 +75,32 @@ pub async fn serve(
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let per_client = Arc::new(OpenConnections::default());
     let graceful = GracefulShutdown::new();
+    // One accepted connection, ready to serve, with what to drop when it ends; or its slot back
+    // when the client has too many connections open.
+    let open = |stream: tokio::net::TcpStream, peer: SocketAddr, slot, http: &Http1| {
+        let client = if proxies.is_proxy(peer.ip()) {
+            None
+        } else {
+            let key = ClientKey::of(peer.ip());
+            match per_client.open(key, limits.max_connections_per_client) {
+                Some(client) => Some(client),
+                None => {
+                    tracing::debug!("connexion fermée : trop de connexions de ce client");
+                    return Err(slot);
+                }
+            }
+        };
+        let service =
+            router
+                .clone()
+                .map_request(move |mut request: Request<hyper::body::Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    request
+                });
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        Ok((connection, (client, slot)))
+    };
     tokio::pin!(shutdown);
     // A slot taken but not used (refused connection, accept error) serves the next one.
     let mut spare = None;
@@ -99,46 +125,72 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let client = if proxies.is_proxy(peer.ip()) {
-            None
-        } else {
-            let key = ClientKey::of(peer.ip());
-            match per_client.open(key, limits.max_connections_per_client) {
-                Some(client) => Some(client),
-                None => {
-                    tracing::debug!("connexion fermée : trop de connexions de ce client");
-                    drop(stream);
-                    spare = Some(slot);
-                    continue;
-                }
-            }
-        };
-        let service =
-            router
-                .clone()
-                .map_request(move |mut request: Request<hyper::body::Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    request
+        match open(stream, peer, slot, &http) {
+            Ok((connection, guards)) => {
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    // A client that goes away or times out is no error of ours.
+                    let _ = connection.await;
+                    drop(guards);
                 });
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
-        tokio::spawn(async move {
-            // A client that goes away or times out is no error of ours.
-            let _ = connection.await;
-            drop(client);
-            drop(slot);
-        });
-    }
-    drop(listener);
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(limits.shutdown_grace) => {
-            tracing::warn!("délai d'arrêt écoulé : requêtes en cours abandonnées");
+            }
+            Err(slot) => spare = Some(slot),
         }
+    }
+    drop(spare);
+    // Idle connections close now, busy ones after their answer.
+    let watched = tokio::spawn(graceful.shutdown());
+    // The connections already in the listener's queue were accepted by the system: a proxy sent
+    // them a request and counts on an answer. Each is served one request before the process
+    // ends, so that a rolling restart loses none.
+    let queued = queued(listener);
+    let mut once = http.clone();
+    once.keep_alive(false);
+    let ended = async {
+        let mut drained = Vec::new();
+        for (stream, peer) in queued {
+            let slot = slots.clone().acquire_owned().await;
+            let slot = slot.expect("the semaphore is never closed");
+            if let Ok((connection, guards)) = open(stream, peer, slot, &once) {
+                drained.push(tokio::spawn(async move {
+                    let _ = connection.await;
+                    drop(guards);
+                }));
+            }
+        }
+        let _ = watched.await;
+        for connection in drained {
+            let _ = connection.await;
+        }
+    };
+    if tokio::time::timeout(limits.shutdown_grace, ended)
+        .await
+        .is_err()
+    {
+        tracing::warn!("délai d'arrêt écoulé : requêtes en cours abandonnées");
     }
     Ok(())
 }
+
+/// Closes `listener`, returning the connections still in its queue: asked directly of the
+/// system, which the runtime's readiness events may not have reported yet.
+fn queued(listener: TcpListener) -> Vec<(tokio::net::TcpStream, SocketAddr)> {
+    let Ok(listener) = listener.into_std() else {
+        return Vec::new();
+    };
+    let mut queued = Vec::new();
+    while let Ok((stream, peer)) = listener.accept() {
+        let stream = stream
+            .set_nonblocking(true)
+            .and_then(|()| tokio::net::TcpStream::from_std(stream));
+        if let Ok(stream) = stream {
+            queued.push((stream, peer));
+        }
+    }
+    queued
+}
+
+type Http1 = hyper::server::conn::http1::Builder;
 
 /// The connections open per client, for `max_connections_per_client`. Only connections being
 /// served hold an entry, so the table never outgrows `max_connections`.

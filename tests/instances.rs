@@ -508,3 +508,54 @@ async fn two_instances_run_each_tick_once_even_when_one_is_killed() {
     survivor.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(survivor.exit(Duration::from_secs(30)).await.success());
 }
+
+/// A connection still in the listener's queue when the stop comes was sent by a proxy that counts
+/// on an answer: it is served before the listener closes. Here the only slot is held by a
+/// half-sent request, so the second connection waits in the queue, deterministically.
+#[tokio::test]
+async fn connections_queued_at_the_stop_are_served() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let router = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    let limits = wif::http::ServerLimits {
+        max_connections: 1,
+        ..wif::http::ServerLimits::default()
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(wif::http::serve(
+        listener,
+        router,
+        limits,
+        wif::http::TrustedProxies::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    let mut first = tokio::net::TcpStream::connect(address).await.unwrap();
+    first.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let mut queued = tokio::net::TcpStream::connect(address).await.unwrap();
+    queued
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+
+    stop.send(()).unwrap();
+    first
+        .write_all(b"Host: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    for (name, stream) in [("first", &mut first), ("queued", &mut queued)] {
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"),
+            "{name}: {answer}"
+        );
+    }
+    server.await.unwrap().unwrap();
+    assert!(
+        tokio::net::TcpStream::connect(address).await.is_err(),
+        "the listener is closed"
+    );
+}
