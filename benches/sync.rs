@@ -13,7 +13,6 @@ mod common;
 
 use common::TestDb;
 use indicatif::ProgressBar;
-use wif::config::{DsSettings, Secret};
 use wif::domain::ApiVersion;
 use wif::ds::RetryPolicy;
 use wif::fake_ds::FakeDs;
@@ -48,16 +47,8 @@ async fn main() {
 /// One full sync of `dossiers` simulated dossiers into the empty database of `t`.
 async fn bench(engine: &str, t: &TestDb, api: ApiVersion, dossiers: u64) {
     let ds = FakeDs::new(dossiers, 7, PROCEDURE, TOKEN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(ds.clone().serve(listener));
-    let settings = DsSettings {
-        token: Some(Secret::new(TOKEN.into())),
-        procedure_ids: vec![PROCEDURE],
-        api_url: format!("http://{address}"),
-        api_version: api,
-        rate_limit_per_minute: u32::MAX,
-    };
+    let url = common::start_simulator(&ds).await;
+    let settings = common::simulator_settings(&url, PROCEDURE, TOKEN, api);
     let report = sync::run(
         &t.db,
         &settings,

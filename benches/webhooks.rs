@@ -48,9 +48,7 @@ async fn main() {
 
 async fn bench(engine: &str, t: &TestDb, dossiers: u64) {
     let ds = FakeDs::new(dossiers, 7, PROCEDURE, TOKEN);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let ds_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(ds.clone().serve(listener));
+    let ds_url = common::start_simulator(&ds).await;
     let media = t.dir.path().join("media");
     let settings = Settings::from_lookup(|key| {
         let value = match key {
@@ -136,25 +134,11 @@ async fn bench(engine: &str, t: &TestDb, dossiers: u64) {
             );
             Some("dossier_accepte")
         });
-        loop {
-            let answer = client
-                .get(&check)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
-            if answer.contains("\"valid\"") {
-                break;
-            }
-            assert!(
-                accepted_at.elapsed() < Duration::from_secs(120),
-                "dossier {} never valid",
-                d.ds_id
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        common::until(&format!("dossier {} to be valid", d.ds_id), async || {
+            let answer = client.get(&check).send().await.unwrap();
+            answer.text().await.unwrap().contains("\"valid\"")
+        })
+        .await;
         delays.push(accepted_at.elapsed().as_secs_f64());
     }
     delays.sort_by(f64::total_cmp);
