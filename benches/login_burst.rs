@@ -24,7 +24,13 @@ fn main() {
         let t = common::TestDb::sqlite(true).await;
         let dossiers = common::seed_dossiers(&t, 100).await;
         common::create_user(&t, "marie", true).await;
-        let base = common::start_admin(&t).await;
+        // The burst comes from this one address, where in production it would come from many:
+        // the bound on one client's connections would close most of it before any password
+        // check.
+        let base = common::start_admin_configured(&t, &[], |state| {
+            state.limits.max_connections_per_client = BURST + 100
+        })
+        .await;
         (base, dossiers[0].ds_id.get(), t)
     });
     let client = tokio::runtime::Builder::new_current_thread()
