@@ -55,6 +55,34 @@ async fn start_with(
     }
 }
 
+/// A service serving `records`, which reads its files again only when the test calls
+/// `Watcher::refresh`, rather than every 50 ms.
+async fn start_by_hand(records: &Value) -> (Service, wif::public::data::Watcher) {
+    let media = tempfile::tempdir().unwrap();
+    write_atomically(
+        &media.path().join("validity_check.json"),
+        &records.to_string(),
+    );
+    let config = config(media.path(), 100_000, TrustedProxies::default());
+    let shutdown = wif::shutdown::Shutdown::new(Duration::from_secs(1));
+    let (router, watcher) = wif::public::app(&config, &shutdown).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(wif::http::serve(
+        listener,
+        router,
+        config.limits,
+        TrustedProxies::default(),
+        std::future::pending(),
+    ));
+    let service = Service {
+        base,
+        media,
+        client: wif::ds::http_client().build().unwrap(),
+    };
+    (service, watcher)
+}
+
 /// A service with a generous rate limit, serving `records`.
 async fn start(records: &Value) -> Service {
     let media = tempfile::tempdir().unwrap();
@@ -91,14 +119,6 @@ impl Service {
     async fn check(&self, ds_id: &str, date: &str) -> (StatusCode, Value) {
         self.get(&format!("/api/v1/apt_validity_check/{ds_id}/{date}"))
             .await
-    }
-
-    /// Waits until the check of `ds_id` and `date` answers `expected`.
-    async fn eventually(&self, ds_id: &str, date: &str, expected: &str) {
-        common::until(&format!("{ds_id}/{date} to be {expected}"), async || {
-            self.check(ds_id, date).await.1["status"] == expected
-        })
-        .await;
     }
 }
 
@@ -274,7 +294,7 @@ async fn stats_are_served_once_exported() {
 
 #[tokio::test]
 async fn a_new_file_is_picked_up_and_a_broken_one_refused() {
-    let service = start(&sample()).await;
+    let (service, mut watcher) = start_by_hand(&sample()).await;
     let file = service.media.path().join("validity_check.json");
     assert_eq!(
         service.check("50000", "2000-01-01").await.1["status"],
@@ -289,18 +309,22 @@ async fn a_new_file_is_picked_up_and_a_broken_one_refused() {
         Some(today()),
     ));
     write_atomically(&file, &updated.to_string());
-    service.eventually("50000", "2000-01-01", "valid").await;
+    watcher.refresh().await;
+    assert_eq!(
+        service.check("50000", "2000-01-01").await.1["status"],
+        "valid"
+    );
 
     // Truncated, then not JSON at all: both refused, the previous data stays.
     let text = sample().to_string();
     write_atomically(&file, &text[..text.len() / 2]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    watcher.refresh().await;
     assert_eq!(
         service.check("50000", "2000-01-01").await.1["status"],
         "valid"
     );
     write_atomically(&file, "<html>oups</html>");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    watcher.refresh().await;
     assert_eq!(
         service.check("50000", "2000-01-01").await.1["status"],
         "valid"
