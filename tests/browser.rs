@@ -787,83 +787,104 @@ both_engines!(
 /// The rows of the alerts list of `/admin/alertes/` (not those of the count tables above it).
 const ALERT_ROWS: &str = ".wif-total ~ .wif-table tbody tr";
 
-/// The alerts in a browser: their count per rule on the home page, the list filtered by a rule,
-/// « prise en compte » by the signed-in agent, the resolved tab, a dossier's alerts, the e-mails
-/// page; each without a WCAG 2.1 A/AA violation under axe-core.
-async fn alerts_in_a_browser(t: &TestDb) {
+/// The alerts of 300 synthetic dossiers, every rule among them, one of them resolved (a dossier
+/// long in instruction, refused at last); the admin app, and a browser signed in as its
+/// administrator « marie ».
+struct AlertsSeen {
+    rules: AlertRules,
+    /// The open alerts, oldest first.
+    open: Vec<wif::store::alerts::AlertRow>,
+    /// The alert resolved, and its dossier.
+    late: wif::store::alerts::AlertRow,
+    refused_id: i64,
+    base: String,
+    browser: Browser,
+}
+
+impl AlertsSeen {
+    /// The browser is on `page`; its screenshots are named after `name`.
+    async fn start(t: &TestDb, name: &str, page: &str) -> AlertsSeen {
+        let seeded = common::seed_dossiers(t, 300).await;
+        let rules = AlertRules {
+            construction_days: 7,
+            instruction_days: 7,
+            time_zone: chrono_tz::Europe::Paris,
+        };
+        wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
+            .await
+            .unwrap();
+        let opened = wif::store::alerts::all(&t.db, false).await.unwrap();
+        for code in AlertCode::ALL {
+            assert!(
+                opened.iter().any(|a| a.code.current() == Some(code)),
+                "no alert {code} among the synthetic dossiers"
+            );
+        }
+
+        // One alert resolved: a dossier long in instruction is refused at last.
+        let late = opened
+            .iter()
+            .find(|a| a.code.current() == Some(AlertCode::InstructionTooLong))
+            .unwrap();
+        let mut refused = seeded
+            .iter()
+            .find(|d| d.ds_id.get() == late.ds_id)
+            .unwrap()
+            .clone();
+        let refused_id = refused.ds_id.get();
+        refused.status = Status::Refused;
+        refused.processed_at = Some(chrono::Utc::now());
+        refused.updated_at = refused.processed_at;
+        wif::store::dossiers::upsert(&t.db, &[refused])
+            .await
+            .unwrap();
+        let evaluation = wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
+            .await
+            .unwrap();
+        assert_eq!((evaluation.opened, evaluation.resolved), (0, 1));
+        let open = wif::store::alerts::all(&t.db, false).await.unwrap();
+
+        common::create_user(t, "marie", true).await;
+        let base = common::start_admin(t).await;
+        let engine = t.url.split(':').next().unwrap();
+        let browser = Browser::start(&format!("{engine}-alerts-{name}")).await;
+        let url = format!("{base}{page}");
+        browser.goto(&url).await;
+        browser.sign_in("marie", &url).await;
+        let late = late.clone();
+        AlertsSeen {
+            rules,
+            open,
+            late,
+            refused_id,
+            base,
+            browser,
+        }
+    }
+
+    fn open_of(&self, code: AlertCode) -> Vec<&wif::store::alerts::AlertRow> {
+        self.open
+            .iter()
+            .filter(|a| a.code.current() == Some(code))
+            .collect()
+    }
+}
+
+/// The open alerts counted per rule on the home page, listed, and filtered by a rule.
+async fn alerts_by_rule_in_a_browser(t: &TestDb) {
     if browser_missing() {
         return;
     }
-    let seeded = common::seed_dossiers(t, 300).await;
-    let rules = AlertRules {
-        construction_days: 7,
-        instruction_days: 7,
-        time_zone: chrono_tz::Europe::Paris,
-    };
-    wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
-        .await
-        .unwrap();
-    let opened = wif::store::alerts::all(&t.db, false).await.unwrap();
-    for code in AlertCode::ALL {
-        assert!(
-            opened.iter().any(|a| a.code == code.as_str()),
-            "no alert {code} among the synthetic dossiers"
-        );
-    }
-
-    // One alert resolved: a dossier long in instruction is refused at last.
-    let late = opened
-        .iter()
-        .find(|a| a.code == AlertCode::InstructionTooLong.as_str())
-        .unwrap();
-    let mut refused = seeded
-        .iter()
-        .find(|d| d.ds_id.get() == late.ds_id)
-        .unwrap()
-        .clone();
-    let refused_id = refused.ds_id.get();
-    refused.status = Status::Refused;
-    refused.processed_at = Some(chrono::Utc::now());
-    refused.updated_at = refused.processed_at;
-    wif::store::dossiers::upsert(&t.db, &[refused])
-        .await
-        .unwrap();
-    let evaluation = wif::alerts::evaluate(&t.db, &rules, chrono::Utc::now())
-        .await
-        .unwrap();
-    assert_eq!((evaluation.opened, evaluation.resolved), (0, 1));
-    let open = wif::store::alerts::all(&t.db, false).await.unwrap();
-    let open_of = |code: AlertCode| {
-        open.iter()
-            .filter(|a| a.code == code.as_str())
-            .collect::<Vec<_>>()
-    };
-
-    common::create_user(t, "marie", true).await;
-    let base = common::start_admin(t).await;
-    let engine = t.url.split(':').next().unwrap();
-    let browser = Browser::start(&format!("{engine}-alerts")).await;
-    let home_url = format!("{base}/admin/");
+    let seen = AlertsSeen::start(t, "rules", "/admin/").await;
+    let AlertsSeen {
+        rules,
+        open,
+        base,
+        browser,
+        ..
+    } = &seen;
+    let open_of = |code| seen.open_of(code);
     let alerts_url = format!("{base}/admin/alertes/");
-
-    browser.goto(&home_url).await;
-    browser
-        .wait_for_url("the login page", |u| {
-            u.starts_with(&format!("{base}/admin/login?next="))
-        })
-        .await;
-    browser
-        .send_keys(&browser.find("#username").await, "marie")
-        .await;
-    browser
-        .send_keys(&browser.find("#password").await, common::ADMIN_PASSWORD)
-        .await;
-    browser
-        .click(&browser.find("main form button[type=submit]").await)
-        .await;
-    browser
-        .wait_for_url("the home page", |u| u == home_url)
-        .await;
 
     // The home page counts the open alerts of each rule.
     let home_table = "main h2 + .wif-table tbody";
@@ -929,11 +950,30 @@ async fn alerts_in_a_browser(t: &TestDb) {
     assert_eq!(ids, of_rule);
     browser.screenshot("03-alerts-rule").await;
 
-    // Back to every alert; the oldest is taken into account by marie.
+    // Back to every alert.
     browser.back().await;
     browser
         .wait_for_url("the alerts again", |u| u == alerts_url)
         .await;
+    assert_eq!(total(browser).await, open.len());
+}
+
+/// « Prendre en compte » by the signed-in agent, and the alerts of the dossier concerned.
+async fn taking_an_alert_into_account_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seen = AlertsSeen::start(t, "acknowledged", "/admin/alertes/").await;
+    let AlertsSeen {
+        rules,
+        open,
+        base,
+        browser,
+        ..
+    } = &seen;
+    let alerts_url = format!("{base}/admin/alertes/");
+
+    // The oldest alert is taken into account by marie.
     let first = format!("{ALERT_ROWS}:first-child");
     let acknowledged: i64 = browser
         .text(&browser.find(&format!("{first} td:first-child a")).await)
@@ -972,6 +1012,48 @@ async fn alerts_in_a_browser(t: &TestDb) {
     browser.assert_accessible("04-acknowledged").await;
     browser.screenshot("04-acknowledged").await;
 
+    // The dossier taken into account lists its alerts, marie's mark included.
+    browser
+        .goto(&format!("{base}/admin/dossiers/{acknowledged}"))
+        .await;
+    let headings = browser.texts("main h2").await;
+    assert!(headings.iter().any(|h| h == "Alertes"), "{headings:?}");
+    let rows = format!("main tbody tr:has(> td > a[href='/admin/dossiers/{acknowledged}'])");
+    let shown: BTreeSet<String> = browser
+        .texts(&format!("{rows} td:nth-child(2)"))
+        .await
+        .into_iter()
+        .collect();
+    let expected: BTreeSet<String> = open
+        .iter()
+        .filter(|a| a.ds_id == acknowledged)
+        .map(|a| rules.describe(&a.code))
+        .collect();
+    assert_eq!(shown, expected);
+    let marks = browser.texts(&format!("{rows} td:last-child")).await;
+    assert!(
+        marks.iter().any(|m| m.starts_with("par marie le ")),
+        "{marks:?}"
+    );
+    browser.assert_accessible("06-dossier").await;
+    browser.screenshot("06-dossier").await;
+}
+
+/// The resolved tab, the history of the refused dossier, and the e-mails page.
+async fn resolved_alerts_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let seen = AlertsSeen::start(t, "resolved", "/admin/alertes/").await;
+    let AlertsSeen {
+        rules,
+        late,
+        refused_id,
+        base,
+        browser,
+        ..
+    } = &seen;
+
     // The resolved tab: the alert of the refused dossier, with the date it was resolved.
     let tab = browser
         .find_text("main a", |t| t.starts_with("Alertes résolues"))
@@ -990,32 +1072,6 @@ async fn alerts_in_a_browser(t: &TestDb) {
     assert_eq!(cells[5], "—");
     browser.assert_accessible("05-resolved").await;
     browser.screenshot("05-resolved").await;
-
-    // The dossier taken into account lists its alerts, marie's mark included.
-    browser
-        .goto(&format!("{base}/admin/dossiers/{acknowledged}"))
-        .await;
-    let headings = browser.texts("main h2").await;
-    assert!(headings.iter().any(|h| h == "Alertes"), "{headings:?}");
-    let rows = format!("main tbody tr:has(> td > a[href='/admin/dossiers/{acknowledged}'])");
-    let shown: BTreeSet<String> = browser
-        .texts(&format!("{rows} td:nth-child(2)"))
-        .await
-        .into_iter()
-        .collect();
-    let expected: BTreeSet<String> = open
-        .iter()
-        .filter(|a| a.ds_id == acknowledged)
-        .map(|a| rules.message(a.code.parse().unwrap()))
-        .collect();
-    assert_eq!(shown, expected);
-    let marks = browser.texts(&format!("{rows} td:last-child")).await;
-    assert!(
-        marks.iter().any(|m| m.starts_with("par marie le ")),
-        "{marks:?}"
-    );
-    browser.assert_accessible("06-dossier").await;
-    browser.screenshot("06-dossier").await;
 
     // The refused dossier's page shows the change its sync brought, in its history.
     browser
@@ -1051,7 +1107,11 @@ async fn alerts_in_a_browser(t: &TestDb) {
     browser.screenshot("07-emails").await;
 }
 
-both_engines!(alerts_in_a_browser);
+both_engines!(
+    alerts_by_rule_in_a_browser,
+    taking_an_alert_into_account_in_a_browser,
+    resolved_alerts_in_a_browser,
+);
 
 /// The public pages in Chromium: the form, a valid and an invalid check, a form error, the
 /// English page, the statistics; each without a WCAG 2.1 A/AA violation under axe-core.
