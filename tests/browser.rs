@@ -907,7 +907,7 @@ async fn alerts_by_rule_in_a_browser(t: &TestDb) {
         .wait_for_url("the alerts", |u| u == alerts_url)
         .await;
     assert_eq!(browser.text(&browser.find("h1").await).await, "Alertes");
-    assert_eq!(total(&browser).await, open.len());
+    assert_eq!(total(browser).await, open.len());
     assert_eq!(
         browser.find_all(ALERT_ROWS).await.len(),
         open.len().min(100)
@@ -935,7 +935,7 @@ async fn alerts_by_rule_in_a_browser(t: &TestDb) {
             u.contains(&format!("regle={}", rule.as_str()))
         })
         .await;
-    assert_eq!(total(&browser).await, of_rule.len());
+    assert_eq!(total(browser).await, of_rule.len());
     let shown = browser
         .texts(&format!("{ALERT_ROWS} td:nth-child(2)"))
         .await;
@@ -1063,7 +1063,7 @@ async fn resolved_alerts_in_a_browser(t: &TestDb) {
     browser
         .wait_for_url("the resolved alerts", |u| u.contains("etat=resolues"))
         .await;
-    assert_eq!(total(&browser).await, 1);
+    assert_eq!(total(browser).await, 1);
     let cells = browser.texts(&format!("{ALERT_ROWS} td")).await;
     assert!(cells[0].starts_with(&late.ds_id.to_string()), "{cells:?}");
     assert_eq!(cells[1], rules.message(AlertCode::InstructionTooLong));
