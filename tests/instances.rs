@@ -559,3 +559,73 @@ async fn connections_queued_at_the_stop_are_served() {
         "the listener is closed"
     );
 }
+
+/// `wif serve-public` on SIGTERM: stops accepting connections and exits 0.
+#[tokio::test]
+async fn serve_public_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wif"))
+        .current_dir(dir.path())
+        .env_clear()
+        .env("WIF_PUBLIC_BIND", "127.0.0.1:0")
+        .env("WIF_MEDIA_ROOT", dir.path())
+        .arg("serve-public")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let line = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .find(|l| l.starts_with("Service public : "))
+        .expect("the address is printed");
+    let base = line["Service public : ".len()..]
+        .trim_end_matches('/')
+        .to_owned();
+    let mut instance = Instance {
+        process: Running(child),
+        admin: base.clone(),
+        metrics: base.clone(),
+    };
+    assert_eq!(
+        status_of(&format!("{base}/readyz")).await,
+        Some(StatusCode::OK)
+    );
+    instance.signal(nix::sys::signal::Signal::SIGTERM);
+    let status = instance.exit(Duration::from_secs(10)).await;
+    assert!(status.success(), "exit status {status}");
+    let host = base.trim_start_matches("http://");
+    assert!(tokio::net::TcpStream::connect(host).await.is_err());
+}
+
+/// The public service's `/readyz` answers 503 once the stop is asked, so that a proxy polling it
+/// sends nothing more to a stopping instance.
+#[tokio::test]
+async fn the_public_readyz_answers_503_once_stopping() {
+    use tower::ServiceExt;
+
+    let media = tempfile::tempdir().unwrap();
+    let settings = wif::config::Settings::from_lookup(|_| None).unwrap();
+    let config = wif::public::PublicConfig {
+        media_root: media.path().to_owned(),
+        ..wif::public::PublicConfig::from_settings(&settings)
+    };
+    let shutdown = wif::shutdown::Shutdown::new(Duration::from_secs(20));
+    let (router, _watcher) = wif::public::app(&config, &shutdown).await;
+    let readyz = || {
+        axum::http::Request::builder()
+            .uri("/readyz")
+            .extension(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [127, 0, 0, 1],
+                4000,
+            ))))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let before = router.clone().oneshot(readyz()).await.unwrap();
+    assert_eq!(before.status(), StatusCode::OK);
+    shutdown.ask();
+    let after = router.oneshot(readyz()).await.unwrap();
+    assert_eq!(after.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
