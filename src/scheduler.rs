@@ -116,8 +116,9 @@ async fn job_loop(db: &Db, settings: &Settings, job: Job, holder: &str, shutdown
             return;
         };
         tokio::select! {
-            () = sleep_until(due) => {}
+            biased;
             () = shutdown.asked() => return,
+            () = sleep_until(due) => {}
         }
         let _work = shutdown.begin_work();
         match claim(db, job.kind, due, holder).await {

@@ -16,6 +16,8 @@ use wif::fake_ds::{FakeDs, Faults};
 use wif::store::{dossiers, job_runs, locks, sync_runs};
 
 const TOKEN: &str = "jeton-de-test";
+/// Long enough for the next minute's tick, and its job, on a loaded machine.
+const TICKS: Duration = Duration::from_secs(150);
 const SECRET_KEY: &str = "une clé de test assez longue pour signer les sessions";
 
 /// A `wif serve` process on `t`'s database, with its addresses read from its output and its log
@@ -101,25 +103,6 @@ impl Instance {
     }
 }
 
-/// Polls `check` every 50 ms until it answers, at most `limit`.
-async fn until<T, F: Future<Output = Option<T>>>(
-    limit: Duration,
-    what: &str,
-    check: impl Fn() -> F,
-) -> T {
-    let deadline = tokio::time::Instant::now() + limit;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {limit:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn status_of(url: &str) -> Option<StatusCode> {
     let client = wif::ds::http_client().build().unwrap();
     client.get(url).send().await.ok().map(|r| r.status())
@@ -132,10 +115,15 @@ async fn start_ds(count: u64, delay: Duration) -> (FakeDs, String) {
         delay,
         ..Faults::default()
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(ds.clone().serve(listener));
+    let url = common::start_simulator(&ds).await;
     (ds, url)
+}
+
+/// The value `attempt` gives within `patience` (ticks of the scheduler take up to a minute).
+async fn within<T>(patience: Duration, what: &str, attempt: impl AsyncFnMut() -> Option<T>) -> T {
+    common::poll::poll(patience, attempt)
+        .await
+        .unwrap_or_else(|| panic!("waited {patience:?} for {what}"))
 }
 
 both_engines!(
@@ -168,45 +156,32 @@ async fn sigterm_ends_the_requests_in_flight_and_exits_0(t: &TestDb) {
         .collect();
     let host = instance.admin.trim_start_matches("http://").to_owned();
     let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    // `Expect: 100-continue`: the server says « 100 Continue » once the handler waits for the
+    // body, so the request is in flight when the stop comes, whatever the machine's load.
     let head = format!(
-        "POST /admin/login HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\n\
+        "POST /admin/login HTTP/1.1\r\nHost: {host}\r\nCookie: {}\r\nExpect: 100-continue\r\n\
          Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
         cookies.join("; "),
         body.len()
     );
-    // A first request on the connection: once answered, the server has accepted it.
-    stream
-        .write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
-        .await
-        .unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
     let mut answered = Vec::new();
-    while !answered.ends_with(b"\r\n\r\nok") {
-        let mut chunk = [0u8; 512];
+    while !answered.ends_with(b"\r\n\r\n") {
+        let mut chunk = [0u8; 1];
         let n = stream.read(&mut chunk).await.unwrap();
-        assert!(n > 0, "the connection closed before /healthz answered");
+        assert!(n > 0, "the connection closed before « 100 Continue »");
         answered.extend_from_slice(&chunk[..n]);
     }
-    let (first, rest) = body.split_at(body.len() / 2);
-    stream.write_all(head.as_bytes()).await.unwrap();
-    stream.write_all(first.as_bytes()).await.unwrap();
-    // The server reads what arrives at once; give a loaded machine a moment.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(answered.starts_with(b"HTTP/1.1 100 Continue"));
 
     instance.signal(nix::sys::signal::Signal::SIGTERM);
-    until(Duration::from_secs(10), "/readyz answers 503", || async {
-        (status_of(&readyz).await == Some(StatusCode::SERVICE_UNAVAILABLE)).then_some(())
+    common::until("/readyz answers 503", async || {
+        status_of(&readyz).await == Some(StatusCode::SERVICE_UNAVAILABLE)
     })
     .await;
-    until(
-        Duration::from_secs(10),
-        "new connections refused",
-        || async {
-            tokio::net::TcpStream::connect(&host)
-                .await
-                .is_err()
-                .then_some(())
-        },
-    )
+    common::until("new connections refused", async || {
+        tokio::net::TcpStream::connect(&host).await.is_err()
+    })
     .await;
     assert_eq!(
         instance.process.try_wait().unwrap(),
@@ -214,7 +189,7 @@ async fn sigterm_ends_the_requests_in_flight_and_exits_0(t: &TestDb) {
         "the process waits for the request in flight"
     );
 
-    stream.write_all(rest.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.unwrap();
     let answer = String::from_utf8_lossy(&answer);
@@ -244,9 +219,9 @@ async fn sigterm_stops_a_sync_after_its_page_and_the_next_run_resumes(t: &TestDb
     let started = agent.post("/admin/sync/", &[("csrf", &csrf)]).await;
     assert_eq!(started.location(), "/admin/sync/?lancee=1");
 
-    until(Duration::from_secs(60), "two pages stored", || async {
+    common::until("two pages stored", async || {
         let runs = sync_runs::latest(&t.db, 1).await.unwrap();
-        runs.first().filter(|r| r.pages >= 2).map(|_| ())
+        runs.first().is_some_and(|r| r.pages >= 2)
     })
     .await;
     instance.signal(nix::sys::signal::Signal::SIGTERM);
@@ -328,23 +303,13 @@ async fn no_job_starts_once_the_stop_is_asked() {
     .unwrap();
     let jobs = wif::scheduler::jobs(&settings);
     assert_eq!(jobs.len(), 5);
+    // Asked before it starts, even at a minute's tick: without the stop it would claim them.
     let shutdown = wif::shutdown::Shutdown::new(Duration::from_secs(20));
-    let run = tokio::spawn(wif::scheduler::run(
-        t.db.clone(),
-        settings,
-        jobs,
-        shutdown.clone(),
-    ));
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    assert!(
-        !run.is_finished(),
-        "the scheduler waits for the next minute"
-    );
     shutdown.ask();
-    tokio::time::timeout(Duration::from_secs(5), run)
+    let run = wif::scheduler::run(t.db.clone(), settings, jobs, shutdown.clone());
+    tokio::time::timeout(Duration::from_secs(30), run)
         .await
-        .expect("the scheduler returns at once")
-        .unwrap();
+        .expect("the scheduler returns at once, instead of waiting for the next minute");
     for job in ["sync", "stats", "alerts", "reports", "purge"] {
         assert!(job_runs::latest(&t.db, job, 10).await.unwrap().is_empty());
     }
@@ -391,11 +356,9 @@ async fn two_instances_run_each_tick_once_even_when_one_is_killed() {
 
     // One tick with both instances up.
     for job in jobs {
-        until(
-            Duration::from_secs(150),
-            "a first tick of every job",
-            || async { (!finished(job).await.is_empty()).then_some(()) },
-        )
+        within(TICKS, "a first tick of every job", async || {
+            (!finished(job).await.is_empty()).then_some(())
+        })
         .await;
     }
     let first_tick = finished("sync").await.remove(0).scheduled_for;
@@ -418,7 +381,7 @@ async fn two_instances_run_each_tick_once_even_when_one_is_killed() {
         delay: Duration::from_millis(1500),
         ..Faults::default()
     });
-    let holder = until(Duration::from_secs(90), "a slow sync under way", || async {
+    let holder = within(TICKS, "a slow sync under way", async || {
         let run = sync_runs::latest(&t.db, 1).await.unwrap().remove(0);
         let holder = locks::holder(&t.db, "sync").await.unwrap()?;
         (run.outcome == "running" && run.pages >= 1).then_some(holder.0)
@@ -435,15 +398,11 @@ async fn two_instances_run_each_tick_once_even_when_one_is_killed() {
     ds.set_faults(Faults::default());
 
     // The survivor's next tick: the dead run closed, the sync resumed and complete.
-    let resumed = until(
-        Duration::from_secs(120),
-        "a sync after the kill",
-        || async {
-            let runs = finished("sync").await;
-            runs.into_iter()
-                .find(|r| r.scheduled_for > killed_tick.scheduled_for && r.outcome == "success")
-        },
-    )
+    let resumed = within(TICKS, "a sync after the kill", async || {
+        let runs = finished("sync").await;
+        runs.into_iter()
+            .find(|r| r.scheduled_for > killed_tick.scheduled_for && r.outcome == "success")
+    })
     .await;
     let dead = job_runs::latest(&t.db, "sync", 100)
         .await
