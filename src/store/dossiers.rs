@@ -396,31 +396,38 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
 const SEARCH_KEY_BATCH: usize = 1_000;
 
 /// Fills the search keys (`domain::text::search_key`) of the dossiers written before they
-/// existed (migration 0019), a batch at a time in the order of their numbers; returns how many
-/// dossiers were filled. Safe to run again, and beside a sync: a row whose name changed since it
-/// was read is left to the sync, which writes its keys.
+/// existed (migration 0019), a batch at a time; returns how many dossiers were filled. Safe to
+/// run again, and beside a sync: a row whose name changed since it was read is left to the
+/// sync, which writes its keys.
 pub async fn fill_search_keys(db: &Db) -> Result<u64, StoreError> {
     type Names = (i64, Option<String>, Option<String>, Option<String>);
+    // Their numbers first, in one pass over the keys' indexes (a missing key is NULL there):
+    // batches read in the order of the numbers made each batch walk every missing key again.
+    let mut missing: Vec<i64> = with_db!(db, pool => {
+        sqlx::query_scalar(
+            "SELECT ds_id FROM dossiers WHERE (nom IS NOT NULL AND nom_search IS NULL) \
+             OR (prenom IS NOT NULL AND prenom_search IS NULL) \
+             OR (email IS NOT NULL AND email_search IS NULL)",
+        )
+        .fetch_all(pool)
+        .await?
+    });
+    missing.sort_unstable();
     let mut filled = 0;
-    let mut after = i64::MIN;
-    loop {
+    for ids in missing.chunks(SEARCH_KEY_BATCH) {
         let rows: Vec<Names> = with_db!(db, pool => {
-            sqlx::query_as(
-                "SELECT ds_id, nom, prenom, email FROM dossiers WHERE ds_id > $1 \
-                 AND ((nom IS NOT NULL AND nom_search IS NULL) \
-                 OR (prenom IS NOT NULL AND prenom_search IS NULL) \
-                 OR (email IS NOT NULL AND email_search IS NULL)) \
-                 ORDER BY ds_id LIMIT $2",
-            )
-            .bind(after)
-            .bind(SEARCH_KEY_BATCH as i64)
-            .fetch_all(pool)
-            .await?
+            let mut select =
+                sqlx::QueryBuilder::new("SELECT ds_id, nom, prenom, email FROM dossiers WHERE ds_id IN (");
+            let mut list = select.separated(", ");
+            for id in ids {
+                list.push_bind(*id);
+            }
+            select.push(")");
+            select.build_query_as().fetch_all(pool).await?
         });
-        let Some(last) = rows.last() else {
-            return Ok(filled);
-        };
-        after = last.0;
+        if rows.is_empty() {
+            continue;
+        }
         let key = |text: &Option<String>| text.as_deref().map(search_key);
         filled += with_db!(db, pool => {
             let mut update = sqlx::QueryBuilder::new(
@@ -446,6 +453,11 @@ pub async fn fill_search_keys(db: &Db) -> Result<u64, StoreError> {
             update.build().execute(pool).await?.rows_affected()
         });
     }
+    if filled > 0 {
+        // The new keys' indexes, and on PostgreSQL the rewritten rows' visibility.
+        refresh_statistics(db).await?;
+    }
+    Ok(filled)
 }
 
 /// Marks the dossiers DS no longer lists; the rows are kept. Returns how many were marked now.
