@@ -40,6 +40,7 @@ both_engines!(
     usernames_are_unique,
     a_dossiers_history_keeps_what_syncs_changed,
     a_search_ignores_case_and_accents,
+    a_search_most_dossiers_match_pages_like_any_other,
 );
 
 /// The first copy's time, then each change of status, APT dates or presence on DS, the most
@@ -414,6 +415,71 @@ fn person(ds_id: i64, prenom: &str, nom: &str, email: &str) -> Dossier {
     d.email = Some(email.into());
     d.updated_at = Some(Utc::now() - Duration::days(1));
     d
+}
+
+/// A prefix that most dossiers start with (past 10,000 of them) is looked for along the list's
+/// sort rather than in the keys' indexes: its pages are the same, in order, by offset or from
+/// a neighbouring dossier; a rare prefix among them is still found.
+async fn a_search_most_dossiers_match_pages_like_any_other(t: &TestDb) {
+    use wif::store::dossier_lists::{self, Column, ListQuery, PageStart};
+    let start = Utc::now() - Duration::days(400);
+    let people: Vec<Dossier> = (1..=10_200)
+        .map(|id| {
+            let (prenom, nom) = match id % 101 {
+                0 => ("Paul", "Durand"),
+                _ => ("Élodie", "Martin"),
+            };
+            let mut d = person(id, prenom, nom, &format!("etudiant{id}@exemple.fr"));
+            // Creation instants out of the numbers' order, some shared.
+            d.created_at = Some(start + Duration::minutes((id * 7_919) % 5_000));
+            d
+        })
+        .collect();
+    dossiers::upsert(&t.db, &people).await.unwrap();
+    let mut expected: Vec<(chrono::DateTime<Utc>, i64)> = people
+        .iter()
+        .filter(|d| d.prenom.as_deref() == Some("Élodie"))
+        .map(|d| (d.created_at.unwrap(), d.ds_id.get()))
+        .collect();
+    assert!(expected.len() > 10_000);
+    expected.sort_by(|a, b| b.cmp(a));
+    let expected: Vec<i64> = expected.into_iter().map(|(_, id)| id).collect();
+
+    let query = |start| ListQuery {
+        scope: wif::domain::Scope::National,
+        status: None,
+        department: None,
+        created: None,
+        search: Some("ELODIE".into()),
+        sort: Column::CreatedAt,
+        descending: true,
+        limit: 100,
+        start,
+    };
+    let page = |start| {
+        let (db, query) = (t.db.clone(), query(start));
+        async move {
+            let rows = dossier_lists::page(&db, &query).await.unwrap();
+            rows.into_iter().map(|r| r.ds_id).collect::<Vec<i64>>()
+        }
+    };
+    let first = page(PageStart::Offset(0)).await;
+    assert_eq!(first, expected[..100]);
+    let next = page(PageStart::After(*first.last().unwrap())).await;
+    assert_eq!(next, expected[100..200]);
+    let back = page(PageStart::Before(next[0])).await;
+    assert_eq!(back, first);
+    assert_eq!(
+        page(PageStart::Offset(9_900)).await,
+        expected[9_900..10_000]
+    );
+    let counts = dossier_lists::counts(&t.db, &query(PageStart::Offset(0)))
+        .await
+        .unwrap();
+    assert_eq!(counts.total(None, None), expected.len() as i64);
+
+    let pauls: Vec<i64> = (1..=10_200).filter(|id| id % 101 == 0).collect();
+    assert_eq!(searched(t, "paul").await, pauls);
 }
 
 /// Agents type names without accents, in any case: every spelling finds the same dossiers, by
