@@ -78,10 +78,6 @@ impl Shutdown {
         }
     }
 
-    pub fn grace(&self) -> Duration {
-        self.grace
-    }
-
     /// Counts work that the process must let end before it exits.
     pub fn begin_work(&self) -> Work {
         self.busy.send_modify(|n| *n += 1);
