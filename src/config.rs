@@ -110,6 +110,35 @@ pub struct Settings {
     pub legal: LegalSettings,
     /// `WIF_SHUTDOWN_GRACE`: on SIGTERM, the time the work under way gets to end (SPEC 16).
     pub shutdown_grace: std::time::Duration,
+    /// `WIF_PROCONNECT_URL`, `WIF_PROCONNECT_CLIENT_ID`, `WIF_PROCONNECT_CLIENT_SECRET` and
+    /// `WIF_ADMIN_URL` (SPEC 15): `None` when none of them is set.
+    pub proconnect: Option<ProConnectSettings>,
+    /// `WIF_PASSWORD_LOGIN`: who may still sign in with a password.
+    pub password_login: PasswordLogin,
+}
+
+/// How the admin reaches ProConnect, and how ProConnect sends agents back.
+#[derive(Debug, Clone)]
+pub struct ProConnectSettings {
+    /// The issuer, without a final `/`: discovery is at `{issuer}/.well-known/openid-configuration`.
+    pub issuer: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// The admin's public address, without a final `/` (`https://wif.example.gouv.fr`).
+    pub admin_url: String,
+    /// `WIF_PROCONNECT_MFA`: sign-ins must come with a two-factor `acr`.
+    pub mfa: bool,
+}
+
+/// `WIF_PASSWORD_LOGIN` (SPEC 15).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordLogin {
+    /// Everyone may sign in with a password (the default).
+    All,
+    /// Only administrators, as a way in when ProConnect is down; agents use ProConnect.
+    Administrators,
+    /// Nobody: ProConnect only.
+    Off,
 }
 
 /// `WIF_DPO_CONTACT`, `WIF_PUBLISHER`, `WIF_HOSTING`: free text shown on the legal pages.
@@ -184,6 +213,8 @@ impl Settings {
             }
         };
 
+        let proconnect = proconnect(&var, debug)?;
+        let password_login = password_login(parsed("WIF_PASSWORD_LOGIN", "all"), &proconnect)?;
         Ok(Settings {
             database_url: Secret(database_url(&var)?),
             secret_key: var("WIF_SECRET_KEY").map(Secret),
@@ -244,8 +275,113 @@ impl Settings {
                 hosting: parsed("WIF_HOSTING", DEFAULT_HOSTING).1,
             },
             shutdown_grace: parse_duration(parsed("WIF_SHUTDOWN_GRACE", "20s"))?,
+            proconnect,
+            password_login,
         })
     }
+}
+
+/// The ProConnect settings: all four variables or none; the addresses must be absolute, and in
+/// HTTPS unless they name this machine (a test provider) or `WIF_DEBUG` is on.
+fn proconnect(
+    var: &impl Fn(&str) -> Option<String>,
+    debug: bool,
+) -> Result<Option<ProConnectSettings>, ConfigError> {
+    const NAMES: [&str; 4] = [
+        "WIF_PROCONNECT_URL",
+        "WIF_PROCONNECT_CLIENT_ID",
+        "WIF_PROCONNECT_CLIENT_SECRET",
+        "WIF_ADMIN_URL",
+    ];
+    let values = NAMES.map(|name| var(name));
+    let missing: Vec<&str> = NAMES
+        .iter()
+        .zip(&values)
+        .filter(|(_, value)| value.is_none())
+        .map(|(name, _)| *name)
+        .collect();
+    if missing.len() == NAMES.len() {
+        return Ok(None);
+    }
+    if let Some(first) = missing.first() {
+        return Err(ConfigError {
+            variable: first,
+            message: format!(
+                "la connexion ProConnect demande les quatre variables {} ; il manque {}",
+                NAMES.join(", "),
+                missing.join(", ")
+            ),
+        });
+    }
+    let [
+        Some(issuer),
+        Some(client_id),
+        Some(client_secret),
+        Some(admin_url),
+    ] = values
+    else {
+        unreachable!("none is missing");
+    };
+    let issuer = absolute_url("WIF_PROCONNECT_URL", &issuer, debug)?;
+    let admin_url = absolute_url("WIF_ADMIN_URL", &admin_url, debug)?;
+    Ok(Some(ProConnectSettings {
+        issuer,
+        client_id,
+        client_secret: Secret(client_secret),
+        admin_url,
+        mfa: match var("WIF_PROCONNECT_MFA") {
+            Some(value) => parse_bool(("WIF_PROCONNECT_MFA", value))?,
+            None => false,
+        },
+    }))
+}
+
+/// An `http(s)://host[:port][/path]` address without query or fragment, returned without its
+/// final `/`. Plain HTTP is for this machine or `WIF_DEBUG` only.
+fn absolute_url(variable: &'static str, value: &str, debug: bool) -> Result<String, ConfigError> {
+    let error = |message: String| ConfigError { variable, message };
+    let url = reqwest::Url::parse(value)
+        .ok()
+        .filter(|url| url.host_str().is_some() && url.query().is_none() && url.fragment().is_none())
+        .ok_or_else(|| {
+            error(format!(
+                "« {value} » n'est pas une adresse complète (exemple : https://wif.exemple.gouv.fr)"
+            ))
+        })?;
+    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    match url.scheme() {
+        "https" => {}
+        "http" if local || debug => {}
+        _ => return Err(error(format!("« {value} » doit commencer par https://"))),
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+/// `WIF_PASSWORD_LOGIN`: `administrators` and `off` need ProConnect, or nobody could sign in.
+fn password_login(
+    (variable, value): (&'static str, String),
+    proconnect: &Option<ProConnectSettings>,
+) -> Result<PasswordLogin, ConfigError> {
+    let mode = match value.to_ascii_lowercase().as_str() {
+        "all" => PasswordLogin::All,
+        "administrators" => PasswordLogin::Administrators,
+        "off" => PasswordLogin::Off,
+        _ => {
+            return Err(ConfigError {
+                variable,
+                message: format!("« {value} » : valeurs possibles all, administrators ou off"),
+            });
+        }
+    };
+    if mode != PasswordLogin::All && proconnect.is_none() {
+        return Err(ConfigError {
+            variable,
+            message: format!(
+                "« {value} » demande la connexion ProConnect (WIF_PROCONNECT_URL…) : sans elle, les agents ne pourraient plus se connecter"
+            ),
+        });
+    }
+    Ok(mode)
 }
 
 /// The legal pages' defaults: the ministry that runs Work in France, its data-protection
@@ -315,6 +451,12 @@ pub const KNOWN_VARIABLES: &[&str] = &[
     "WIF_PUBLISHER",
     "WIF_HOSTING",
     "WIF_SHUTDOWN_GRACE",
+    "WIF_PROCONNECT_URL",
+    "WIF_PROCONNECT_CLIENT_ID",
+    "WIF_PROCONNECT_CLIENT_SECRET",
+    "WIF_PROCONNECT_MFA",
+    "WIF_ADMIN_URL",
+    "WIF_PASSWORD_LOGIN",
     "DEMARCHES_SIMPLIFIEES_API_TOKEN",
     "DEMARCHES_SIMPLIFIEES_PROCEDURE_ID_APT",
     "DEMARCHES_SIMPLIFIEES_API_URL",

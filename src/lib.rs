@@ -15,6 +15,7 @@ pub mod fake_ds;
 pub mod http;
 pub mod import_django;
 pub mod mail;
+pub mod proconnect;
 pub mod public;
 pub mod purge;
 pub mod reports;

@@ -99,7 +99,7 @@ async fn sessions_are_renewed_at_sign_in_and_ended_at_sign_out(t: &TestDb) {
 
     let csrf = agent.csrf().await;
     let out = agent.post("/admin/logout", &[("csrf", &csrf)]).await;
-    assert_eq!(out.location(), "/admin/login");
+    assert_eq!(out.location(), "/admin/login?deconnecte=1");
     let mut stolen = Agent::new(&base);
     stolen.cookies.insert("wif_session".into(), second);
     assert_eq!(

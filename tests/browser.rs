@@ -500,7 +500,7 @@ async fn signing_in_and_out_in_a_browser(t: &TestDb) {
     browser.click(&logout).await;
     browser
         .wait_for_url("the login page after signing out", |u| {
-            u == format!("{base}/admin/login")
+            u == format!("{base}/admin/login?deconnecte=1")
         })
         .await;
     browser.find("#username").await;

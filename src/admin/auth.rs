@@ -26,6 +26,7 @@ use sha2::Sha256;
 
 use super::layout::{alert, page};
 use super::{AppState, PageError};
+use crate::config::PasswordLogin;
 use crate::crypto::{hex, random_token, same};
 use crate::domain::account;
 use crate::http::ClientKey;
@@ -60,10 +61,14 @@ const ANYWHERE: Thresholds = Thresholds {
 const CHECK_WAIT: StdDuration = StdDuration::from_secs(5);
 /// The answer to a wrong username, a wrong password and an inactive account alike.
 const REFUSED: &str = "Nom d'utilisateur ou mot de passe incorrect, ou compte désactivé.";
+/// The answer to an agent's right password under `WIF_PASSWORD_LOGIN=administrators`.
+const AGENTS_USE_PROCONNECT: &str = "Les agents se connectent avec ProConnect : utilisez le bouton « S’identifier avec ProConnect ». Le mot de passe est réservé aux administrateurs.";
+/// The answer to a password under `WIF_PASSWORD_LOGIN=off`.
+const PASSWORDS_OFF: &str = "La connexion par mot de passe est désactivée : connectez-vous avec ProConnect depuis la page de connexion.";
 
 /// The session id as stored: HMAC-SHA256 of the cookie's token keyed by `WIF_SECRET_KEY`, so
 /// that the table alone does not give a usable cookie.
-fn hash_token(state: &AppState, token: &str) -> String {
+pub(super) fn hash_token(state: &AppState, token: &str) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(state.secret.expose().as_bytes())
         .expect("HMAC takes any key");
     mac.update(token.as_bytes());
@@ -71,7 +76,7 @@ fn hash_token(state: &AppState, token: &str) -> String {
     hex(&digest)
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -82,7 +87,7 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+pub(super) fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/admin; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
@@ -91,7 +96,7 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
 }
 
 /// The client's address, as the access log records it.
-fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
+pub(super) fn address(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> String {
     state
         .trusted_proxies
         .client_address(peer.ip(), headers)
@@ -246,7 +251,7 @@ fn same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
         || host.is_some_and(|host| origin_host.eq_ignore_ascii_case(host))
 }
 
-fn forbidden(message: &str) -> Response {
+pub(super) fn forbidden(message: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         page("Accès refusé", None, "", alert("error", message)),
@@ -257,11 +262,13 @@ fn forbidden(message: &str) -> Response {
 #[derive(Deserialize, Default)]
 pub struct LoginQuery {
     next: Option<String>,
+    /// After a logout: `proconnect` when ProConnect's session ended too.
+    deconnecte: Option<String>,
 }
 
 /// Where to go after signing in: a path of the admin only, never another site, and nothing a
 /// `Location` header cannot carry (a control character, say).
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n)
             if n.starts_with("/admin/")
@@ -282,27 +289,67 @@ fn login_token(headers: &HeaderMap) -> String {
         .unwrap_or_else(random_token)
 }
 
-fn login_page(
+/// What the login page says above its forms.
+pub(super) enum Notice<'a> {
+    None,
+    Error(&'a str),
+    Info(&'a str),
+}
+
+pub(super) fn login_page(
     state: &AppState,
     csrf: &str,
     next: &str,
-    error: Option<&str>,
+    notice: Notice<'_>,
     username: &str,
 ) -> Response {
+    let passwords = state.password_login != PasswordLogin::Off;
     let body = html! {
         div.fr-grid-row.fr-grid-row--center {
             div.fr-col-12.fr-col-md-6 {
-                @if let Some(error) = error { (alert("error", error)) }
+                @match notice {
+                    Notice::Error(message) => (alert("error", message)),
+                    Notice::Info(message) => (alert("info", message)),
+                    Notice::None => {},
+                }
+                @if state.proconnect.is_some() {
+                    h2.fr-h5 { "Agents de l'État : connectez-vous avec ProConnect" }
+                    form method="get" action="/admin/proconnect/" {
+                        input type="hidden" name="next" value=(next);
+                        div.fr-connect-group {
+                            button.fr-connect.fr-connect--pro type="submit" {
+                                span.fr-connect__login { "S’identifier avec" }
+                                " "
+                                span.fr-connect__brand { "ProConnect" }
+                            }
+                            p {
+                                a href="https://www.proconnect.gouv.fr/" target="_blank" rel="noopener"
+                                    title="Qu’est-ce que ProConnect ? - nouvelle fenêtre" {
+                                    "Qu’est-ce que ProConnect ?"
+                                }
+                            }
+                        }
+                    }
+                    @if passwords {
+                        p.fr-hr-or { "ou" }
+                    }
+                }
+                @if passwords {
                 form method="post" action="/admin/login" {
                     input type="hidden" name="csrf" value=(csrf);
                     input type="hidden" name="next" value=(next);
                     fieldset.fr-fieldset {
-                        legend.fr-fieldset__legend { "Identifiez-vous avec votre compte d'agent" }
+                        legend.fr-fieldset__legend {
+                            @match state.password_login {
+                                PasswordLogin::Administrators => "Administrateurs : identifiez-vous avec votre mot de passe",
+                                _ => "Identifiez-vous avec votre compte d'agent",
+                            }
+                        }
                         div.fr-fieldset__element {
                             div.fr-input-group {
                                 label.fr-label for="username" { "Nom d'utilisateur" }
                                 input.fr-input #username type="text" name="username" value=(username)
-                                    autocomplete="username" required autofocus;
+                                    autocomplete="username" required autofocus[state.proconnect.is_none()];
                             }
                         }
                         div.fr-fieldset__element {
@@ -317,12 +364,13 @@ fn login_page(
                         }
                     }
                 }
+                }
             }
         }
     };
-    let status = match error {
-        Some(_) => StatusCode::UNAUTHORIZED,
-        None => StatusCode::OK,
+    let status = match notice {
+        Notice::Error(_) => StatusCode::UNAUTHORIZED,
+        _ => StatusCode::OK,
     };
     let mut response = (status, page("Connexion", None, "", body)).into_response();
     response.headers_mut().append(
@@ -339,7 +387,12 @@ pub async fn login_form(
     Query(query): Query<LoginQuery>,
 ) -> Response {
     let next = safe_next(query.next.as_deref());
-    login_page(&state, &login_token(&headers), &next, None, "")
+    let notice = match query.deconnecte.as_deref() {
+        Some("proconnect") => Notice::Info("Vous êtes déconnecté de ce service et de ProConnect."),
+        Some(_) => Notice::Info("Vous êtes déconnecté de ce service."),
+        None => Notice::None,
+    };
+    login_page(&state, &login_token(&headers), &next, notice, "")
 }
 
 #[derive(Deserialize)]
@@ -371,6 +424,9 @@ pub async fn login(
             "Requête refusée : le formulaire a expiré ou ne vient pas de ce site. Rechargez la page et recommencez.",
         ));
     }
+    if state.password_login == PasswordLogin::Off {
+        return Ok(forbidden(PASSWORDS_OFF));
+    }
     let now = Utc::now();
     let address = address(&state, peer, &headers);
     let client = throttling_client(&state, peer, &headers);
@@ -394,7 +450,7 @@ pub async fn login(
                 &state,
                 &csrf_cookie,
                 &next,
-                Some(&wait),
+                Notice::Error(&wait),
                 &username,
             ));
         }
@@ -426,12 +482,27 @@ pub async fn login(
             &state,
             &csrf_cookie,
             &next,
-            Some(REFUSED),
+            Notice::Error(REFUSED),
             &username,
         ));
     };
 
     login_failures::succeeded(&state.db, &attempt, &keys[0]).await?;
+    if state.password_login == PasswordLogin::Administrators && !user.is_superuser {
+        // The right password of an agent: told where to sign in instead, and logged.
+        let entry = NewEntry {
+            detail: Some("mot de passe réservé aux administrateurs"),
+            ..entry(Action::LoginFailed, Some(user.id))
+        };
+        access_log::record(&state.db, entry, now).await?;
+        return Ok(login_page(
+            &state,
+            &csrf_cookie,
+            &next,
+            Notice::Error(AGENTS_USE_PROCONNECT),
+            &username,
+        ));
+    }
     if account::needs_rehash(&user.password_hash) {
         // A hash kept from the Python back office gives way to ours, at a turn of the bounded
         // pool (Argon2id: CPU work); when the pool is full, at a later sign-in.
@@ -439,33 +510,71 @@ pub async fn login(
             users::set_password_hash(&state.db, user.id, &hash).await?;
         }
     }
+    let signed_in = SignedIn {
+        user: &user,
+        id_token: None,
+        address: &address,
+        detail: None,
+    };
+    open_session(&state, &headers, signed_in, &next).await
+}
+
+/// Who has just proved who they are, and how.
+pub(super) struct SignedIn<'a> {
+    pub user: &'a users::User,
+    /// The ID token of a ProConnect sign-in.
+    pub id_token: Option<&'a str>,
+    pub address: &'a str,
+    /// How, in the access log (« ProConnect »); nothing for a password.
+    pub detail: Option<&'a str>,
+}
+
+/// Opens a session for a user who has just signed in (password or ProConnect) and sends the
+/// browser to `next`.
+pub(super) async fn open_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    signed_in: SignedIn<'_>,
+    next: &str,
+) -> Result<Response, PageError> {
+    let now = Utc::now();
+    let user = signed_in.user;
     sessions::purge_expired(&state.db, now).await?;
     // A new session id at each sign-in: an id planted before cannot be reused.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
-        sessions::delete(&state.db, &hash_token(&state, &old)).await?;
+    if let Some(old) = cookie(headers, SESSION_COOKIE) {
+        sessions::delete(&state.db, &hash_token(state, &old)).await?;
     }
     let token = random_token();
     sessions::create(
         &state.db,
-        &hash_token(&state, &token),
+        &hash_token(state, &token),
         user.id,
         &random_token(),
+        signed_in.id_token,
         now,
         state.idle,
     )
     .await?;
     users::set_last_login(&state.db, user.id, now).await?;
-    access_log::record(&state.db, entry(Action::Login, Some(user.id)), now).await?;
+    let entry = NewEntry {
+        user_id: Some(user.id),
+        username: &user.username,
+        action: Action::Login,
+        ds_id: None,
+        address: signed_in.address,
+        detail: signed_in.detail,
+    };
+    access_log::record(&state.db, entry, now).await?;
     tracing::info!(user_id = user.id, "connexion");
-    let mut response = Redirect::to(&next).into_response();
+    let mut response = Redirect::to(next).into_response();
     let headers = response.headers_mut();
     headers.append(
         header::SET_COOKIE,
-        set_cookie(&state, SESSION_COOKIE, &token, state.idle.num_seconds()),
+        set_cookie(state, SESSION_COOKIE, &token, state.idle.num_seconds()),
     );
     headers.append(
         header::SET_COOKIE,
-        set_cookie(&state, LOGIN_CSRF_COOKIE, "", 0),
+        set_cookie(state, LOGIN_CSRF_COOKIE, "", 0),
     );
     Ok(response)
 }
@@ -526,7 +635,8 @@ fn throttle_message(
     None
 }
 
-/// `POST /admin/logout`: the session ends on the server, the cookie is cleared.
+/// `POST /admin/logout`: the session ends on the server, the cookie is cleared; a session opened
+/// through ProConnect then ends at ProConnect too.
 pub async fn logout(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -543,7 +653,10 @@ pub async fn logout(
         detail: None,
     };
     access_log::record(&state.db, entry, Utc::now()).await?;
-    let mut response = Redirect::to("/admin/login").into_response();
+    let mut response = match &session.id_token {
+        Some(id_token) => super::proconnect::end_session(&state, id_token).await?,
+        None => Redirect::to("/admin/login?deconnecte=1").into_response(),
+    };
     response.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(&state, SESSION_COOKIE, "", 0),

@@ -14,9 +14,10 @@ use chrono::Duration;
 use chrono_tz::Tz;
 use maud::html;
 
-use crate::config::{DsSettings, Secret, Settings, SmtpSetting};
+use crate::config::{DsSettings, PasswordLogin, Secret, Settings, SmtpSetting};
 use crate::domain::alerts::AlertRules;
 use crate::http::{ServerLimits, TrustedProxies};
+use crate::proconnect as proconnect_rp;
 use crate::shutdown::Shutdown;
 use crate::store::sessions::Session;
 use crate::store::{Db, StoreError};
@@ -33,6 +34,7 @@ pub mod layout;
 mod lists;
 mod metrics;
 mod prefecture;
+mod proconnect;
 mod reports_page;
 mod retention_page;
 mod stats;
@@ -80,6 +82,10 @@ pub struct AppState {
     /// The instance's stop (SPEC 16): `/readyz` answers 503 once it is asked, and the syncs it
     /// starts end with it.
     pub shutdown: Shutdown,
+    /// The ProConnect sign-in (SPEC 15), when `WIF_PROCONNECT_URL` is set.
+    pub proconnect: Option<Arc<proconnect_rp::ProConnect>>,
+    /// `WIF_PASSWORD_LOGIN`: who may still sign in with a password.
+    pub password_login: PasswordLogin,
     http: metrics::HttpCounters,
 }
 
@@ -110,6 +116,11 @@ impl AppState {
             alert_rules: settings.alert_rules,
             email_on: settings.email.smtp != SmtpSetting::Off,
             legal: LegalInfo::from_settings(settings),
+            proconnect: settings
+                .proconnect
+                .clone()
+                .map(|settings| Arc::new(proconnect_rp::ProConnect::new(settings))),
+            password_login: settings.password_login,
             http: metrics::HttpCounters::default(),
         }
     }
@@ -262,6 +273,10 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/admin/users/{id}/active", post(users::set_active))
         .route("/admin/users/{id}/password", post(users::set_password))
         .route(
+            "/admin/users/{id}/proconnect",
+            post(users::unlink_proconnect),
+        )
+        .route(
             "/admin/users/{id}/departements",
             get(users::departments_form).post(users::set_departments),
         )
@@ -278,6 +293,12 @@ pub fn app(state: Arc<AppState>) -> Router {
         .route("/", get(|| async { Redirect::to("/admin/") }))
         .route("/admin", get(|| async { Redirect::to("/admin/") }))
         .route("/admin/login", get(auth::login_form).post(auth::login))
+        .route("/admin/proconnect/", get(proconnect::start))
+        .route(proconnect_rp::CALLBACK_PATH, get(proconnect::callback))
+        .route(
+            proconnect_rp::LOGOUT_RETURN_PATH,
+            get(proconnect::logged_out),
+        )
         .route("/webhooks/ds", post(webhooks::receive))
         .route("/admin/static/{*path}", get(crate::web::assets::asset))
         .route("/healthz", get(|| async { "ok" }))

@@ -34,6 +34,9 @@ fn done_message(key: Option<&str>) -> Option<&'static str> {
         "active" => Some("Compte réactivé."),
         "desactive" => Some("Compte désactivé : ses sessions sont fermées."),
         "mot-de-passe" => Some("Mot de passe changé : les sessions de ce compte sont fermées."),
+        "delie" => Some(
+            "Identité ProConnect déliée : les sessions de ce compte sont fermées ; sa prochaine connexion ProConnect le reliera de nouveau par son adresse e-mail.",
+        ),
         "departements" => {
             Some("Départements du compte enregistrés : ils s'appliquent dès sa prochaine page.")
         }
@@ -72,7 +75,8 @@ async fn users_page(
             thead { tr {
                 th scope="col" { "Nom d'utilisateur" } th scope="col" { "E-mail" } th scope="col" { "Rôle" }
                 th scope="col" { "Départements" }
-                th scope="col" { "État" } th scope="col" { "Dernière connexion" } th scope="col" { "Actions" }
+                th scope="col" { "État" } th scope="col" { "ProConnect" }
+                th scope="col" { "Dernière connexion" } th scope="col" { "Actions" }
             } }
             tbody {
                 @for user in &all {
@@ -103,6 +107,19 @@ async fn users_page(
                                 HashKind::Django => { " " span.fr-badge.fr-badge--sm.fr-badge--warning { "ancien mot de passe" } }
                                 HashKind::Unusable => { " " span.fr-badge.fr-badge--sm.fr-badge--error { "mot de passe à définir" } }
                                 HashKind::Argon2 => {}
+                            }
+                        }
+                        td {
+                            @if user.proconnect_sub.is_some() {
+                                span.fr-badge.fr-badge--sm.fr-badge--info { "relié" }
+                                form.wif-inline method="post" action=(format!("/admin/users/{}/proconnect", user.id)) {
+                                    (csrf_field(session))
+                                    button.fr-btn.fr-btn--sm.fr-btn--tertiary type="submit" {
+                                        "Délier" span.fr-sr-only { " le compte " (user.username) " de ProConnect" }
+                                    }
+                                }
+                            } @else {
+                                span.fr-badge.fr-badge--sm { "non relié" }
                             }
                         }
                         td { (datetime(user.last_login_at, state.time_zone)) }
@@ -253,6 +270,35 @@ pub async fn set_active(
     }
     let done = if active { "active" } else { "desactive" };
     Ok(Redirect::to(&format!("/admin/users/?ok={done}")).into_response())
+}
+
+/// `POST /admin/users/{id}/proconnect`: forgets the account's ProConnect identity and ends its
+/// sessions.
+pub async fn unlink_proconnect(
+    State(state): State<Arc<AppState>>,
+    Extension(session): Extension<Session>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    require_superuser(&session)?;
+    let user = users::get(&state.db, id)
+        .await?
+        .ok_or(PageError::NotFound)?;
+    users::unlink_proconnect(&state.db, id).await?;
+    sessions::delete_for_user(&state.db, id).await?;
+    let detail = format!("compte {}", user.username);
+    auth::record_access(
+        &state,
+        &session,
+        peer,
+        &headers,
+        Action::ProConnectUnlinked,
+        None,
+        Some(&detail),
+    )
+    .await?;
+    Ok(Redirect::to("/admin/users/?ok=delie").into_response())
 }
 
 #[derive(Deserialize)]
@@ -466,6 +512,9 @@ fn action_label(action: &str) -> &'static str {
         "dossier_search" => "Recherche de dossiers",
         "alert_acknowledged" => "Alerte prise en compte",
         "departments_changed" => "Départements d'un compte modifiés",
+        "purge" => "Purge des données personnelles",
+        "proconnect_linked" => "Compte relié à ProConnect",
+        "proconnect_unlinked" => "Compte délié de ProConnect",
         _ => "Autre",
     }
 }

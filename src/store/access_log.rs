@@ -22,6 +22,10 @@ pub enum Action {
     DepartmentsChanged,
     /// A run of `wif purge` (SPEC 14); the detail gives its counts, never an erased value.
     Purge,
+    /// A ProConnect identity linked to an account at its first ProConnect sign-in (SPEC 15).
+    ProConnectLinked,
+    /// An administrator unlinked an account's ProConnect identity; the detail names the account.
+    ProConnectUnlinked,
 }
 
 impl Action {
@@ -36,6 +40,8 @@ impl Action {
             Action::AlertAcknowledged => "alert_acknowledged",
             Action::DepartmentsChanged => "departments_changed",
             Action::Purge => "purge",
+            Action::ProConnectLinked => "proconnect_linked",
+            Action::ProConnectUnlinked => "proconnect_unlinked",
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod job_runs;
 pub mod locks;
 pub mod login_failures;
 pub mod procedures;
+pub mod proconnect_requests;
 pub mod purge;
 pub mod reports;
 pub mod sessions;

@@ -16,32 +16,39 @@ pub struct Session {
     pub user: User,
     /// What the user may see, read with the session.
     pub scope: Scope,
+    /// The ID token of a session opened through ProConnect, for its logout.
+    pub id_token: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
 struct Row {
     id_hash: String,
     csrf_token: String,
+    id_token: Option<String>,
     #[sqlx(flatten)]
     user: User,
 }
 
+/// A new session; `id_token` when it was opened through ProConnect.
 pub async fn create(
     db: &Db,
     id_hash: &str,
     user_id: i64,
     csrf_token: &str,
+    id_token: Option<&str>,
     now: DateTime<Utc>,
     idle: Duration,
 ) -> Result<(), StoreError> {
     with_db!(db, pool => {
         sqlx::query(
-            "INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $4, $5)",
+            "INSERT INTO sessions \
+             (id_hash, user_id, csrf_token, id_token, created_at, last_seen_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $5, $6)",
         )
         .bind(id_hash)
         .bind(user_id)
         .bind(csrf_token)
+        .bind(id_token)
         .bind(now)
         .bind(now + idle)
         .execute(pool)
@@ -60,7 +67,7 @@ pub async fn touch(
 ) -> Result<Option<Session>, StoreError> {
     let row: Option<Row> = with_db!(db, pool => {
         sqlx::query_as(
-            "SELECT s.id_hash, s.csrf_token, u.id, u.username, u.email, u.password_hash, \
+            "SELECT s.id_hash, s.csrf_token, s.id_token, u.id, u.username, u.email, u.password_hash, \
              u.is_superuser, u.is_active, u.created_at, u.last_login_at \
              FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.id_hash = $1 AND s.expires_at > $2 AND u.is_active",
@@ -91,6 +98,7 @@ pub async fn touch(
         csrf_token: row.csrf_token,
         user: row.user,
         scope,
+        id_token: row.id_token,
     }))
 }
 

@@ -20,6 +20,11 @@ pub struct User {
     pub first_name: String,
     #[sqlx(default)]
     pub last_name: String,
+    /// The ProConnect identity linked to the account (SPEC 15): its issuer and `sub`.
+    #[sqlx(default)]
+    pub proconnect_issuer: Option<String>,
+    #[sqlx(default)]
+    pub proconnect_sub: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -100,7 +105,85 @@ pub async fn find_by_username(db: &Db, username: &str) -> Result<Option<User>, S
 }
 
 const USER_COLUMNS: &str = "id, username, email, password_hash, is_superuser, is_active, \
-    created_at, last_login_at, first_name, last_name";
+    created_at, last_login_at, first_name, last_name, proconnect_issuer, proconnect_sub";
+
+/// The account linked to a ProConnect identity.
+pub async fn find_by_proconnect(
+    db: &Db,
+    issuer: &str,
+    sub: &str,
+) -> Result<Option<User>, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE proconnect_issuer = $1 AND proconnect_sub = $2"
+    );
+    Ok(with_db!(db, pool => {
+        sqlx::query_as(&sql).bind(issuer).bind(sub).fetch_optional(pool).await?
+    }))
+}
+
+/// The accounts of an e-mail address, whatever its case, by username.
+pub async fn find_by_email(db: &Db, email: &str) -> Result<Vec<User>, StoreError> {
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE LOWER(email) = LOWER($1) ORDER BY username"
+    );
+    Ok(with_db!(db, pool => { sqlx::query_as(&sql).bind(email).fetch_all(pool).await? }))
+}
+
+/// Links an account without a ProConnect identity to one; `false` when the account already has
+/// one, or the identity belongs to another account.
+pub async fn link_proconnect(
+    db: &Db,
+    id: i64,
+    issuer: &str,
+    sub: &str,
+) -> Result<bool, StoreError> {
+    let result: Result<u64, sqlx::Error> = with_db!(db, pool => {
+        sqlx::query(
+            "UPDATE users SET proconnect_issuer = $2, proconnect_sub = $3 \
+             WHERE id = $1 AND proconnect_sub IS NULL",
+        )
+        .bind(id)
+        .bind(issuer)
+        .bind(sub)
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected())
+    });
+    match result {
+        Ok(linked) => Ok(linked == 1),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Forgets an account's ProConnect identity: its next ProConnect sign-in links by e-mail again.
+pub async fn unlink_proconnect(db: &Db, id: i64) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET proconnect_issuer = NULL, proconnect_sub = NULL WHERE id = $1")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
+/// The names ProConnect gives, refreshed at each sign-in through it.
+pub async fn set_names(
+    db: &Db,
+    id: i64,
+    first_name: &str,
+    last_name: &str,
+) -> Result<(), StoreError> {
+    with_db!(db, pool => {
+        sqlx::query("UPDATE users SET first_name = $2, last_name = $3 WHERE id = $1")
+            .bind(id)
+            .bind(first_name)
+            .bind(last_name)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
 
 /// Every account, by username.
 pub async fn all(db: &Db) -> Result<Vec<User>, StoreError> {
