@@ -823,6 +823,116 @@ mod tests {
         assert!(s.ds.procedure_ids.is_empty());
     }
 
+    const PROCONNECT: [(&str, &str); 4] = [
+        (
+            "WIF_PROCONNECT_URL",
+            "https://fca.integ01.dev-agentconnect.fr/api/v2/",
+        ),
+        ("WIF_PROCONNECT_CLIENT_ID", "wif-client"),
+        ("WIF_PROCONNECT_CLIENT_SECRET", "un-secret"),
+        ("WIF_ADMIN_URL", "https://wif.exemple.gouv.fr/"),
+    ];
+
+    #[test]
+    fn proconnect_needs_its_four_variables_or_none() {
+        let s = settings(&[]).unwrap();
+        assert!(s.proconnect.is_none());
+        assert_eq!(s.password_login, PasswordLogin::All);
+
+        let s = settings(&PROCONNECT).unwrap();
+        let proconnect = s.proconnect.unwrap();
+        assert_eq!(
+            proconnect.issuer,
+            "https://fca.integ01.dev-agentconnect.fr/api/v2"
+        );
+        assert_eq!(proconnect.admin_url, "https://wif.exemple.gouv.fr");
+        assert_eq!(proconnect.client_id, "wif-client");
+        assert_eq!(proconnect.client_secret.expose(), "un-secret");
+        assert!(!proconnect.mfa);
+
+        for left_out in 0..PROCONNECT.len() {
+            let mut vars = PROCONNECT.to_vec();
+            let (missing, _) = vars.remove(left_out);
+            let error = settings(&vars).unwrap_err();
+            assert_eq!(error.variable, missing);
+            assert!(
+                error.message.ends_with(&format!("il manque {missing}")),
+                "{error}"
+            );
+        }
+        let error = settings(&PROCONNECT[3..]).unwrap_err();
+        assert_eq!(error.variable, "WIF_PROCONNECT_URL");
+        assert!(
+            error.message.ends_with(
+                "il manque WIF_PROCONNECT_URL, WIF_PROCONNECT_CLIENT_ID, WIF_PROCONNECT_CLIENT_SECRET"
+            ),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn proconnect_addresses_must_be_complete_and_https_off_this_machine() {
+        let with = |name: &'static str, value: &'static str| {
+            let mut vars = PROCONNECT.to_vec();
+            vars.retain(|(n, _)| *n != name);
+            vars.push((name, value));
+            settings(&vars)
+        };
+        let error = with("WIF_PROCONNECT_URL", "http://proconnect.example.fr").unwrap_err();
+        assert_eq!(error.variable, "WIF_PROCONNECT_URL");
+        assert!(
+            error.message.contains("doit commencer par https://"),
+            "{error}"
+        );
+        let error = with("WIF_ADMIN_URL", "wif.exemple.gouv.fr").unwrap_err();
+        assert_eq!(error.variable, "WIF_ADMIN_URL");
+        assert!(
+            error.message.contains("n'est pas une adresse complète"),
+            "{error}"
+        );
+        let error = with("WIF_ADMIN_URL", "https://wif.exemple.gouv.fr/?a=b").unwrap_err();
+        assert_eq!(error.variable, "WIF_ADMIN_URL");
+        // A provider on this machine (a test one) may speak plain HTTP.
+        let local = with("WIF_PROCONNECT_URL", "http://127.0.0.1:4000/api/v2").unwrap();
+        assert_eq!(
+            local.proconnect.unwrap().issuer,
+            "http://127.0.0.1:4000/api/v2"
+        );
+
+        let mfa = with("WIF_PROCONNECT_MFA", "True").unwrap();
+        assert!(mfa.proconnect.unwrap().mfa);
+        let error = with("WIF_PROCONNECT_MFA", "peut-être").unwrap_err();
+        assert_eq!(error.variable, "WIF_PROCONNECT_MFA");
+    }
+
+    #[test]
+    fn password_login_off_or_for_administrators_needs_proconnect() {
+        for (value, mode) in [
+            ("all", PasswordLogin::All),
+            ("administrators", PasswordLogin::Administrators),
+            ("OFF", PasswordLogin::Off),
+        ] {
+            let mut vars = PROCONNECT.to_vec();
+            vars.push(("WIF_PASSWORD_LOGIN", value));
+            assert_eq!(settings(&vars).unwrap().password_login, mode);
+        }
+        for value in ["administrators", "off"] {
+            let error = settings(&[("WIF_PASSWORD_LOGIN", value)]).unwrap_err();
+            assert_eq!(error.variable, "WIF_PASSWORD_LOGIN");
+            assert!(
+                error.message.contains("demande la connexion ProConnect"),
+                "{error}"
+            );
+        }
+        let error = settings(&[("WIF_PASSWORD_LOGIN", "agents")]).unwrap_err();
+        assert!(
+            error
+                .message
+                .contains("valeurs possibles all, administrators ou off"),
+            "{error}"
+        );
+    }
+
     #[test]
     fn the_seeds_database_variables_build_a_postgres_url() {
         let s = settings(&[

@@ -5,6 +5,7 @@
 
 pub mod django;
 pub mod ds;
+pub mod oidc;
 pub mod poll;
 pub mod smtp;
 
