@@ -93,22 +93,21 @@ impl Provider {
     pub fn start(config: &ProviderConfig) -> Option<Provider> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let node_missing = Command::new("node").arg("--version").output().is_err();
-        let missing = if node_missing {
-            "node is not installed"
-        } else if !root
-            .join("node_modules/oidc-provider/package.json")
-            .exists()
-        {
-            "node_modules/oidc-provider is missing (run `npm ci --ignore-scripts`)"
-        } else {
-            ""
+        let module = root.join("node_modules/oidc-provider/package.json");
+        let missing = match (node_missing, module.exists()) {
+            (true, _) => Some(("node is not installed", "node est introuvable")),
+            (false, false) => Some((
+                "node_modules/oidc-provider is missing (run `npm ci --ignore-scripts`)",
+                "node_modules/oidc-provider manque (lancez `npm ci --ignore-scripts`)",
+            )),
+            (false, true) => None,
         };
-        if !missing.is_empty() {
+        if let Some((missing, manque)) = missing {
             assert!(
                 std::env::var_os("CI").is_none(),
                 "CI is set but {missing}: the ProConnect tests cannot run"
             );
-            eprintln!("test ignoré : {missing}");
+            eprintln!("test ignoré : {manque}");
             return None;
         }
 
@@ -164,11 +163,6 @@ impl Provider {
             .json()
             .await
             .unwrap()
-    }
-
-    /// Whether the process still runs.
-    pub fn is_running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
     }
 }
 
@@ -244,7 +238,13 @@ async fn answer_login_page(
         .find(|action| action.ends_with(suffix))
         .unwrap_or_else(|| panic!("no {suffix} form on the provider's page: {page}"));
     let post = browser.post(&action, form);
-    browser.leave(post).await
+    match browser.follow(post).await {
+        Step::Left(url) => url,
+        Step::Page(_, page) => match page.split_once("role=\"alert\">") {
+            Some((_, alert)) => panic!("the provider says: {}", alert.split('<').next().unwrap()),
+            None => panic!("the provider did not send the browser back: {page}"),
+        },
+    }
 }
 
 /// Where a request led: a page of the provider, or a URL elsewhere.

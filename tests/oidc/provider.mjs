@@ -74,6 +74,11 @@ const ID_TOKEN_TAMPERING = {
   expired: [realKey, (p) => { p.exp = now() - 3600; p.iat = now() - 7200; }],
 };
 
+const TAMPER_MODES = ['other-key', 'wrong-audience', 'expired', 'userinfo-sub'];
+if (tamper !== null && !TAMPER_MODES.includes(tamper) && !tamper.startsWith('acr:')) {
+  throw new Error(`unknown tamper mode ${tamper}`);
+}
+
 function idTokenTampering() {
   if (tamper?.startsWith('acr:')) return [realKey, (p) => { p.acr = tamper.slice(4); }];
   return ID_TOKEN_TAMPERING[tamper];
