@@ -293,7 +293,7 @@ fn proconnect(
         "WIF_PROCONNECT_CLIENT_SECRET",
         "WIF_ADMIN_URL",
     ];
-    let values = NAMES.map(|name| var(name));
+    let values = NAMES.map(var);
     let missing: Vec<&str> = NAMES
         .iter()
         .zip(&values)

@@ -20,7 +20,7 @@ use super::auth::{self, SignedIn};
 use super::layout::{alert, page};
 use super::{AppState, PageError};
 use crate::config::PasswordLogin;
-use crate::crypto::{random_token, same};
+use crate::crypto::random_token;
 use crate::proconnect::{Identity, ProConnectError};
 use crate::store::access_log::{self, Action, NewEntry};
 use crate::store::proconnect_requests::{self, LIFETIME, Pending, Purpose};
@@ -130,7 +130,7 @@ pub async fn callback(
         Ok(found) => found,
         Err(refusal) => {
             let (username, detail) = match &refusal {
-                Refusal::Inactive(user) => (user.username.clone(), "compte désactivé"),
+                Refusal::Inactive(username) => (username.clone(), "compte désactivé"),
                 Refusal::Ambiguous => (identity.email.clone(), "plusieurs comptes à cette adresse"),
                 _ => (identity.email.clone(), "aucun compte ne correspond"),
             };
@@ -251,8 +251,8 @@ async fn returned(
         return Ok(None);
     };
     let state_hash = auth::hash_token(state, returned_state);
-    let pending = proconnect_requests::take(&state.db, &state_hash, purpose, Utc::now()).await?;
-    Ok(pending.filter(|p| same(&p.browser_hash, &auth::hash_token(state, &browser))))
+    let browser_hash = auth::hash_token(state, &browser);
+    proconnect_requests::take(&state.db, &state_hash, &browser_hash, purpose, Utc::now()).await
 }
 
 /// The browser's cookie: the one it already has, so that two tabs signing in at once both come
@@ -281,7 +281,7 @@ async fn account(
     if let Some(user) = users::find_by_proconnect(db, &identity.issuer, &identity.sub).await? {
         return Ok(match user.is_active {
             true => Ok((user, false)),
-            false => Err(Refusal::Inactive(user)),
+            false => Err(Refusal::Inactive(user.username)),
         });
     }
     // Linking by e-mail, once: an account linked to another identity is not a candidate.
@@ -291,7 +291,7 @@ async fn account(
         .filter(|user| user.proconnect_sub.is_none())
         .collect();
     Ok(match <[User; 1]>::try_from(candidates) {
-        Ok([user]) if !user.is_active => Err(Refusal::Inactive(user)),
+        Ok([user]) if !user.is_active => Err(Refusal::Inactive(user.username)),
         Ok([user]) => {
             match users::link_proconnect(db, user.id, &identity.issuer, &identity.sub).await? {
                 true => Ok((user, true)),
@@ -319,7 +319,8 @@ enum Refusal {
     Unknown,
     /// Several accounts without an identity share the e-mail.
     Ambiguous,
-    Inactive(User),
+    /// The account's username.
+    Inactive(String),
 }
 
 impl Refusal {

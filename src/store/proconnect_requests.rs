@@ -66,21 +66,24 @@ pub async fn create(
     Ok(())
 }
 
-/// The request of `state_hash` for `purpose`, removed: a second return with the same `state`
-/// finds nothing. `None` when there is none, or it has expired.
+/// The request of `state_hash` for `purpose` sent by the browser of `browser_hash`, removed: a
+/// second return with the same `state` finds nothing. `None` when there is none, it has expired,
+/// or another browser sent it (which leaves it to the right one).
 pub async fn take(
     db: &Db,
     state_hash: &str,
+    browser_hash: &str,
     purpose: Purpose,
     now: DateTime<Utc>,
 ) -> Result<Option<Pending>, StoreError> {
     Ok(with_db!(db, pool => {
         sqlx::query_as(
             "DELETE FROM proconnect_requests \
-             WHERE state_hash = $1 AND purpose = $2 AND expires_at > $3 \
+             WHERE state_hash = $1 AND browser_hash = $2 AND purpose = $3 AND expires_at > $4 \
              RETURNING browser_hash, nonce, pkce_verifier, next_path",
         )
         .bind(state_hash)
+        .bind(browser_hash)
         .bind(purpose.as_str())
         .bind(now)
         .fetch_optional(pool)
