@@ -4,83 +4,12 @@
 mod common;
 
 use common::oidc::{
-    Account, Provider, ProviderConfig, end_session_at_provider, http_client, refuse_at_provider,
-    sign_in_at_provider,
+    Account, Site, end_session_at_provider, http_client, refuse_at_provider, sign_in_at_provider,
+    start_site,
 };
 use common::{ADMIN_PASSWORD, Agent, Answer, TestDb, create_user};
 use reqwest::StatusCode;
 use wif::store::{access_log, users};
-
-/// The admin app at `base`, with ProConnect at `provider`.
-struct Site {
-    base: String,
-    provider: Provider,
-}
-
-/// Starts a provider configured by `adjust` (one agent, `camille`, by default) and an admin app
-/// that uses it; `None` when the provider cannot run here (the test is then skipped).
-async fn start_site(
-    t: &TestDb,
-    vars: &[(&str, &str)],
-    adjust: impl FnOnce(&mut ProviderConfig),
-) -> Option<Site> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut config = ProviderConfig::for_admin(&base);
-    config.accounts = vec![Account::agent("camille", "Camille@DREETS.gouv.fr")];
-    adjust(&mut config);
-    let provider = Provider::start(&config)?;
-    let mut all = vec![
-        ("WIF_DATABASE_URL", t.url.clone()),
-        ("WIF_DEBUG", "True".to_owned()),
-        ("WIF_PROCONNECT_URL", provider.issuer.clone()),
-        ("WIF_PROCONNECT_CLIENT_ID", config.client_id.clone()),
-        ("WIF_PROCONNECT_CLIENT_SECRET", config.client_secret.clone()),
-        ("WIF_ADMIN_URL", base.clone()),
-    ];
-    all.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
-    let settings = wif::config::Settings::from_lookup(|key| {
-        all.iter()
-            .rev()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-    })
-    .unwrap();
-    let state = wif::admin::AppState::new(t.db.clone(), &settings, common::test_secret());
-    common::serve_admin(state, Some(listener)).await;
-    Some(Site { base, provider })
-}
-
-impl Site {
-    /// Clicks « S'identifier avec ProConnect » (asking for `next`) and returns the provider's
-    /// authorization URL.
-    async fn start(&self, agent: &mut Agent, next: &str) -> String {
-        let query = serde_urlencoded::to_string([("next", next)]).unwrap();
-        let start = agent.get(&format!("/admin/proconnect/?{query}")).await;
-        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
-        assert!(
-            start.location().starts_with(&self.provider.issuer),
-            "{}",
-            start.location()
-        );
-        start.location().to_owned()
-    }
-
-    /// The whole sign-in as `login` at the provider; returns the answer of the callback.
-    async fn sign_in(&self, agent: &mut Agent, login: &str) -> Answer {
-        let authorize = self.start(agent, "/admin/dossiers/").await;
-        let back = sign_in_at_provider(&http_client(), &authorize, login).await;
-        self.visit(agent, &back).await
-    }
-
-    /// Follows a URL of the admin app given whole (as the provider redirects).
-    async fn visit(&self, agent: &mut Agent, url: &str) -> Answer {
-        let path = url
-            .strip_prefix(&self.base)
-            .unwrap_or_else(|| panic!("{url} is not on {}", self.base));
-        agent.get(path).await
-    }
-}
 
 /// The access log's entries, oldest first, as (username, action, detail).
 async fn log(t: &TestDb) -> Vec<(String, String, Option<String>)> {

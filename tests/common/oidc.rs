@@ -9,8 +9,8 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{ChildStdout, Command, Stdio};
 
-use reqwest::Url;
 use reqwest::header::{LOCATION, SET_COOKIE};
+use reqwest::{StatusCode, Url};
 use serde::Serialize;
 
 use super::Running;
@@ -163,6 +163,77 @@ impl Provider {
             .json()
             .await
             .unwrap()
+    }
+}
+
+/// The admin app at `base`, with ProConnect at `provider`.
+pub struct Site {
+    pub base: String,
+    pub provider: Provider,
+}
+
+/// Starts a provider configured by `adjust` (one agent, `camille`, by default) and an admin app
+/// that uses it; `None` when the provider cannot run here (the test is then skipped).
+pub async fn start_site(
+    t: &super::TestDb,
+    vars: &[(&str, &str)],
+    adjust: impl FnOnce(&mut ProviderConfig),
+) -> Option<Site> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let mut config = ProviderConfig::for_admin(&base);
+    config.accounts = vec![Account::agent("camille", "Camille@DREETS.gouv.fr")];
+    adjust(&mut config);
+    let provider = Provider::start(&config)?;
+    let mut all = vec![
+        ("WIF_DATABASE_URL", t.url.clone()),
+        ("WIF_DEBUG", "True".to_owned()),
+        ("WIF_PROCONNECT_URL", provider.issuer.clone()),
+        ("WIF_PROCONNECT_CLIENT_ID", config.client_id.clone()),
+        ("WIF_PROCONNECT_CLIENT_SECRET", config.client_secret.clone()),
+        ("WIF_ADMIN_URL", base.clone()),
+    ];
+    all.extend(vars.iter().map(|(k, v)| (*k, v.to_string())));
+    let settings = wif::config::Settings::from_lookup(|key| {
+        all.iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    })
+    .unwrap();
+    let state = wif::admin::AppState::new(t.db.clone(), &settings, super::test_secret());
+    super::serve_admin(state, Some(listener)).await;
+    Some(Site { base, provider })
+}
+
+impl Site {
+    /// Clicks « S'identifier avec ProConnect » (asking for `next`) and returns the provider's
+    /// authorization URL.
+    pub async fn start(&self, agent: &mut super::Agent, next: &str) -> String {
+        let query = serde_urlencoded::to_string([("next", next)]).unwrap();
+        let start = agent.get(&format!("/admin/proconnect/?{query}")).await;
+        assert_eq!(start.status, StatusCode::SEE_OTHER, "{}", start.body);
+        assert!(
+            start.location().starts_with(&self.provider.issuer),
+            "{}",
+            start.location()
+        );
+        start.location().to_owned()
+    }
+
+    /// The whole sign-in as `login` at the provider; returns the answer of the callback.
+    pub async fn sign_in(&self, agent: &mut super::Agent, login: &str) -> super::Answer {
+        let authorize = self.start(agent, "/admin/dossiers/").await;
+        let back = sign_in_at_provider(&http_client(), &authorize, login).await;
+        self.visit(agent, &back).await
+    }
+
+    /// Follows a URL of the admin app given whole (as the provider redirects).
+    pub async fn visit(&self, agent: &mut super::Agent, url: &str) -> super::Answer {
+        let path = url
+            .strip_prefix(&self.base)
+            .unwrap_or_else(|| panic!("{url} is not on {}", self.base));
+        agent.get(path).await
     }
 }
 
