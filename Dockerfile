@@ -2,11 +2,12 @@
 # `wif serve-public`. Build: docker compose build (or docker build -t wif .).
 # Works with the legacy builder as with BuildKit: no BuildKit-only syntax.
 
-# 1. The DSFR assets, from package-lock.json.
+# 1. The DSFR assets, from package-lock.json; the test tools (axe-core, the OpenID provider of
+#    the tests) are development dependencies, left out.
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --ignore-scripts --omit=dev --no-audit --no-fund
 
 # 2. The binary, with the assets embedded by build.rs.
 FROM rust:1-bookworm AS build
