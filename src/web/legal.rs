@@ -297,8 +297,8 @@ fn privacy(lang: Lang, info: &LegalInfo) -> Markup {
 
         h2 { (t("Cookies", "Cookies")) }
         p { (t(
-            "Le service public de vérification ne dépose aucun cookie et ne mesure pas l'audience. L'administration, réservée aux agents, dépose un seul cookie de session, strictement nécessaire à la connexion (il n'a donc pas à recueillir de consentement) ; sa page de connexion dépose en outre, pour une heure, un cookie qui protège le formulaire contre les requêtes forgées.",
-            "The public checking service sets no cookie and does not measure its audience. The administration, for agents only, sets a single session cookie, strictly necessary to stay signed in (so it needs no consent); its sign-in page also sets, for one hour, a cookie that protects the form against forged requests.")) }
+            "Le service public de vérification ne dépose aucun cookie et ne mesure pas l'audience. L'administration, réservée aux agents, dépose un seul cookie de session, strictement nécessaire à la connexion (il n'a donc pas à recueillir de consentement) ; sa page de connexion dépose en outre, pour une heure, un cookie qui protège le formulaire contre les requêtes forgées, et une connexion avec ProConnect, pour dix minutes, un cookie qui lie le retour de ProConnect au navigateur qui y est allé.",
+            "The public checking service sets no cookie and does not measure its audience. The administration, for agents only, sets a single session cookie, strictly necessary to stay signed in (so it needs no consent); its sign-in page also sets, for one hour, a cookie that protects the form against forged requests, and a sign-in with ProConnect, for ten minutes, a cookie that ties the return from ProConnect to the browser that went there.")) }
 
         h2 { (t("Vos droits", "Your rights")) }
         p { (t(
