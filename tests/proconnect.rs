@@ -504,6 +504,10 @@ async fn a_provider_down_gives_a_page_not_an_error(t: &TestDb) {
             .contains("Vous pouvez aussi vous connecter avec votre mot de passe")
     );
     assert!(!signed_in(&mut agent).await);
+    let (_, action, detail) = log(t).await.pop().unwrap();
+    assert_eq!(action, "login_failed");
+    let detail = detail.unwrap();
+    assert!(detail.starts_with("ProConnect : ProConnect ne répond pas"), "{detail}");
 
     // Down at the start.
     let start = agent.get("/admin/proconnect/").await;

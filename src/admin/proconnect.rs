@@ -110,20 +110,15 @@ pub async fn callback(
     {
         Ok(identity) => identity,
         Err(error) => {
-            tracing::warn!(%error, "connexion ProConnect refusée");
-            return match error {
-                ProConnectError::Unreachable(_) => Ok(failed(&state, error)),
-                ProConnectError::WeakAcr(_) => {
-                    attempt
-                        .refused(None, &error.to_string(), Refusal::WeakAcr, "")
-                        .await
+            let refusal = match error {
+                ProConnectError::Unreachable(_) => {
+                    attempt.record(None, &error.to_string()).await?;
+                    return Ok(failed(&state, error));
                 }
-                _ => {
-                    attempt
-                        .refused(None, &error.to_string(), Refusal::Unverified, "")
-                        .await
-                }
+                ProConnectError::WeakAcr(_) => Refusal::WeakAcr,
+                _ => Refusal::Unverified,
             };
+            return attempt.refused(None, &error.to_string(), refusal, "").await;
         }
     };
     let (user, linked) = match account(&state.db, &identity).await? {
@@ -389,6 +384,14 @@ impl Attempt<'_> {
         refusal: Refusal,
         email: &str,
     ) -> Result<Response, PageError> {
+        self.record(username, detail).await?;
+        let (status, sentence) = refusal.answer(email);
+        Ok(message_page(status, "Connexion impossible", &sentence))
+    }
+
+    /// Writes a refused sign-in to the access log and the application's log; `detail` says why,
+    /// without a token or personal data.
+    async fn record(&self, username: Option<&str>, detail: &str) -> Result<(), StoreError> {
         let detail = format!("ProConnect : {detail}");
         let entry = NewEntry {
             user_id: None,
@@ -399,9 +402,8 @@ impl Attempt<'_> {
             detail: Some(&detail),
         };
         access_log::record(&self.state.db, entry, Utc::now()).await?;
-        tracing::info!("connexion ProConnect refusée");
-        let (status, sentence) = refusal.answer(email);
-        Ok(message_page(status, "Connexion impossible", &sentence))
+        tracing::info!(raison = %detail, "connexion ProConnect refusée");
+        Ok(())
     }
 }
 
