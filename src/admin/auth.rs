@@ -654,7 +654,7 @@ pub async fn logout(
     };
     access_log::record(&state.db, entry, Utc::now()).await?;
     let mut response = match &session.id_token {
-        Some(id_token) => super::proconnect::end_session(&state, id_token).await?,
+        Some(id_token) => super::proconnect::end_session(&state, &headers, id_token).await?,
         None => Redirect::to("/admin/login?deconnecte=1").into_response(),
     };
     response.headers_mut().append(

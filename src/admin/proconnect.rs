@@ -200,7 +200,11 @@ pub async fn logged_out(
 /// After the local session ended: the way to ProConnect's logout, with `id_token_hint`, a
 /// `state` kept for the return, and `post_logout_redirect_uri`. When ProConnect cannot be
 /// reached, the login page says that its session may still be open.
-pub(super) async fn end_session(state: &AppState, id_token: &str) -> Result<Response, PageError> {
+pub(super) async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    id_token: &str,
+) -> Result<Response, PageError> {
     let Some(proconnect) = &state.proconnect else {
         return Ok(Redirect::to("/admin/login?deconnecte=1").into_response());
     };
@@ -213,7 +217,7 @@ pub(super) async fn end_session(state: &AppState, id_token: &str) -> Result<Resp
             return Ok(Redirect::to("/admin/login?deconnecte=sans-proconnect").into_response());
         }
     };
-    let browser = random_token();
+    let browser = browser_token(headers);
     let pending = Pending {
         browser_hash: auth::hash_token(state, &browser),
         nonce: String::new(),
