@@ -116,6 +116,21 @@ async fn sqlx_set_email(t: &TestDb, id: i64, email: &str) {
     }
 }
 
+/// Ages every pending ProConnect request by `minutes`.
+async fn age_requests(t: &TestDb, minutes: i64) {
+    let sql = "UPDATE proconnect_requests SET expires_at = $1";
+    let at = chrono::Utc::now() + wif::store::proconnect_requests::LIFETIME
+        - chrono::Duration::minutes(minutes);
+    match &t.db {
+        wif::store::Db::Sqlite(pool) => {
+            sqlx::query(sql).bind(at).execute(pool).await.unwrap();
+        }
+        wif::store::Db::Postgres(pool) => {
+            sqlx::query(sql).bind(at).execute(pool).await.unwrap();
+        }
+    }
+}
+
 async fn logout_ends_the_session_here_and_at_the_provider(t: &TestDb) {
     let Some(site) = start_site(t, &[], |_| {}).await else {
         return;
@@ -347,6 +362,21 @@ async fn a_wrong_replayed_or_foreign_state_is_refused(t: &TestDb) {
     state_refused(&site.visit(&mut replay, &back).await, "replayed");
     assert!(!signed_in(&mut replay).await);
 
+    // A return 10 minutes after the start is too late; 9 minutes is not.
+    let mut agent = Agent::new(&site.base);
+    let authorize = site.start(&mut agent, "/admin/").await;
+    let back = sign_in_at_provider(&http_client(), &authorize, "camille").await;
+    age_requests(t, 10).await;
+    state_refused(&site.visit(&mut agent, &back).await, "expired");
+    let mut agent = Agent::new(&site.base);
+    let authorize = site.start(&mut agent, "/admin/").await;
+    let back = sign_in_at_provider(&http_client(), &authorize, "camille").await;
+    age_requests(t, 9).await;
+    assert_eq!(
+        site.visit(&mut agent, &back).await.status,
+        StatusCode::SEE_OTHER
+    );
+
     // No state at all.
     let bare = format!("{}/admin/proconnect/callback/?code=x", site.base);
     state_refused(&site.visit(&mut agent, &bare).await, "no state");
@@ -507,7 +537,10 @@ async fn a_provider_down_gives_a_page_not_an_error(t: &TestDb) {
     let (_, action, detail) = log(t).await.pop().unwrap();
     assert_eq!(action, "login_failed");
     let detail = detail.unwrap();
-    assert!(detail.starts_with("ProConnect : ProConnect ne répond pas"), "{detail}");
+    assert!(
+        detail.starts_with("ProConnect : ProConnect ne répond pas"),
+        "{detail}"
+    );
 
     // Down at the start.
     let start = agent.get("/admin/proconnect/").await;
