@@ -1,7 +1,8 @@
 //! The admin in a real headless Chromium, driven over the W3C WebDriver protocol: sign in, the
 //! dossiers list with its filters, search and date drill-down, a dossier, Suivi Préfecture, sign
-//! out; the alerts and the e-mails; the Synchronisation page receiving DS webhooks. Screenshots
-//! of each step land in `target/screenshots/` for a person to look at.
+//! out; the alerts and the e-mails; the Synchronisation page receiving DS webhooks; signing in
+//! and out with ProConnect at a test OpenID provider. Screenshots of each step land in
+//! `target/screenshots/` for a person to look at.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium` and
 //! `chromium-driver`); without them the test is skipped, unless `WIF_REQUIRE_BROWSER` or `CI` is
@@ -329,8 +330,13 @@ impl Browser {
             .await;
         self.send_keys(&self.find("#password").await, common::ADMIN_PASSWORD)
             .await;
-        self.click(&self.find("main form button[type=submit]").await)
-            .await;
+        // The password form's button, not ProConnect's.
+        self.click(
+            &self
+                .find("main form[action='/admin/login'] button[type=submit]")
+                .await,
+        )
+        .await;
         self.wait_for_url("the page after signing in", |u| u == then)
             .await;
     }
@@ -1790,3 +1796,234 @@ async fn retention_in_a_browser(t: &TestDb) {
 }
 
 both_engines!(retention_in_a_browser);
+
+/// The top and bottom of an element on the page, in CSS pixels.
+async fn vertical_extent(browser: &Browser, element: &Element) -> (f64, f64) {
+    let rect = browser
+        .must("GET", &format!("/element/{}/rect", element.0), None)
+        .await;
+    let (y, height) = (
+        rect["y"].as_f64().unwrap(),
+        rect["height"].as_f64().unwrap(),
+    );
+    (y, y + height)
+}
+
+/// The « ProConnect » column of a user's row on the Users page: its badge, and its buttons'
+/// texts.
+async fn proconnect_cell(browser: &Browser, username: &str) -> (String, Vec<String>) {
+    let found = browser
+        .execute(&format!(
+            "const table = document.querySelector('main table');\n\
+             const column = [...table.tHead.rows[0].cells].findIndex(c => c.textContent.trim() === 'ProConnect');\n\
+             const row = [...table.tBodies[0].rows]\n\
+               .find(r => r.cells[0].firstChild.textContent.trim() === {username:?});\n\
+             const cell = row.cells[column];\n\
+             return [cell.querySelector('.fr-badge').textContent.trim(),\n\
+                     [...cell.querySelectorAll('button')].map(b => b.textContent.trim())];"
+        ))
+        .await;
+    let badge = found[0].as_str().unwrap().to_owned();
+    let buttons = found[1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b.as_str().unwrap().to_owned())
+        .collect();
+    (badge, buttons)
+}
+
+/// ProConnect (SPEC 15) in Chromium against a test OpenID provider: the button on the login
+/// page, the sign-in at the provider back to the page asked for, the sign-out through the
+/// provider's logout, the refusal of an identity without an account, and an administrator
+/// unlinking the identity on the Users page; each page of ours without a WCAG 2.1 A/AA violation.
+async fn proconnect_in_a_browser(t: &TestDb) {
+    if browser_missing() {
+        return;
+    }
+    let Some(site) = common::oidc::start_site(t, &[], |config| {
+        config.accounts.push(common::oidc::Account::agent(
+            "inconnu",
+            "inconnu@dreets.gouv.fr",
+        ));
+    })
+    .await
+    else {
+        return;
+    };
+    common::create_user(t, "camille", false).await;
+    common::create_user(t, "marie", true).await;
+    let base = &site.base;
+    let provider_origin = site.provider.issuer.trim_end_matches("/api/v2").to_owned();
+    let engine = t.url.split(':').next().unwrap();
+    let browser = Browser::start(&format!("{engine}-proconnect")).await;
+    let list_url = format!("{base}/admin/dossiers/");
+    let login_url = format!("{base}/admin/login");
+
+    // The login page: the ProConnect button and what ProConnect is, above the password form.
+    browser.goto(&list_url).await;
+    browser
+        .wait_for_url("the login page", |u| {
+            u.starts_with(&format!("{login_url}?next="))
+        })
+        .await;
+    let button = browser.find("main button.fr-connect").await;
+    assert_eq!(
+        browser
+            .text(&button)
+            .await
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["S’identifier", "avec", "ProConnect"]
+    );
+    let about = browser
+        .find_text("main a", |t| t == "Qu’est-ce que ProConnect ?")
+        .await;
+    let password_form = browser.find("main form[action='/admin/login']").await;
+    let (button_top, button_bottom) = vertical_extent(&browser, &button).await;
+    let (_, about_bottom) = vertical_extent(&browser, &about).await;
+    let (form_top, _) = vertical_extent(&browser, &password_form).await;
+    assert!(
+        button_top < button_bottom && button_bottom < about_bottom && about_bottom < form_top,
+        "button {button_top}-{button_bottom}, link to {about_bottom}, form from {form_top}"
+    );
+    browser.assert_accessible("01-login").await;
+    browser.screenshot("01-login").await;
+
+    // At the provider, camille signs in, and lands on the page asked for.
+    browser.click(&button).await;
+    browser
+        .wait_for_url("the provider's login page", |u| {
+            u.starts_with(&format!("{provider_origin}/interaction/"))
+        })
+        .await;
+    browser
+        .send_keys(&browser.find("input[name=login]").await, "camille")
+        .await;
+    browser.screenshot("02-provider").await;
+    browser
+        .click(&browser.find_text("button", |t| t == "Se connecter").await)
+        .await;
+    browser
+        .wait_for_url("the dossiers list", |u| u == list_url)
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Dossiers");
+    let header = browser.text(&browser.find("header").await).await;
+    assert!(
+        header.contains("camille") && !header.contains("administrateur"),
+        "{header}"
+    );
+    browser.assert_accessible("03-signed-in").await;
+    browser.screenshot("03-signed-in").await;
+
+    // Signing out goes through the provider's logout, and back to the login page.
+    browser
+        .click(
+            &browser
+                .find_text("header button", |t| t == "Se déconnecter")
+                .await,
+        )
+        .await;
+    browser
+        .wait_for_url("the login page after the provider's logout", |u| {
+            u == format!("{login_url}?deconnecte=proconnect")
+        })
+        .await;
+    let notice = browser.text(&browser.find("main .fr-alert").await).await;
+    assert!(
+        notice.contains("Vous êtes déconnecté de ce service et de ProConnect."),
+        "{notice}"
+    );
+    let ended = &site.provider.log().await["end_sessions"];
+    assert_eq!(ended.as_array().map(Vec::len), Some(1), "{ended}");
+    browser.assert_accessible("04-signed-out").await;
+    browser.screenshot("04-signed-out").await;
+    browser.goto(&format!("{base}/admin/")).await;
+    browser
+        .wait_for_url("the login page again", |u| {
+            u.starts_with(&format!("{login_url}?next="))
+        })
+        .await;
+    assert_eq!(browser.text(&browser.find("h1").await).await, "Connexion");
+
+    // The provider's session ended too: it asks who signs in, and an identity without an account
+    // here is refused with what to ask.
+    browser
+        .click(&browser.find("main button.fr-connect").await)
+        .await;
+    browser
+        .wait_for_url("the provider's login page again", |u| {
+            u.starts_with(&format!("{provider_origin}/interaction/"))
+        })
+        .await;
+    browser
+        .send_keys(&browser.find("input[name=login]").await, "inconnu")
+        .await;
+    browser
+        .click(&browser.find_text("button", |t| t == "Se connecter").await)
+        .await;
+    browser
+        .wait_for_url("the refusal", |u| {
+            u.starts_with(&format!("{base}/admin/proconnect/callback/"))
+        })
+        .await;
+    assert_eq!(
+        browser.text(&browser.find("h1").await).await,
+        "Connexion impossible"
+    );
+    let refusal = browser.text(&browser.find("main .fr-alert").await).await;
+    assert!(
+        refusal.contains(
+            "Aucun compte de ce service ne correspond à votre identité ProConnect (inconnu@dreets.gouv.fr)."
+        ),
+        "{refusal}"
+    );
+    browser
+        .find_text("main a", |t| t == "Revenir à la page de connexion")
+        .await;
+    browser.assert_accessible("05-refused").await;
+    browser.screenshot("05-refused").await;
+
+    // The administrator sees camille's identity linked, and unlinks it.
+    let users_url = format!("{base}/admin/users/");
+    browser.goto(&users_url).await;
+    browser.sign_in("marie", &users_url).await;
+    let (badge, buttons) = proconnect_cell(&browser, "camille").await;
+    assert_eq!(badge, "relié");
+    assert_eq!(buttons.len(), 1, "{buttons:?}");
+    assert!(buttons[0].starts_with("Délier"), "{buttons:?}");
+    let camille_row = browser
+        .find_text("main tbody tr", |t| {
+            t.split_whitespace().next() == Some("camille")
+        })
+        .await;
+    let camille_text = browser.text(&camille_row).await;
+    assert!(
+        camille_text.contains("Camille Dupont"),
+        "the names ProConnect gave: {camille_text}"
+    );
+    assert_eq!(
+        proconnect_cell(&browser, "marie").await,
+        ("non relié".to_owned(), Vec::new())
+    );
+    browser.assert_accessible("06-users").await;
+    browser.screenshot("06-users").await;
+    let unlink = browser
+        .find_text("main tbody button", |t| t.starts_with("Délier"))
+        .await;
+    browser.click(&unlink).await;
+    browser
+        .wait_for_url("the users page after unlinking", |u| {
+            u == format!("{users_url}?ok=delie")
+        })
+        .await;
+    let done = browser.text(&browser.find("main .fr-alert").await).await;
+    assert!(done.contains("Identité ProConnect déliée"), "{done}");
+    assert_eq!(
+        proconnect_cell(&browser, "camille").await,
+        ("non relié".to_owned(), Vec::new())
+    );
+    browser.screenshot("07-unlinked").await;
+}
+
+both_engines!(proconnect_in_a_browser);
