@@ -1595,7 +1595,7 @@ async fn limited_agent_in_a_browser(t: &TestDb) {
         .await;
     browser
         .wait_for_url("the login page after signing out", |u| {
-            u == format!("{base}/admin/login")
+            u == format!("{base}/admin/login?deconnecte=1")
         })
         .await;
 
