@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{ConnectInfo, MatchedPath, Request};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -379,9 +379,32 @@ pub async fn transport_headers(
     response
 }
 
-/// Headers that keep the pages from being framed, sniffed, leaked in a `Referer` or cached, and a
-/// policy that allows no script or style but the site's own files.
+/// The pages' policy: no script or style but the site's own files, forms sent to the site only,
+/// or also to `form_origin` (`https://host[:port]`).
+pub fn content_security_policy(form_origin: Option<&str>) -> HeaderValue {
+    let form_action = match form_origin {
+        Some(origin) => format!("'self' {origin}"),
+        None => "'self'".to_owned(),
+    };
+    HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         font-src 'self' data:; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ))
+    .expect("an origin of visible ASCII characters")
+}
+
+/// Headers that keep the pages from being framed, sniffed, leaked in a `Referer` or cached, and
+/// `content_security_policy(None)`.
 pub async fn page_security_headers(request: Request, next: Next) -> Response {
+    page_security_headers_with(State(content_security_policy(None)), request, next).await
+}
+
+/// As `page_security_headers`, with this policy.
+pub async fn page_security_headers_with(
+    State(policy): State<HeaderValue>,
+    request: Request,
+    next: Next,
+) -> Response {
     // The embedded static files (`/admin/static/…`, `/static/…`) may be cached.
     let is_asset = request.uri().path().contains("/static/");
     let mut response = next.run(request).await;
@@ -389,12 +412,7 @@ pub async fn page_security_headers(request: Request, next: Next) -> Response {
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(
-        headers,
-        header::CONTENT_SECURITY_POLICY,
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         font-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
-    );
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy);
     set(headers, header::REFERRER_POLICY, "same-origin");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     if !is_asset {

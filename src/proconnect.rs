@@ -113,6 +113,13 @@ impl ProConnect {
         format!("{}{LOGOUT_RETURN_PATH}", self.settings.admin_url)
     }
 
+    /// The issuer's origin (`https://host[:port]`), where the sign-in and the logout send the
+    /// browser; `None` if the issuer is not a URL.
+    pub fn origin(&self) -> Option<String> {
+        let url = reqwest::Url::parse(&self.settings.issuer).ok()?;
+        Some(url.origin().ascii_serialization()).filter(|o| o != "null")
+    }
+
     /// The provider's metadata and keys, read from its discovery document.
     async fn discover(&self) -> Result<Metadata, ProConnectError> {
         let issuer = IssuerUrl::new(self.settings.issuer.clone())

@@ -247,6 +247,7 @@ pub fn app(state: Arc<AppState>) -> Router {
         .fold(Router::new(), |router, page| {
             router.route(&format!("/admin/{}", page.slug()), legal_page(page))
         });
+    let proconnect_origin = state.proconnect.as_ref().and_then(|p| p.origin());
     let private = Router::new()
         .route("/admin/", get(home::show))
         .route("/admin/dossiers/", get(dossiers::list))
@@ -311,7 +312,12 @@ pub fn app(state: Arc<AppState>) -> Router {
             state.debug,
             show_error_details,
         ))
-        .layer(middleware::from_fn(crate::http::page_security_headers))
+        // ProConnect's start and the logout answer a form with a redirect to ProConnect, which
+        // browsers check against `form-action`.
+        .layer(middleware::from_fn_with_state(
+            crate::http::content_security_policy(proconnect_origin.as_deref()),
+            crate::http::page_security_headers_with,
+        ))
         .layer(middleware::from_fn_with_state(
             state.secure_cookies,
             crate::http::transport_headers,
