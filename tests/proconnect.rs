@@ -57,6 +57,16 @@ async fn first_sign_in_links_by_email_then_the_sub_alone_matches(t: &TestDb) {
 
     // What the provider was asked: ProConnect's scopes, long state and nonce, PKCE S256, acr
     // through `claims`.
+    // The button is a form whose answer redirects to the provider: the pages' CSP lets forms
+    // lead there, and nowhere else.
+    let login = Agent::new(&site.base).get("/admin/login").await;
+    let policy = login.headers["content-security-policy"].to_str().unwrap();
+    let origin = site.provider.issuer.trim_end_matches("/api/v2");
+    assert!(
+        policy.contains(&format!("form-action 'self' {origin};")),
+        "{policy}"
+    );
+
     let requests = site.provider.log().await["authorizations"].clone();
     let request = &requests[0];
     for claim in [
@@ -140,9 +150,17 @@ async fn logout_ends_the_session_here_and_at_the_provider(t: &TestDb) {
     site.sign_in(&mut agent, "camille").await;
     let csrf = agent.csrf().await;
 
+    // A page that moves on to the provider by itself: a redirect after a form would be checked
+    // against the CSP's form-action all along ProConnect's way.
     let out = agent.post("/admin/logout", &[("csrf", &csrf)]).await;
-    assert_eq!(out.status, StatusCode::SEE_OTHER);
-    let end_session = out.location().to_owned();
+    assert_eq!(out.status, StatusCode::OK);
+    let refresh = out.headers["refresh"].to_str().unwrap();
+    let end_session = refresh.strip_prefix("0; url=").unwrap().to_owned();
+    assert!(
+        out.body
+            .contains(&format!("href=\"{}\"", end_session.replace('&', "&amp;"))),
+        "a link for whoever's browser does not move on"
+    );
     assert!(
         end_session.starts_with(&site.provider.issuer),
         "to the provider's end_session_endpoint: {end_session}"
@@ -517,6 +535,8 @@ async fn a_provider_down_gives_a_page_not_an_error(t: &TestDb) {
         return;
     };
     create_user(t, "camille", false).await;
+    let mut signed = Agent::new(&site.base);
+    site.sign_in(&mut signed, "camille").await;
     // Down between the sign-in at the provider and the return.
     let mut agent = Agent::new(&site.base);
     let authorize = site.start(&mut agent, "/admin/").await;
@@ -541,6 +561,14 @@ async fn a_provider_down_gives_a_page_not_an_error(t: &TestDb) {
         detail.starts_with("ProConnect : ProConnect ne répond pas"),
         "{detail}"
     );
+
+    // Down at the logout: the session here ends all the same, and the page says what is left.
+    let csrf = signed.csrf().await;
+    let out = signed.post("/admin/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.location(), "/admin/login?deconnecte=sans-proconnect");
+    assert!(!signed_in(&mut signed).await);
+    let login = signed.get(out.location()).await.body;
+    assert!(login.contains("ProConnect n'a pas pu être joint"));
 
     // Down at the start.
     let start = agent.get("/admin/proconnect/").await;

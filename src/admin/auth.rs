@@ -389,6 +389,9 @@ pub async fn login_form(
     let next = safe_next(query.next.as_deref());
     let notice = match query.deconnecte.as_deref() {
         Some("proconnect") => Notice::Info("Vous êtes déconnecté de ce service et de ProConnect."),
+        Some("sans-proconnect") => Notice::Info(
+            "Vous êtes déconnecté de ce service. ProConnect n'a pas pu être joint : fermez votre navigateur pour y fermer aussi votre session.",
+        ),
         Some(_) => Notice::Info("Vous êtes déconnecté de ce service."),
         None => Notice::None,
     };

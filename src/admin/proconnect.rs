@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use maud::html;
@@ -200,6 +200,10 @@ pub async fn logged_out(
 /// After the local session ended: the way to ProConnect's logout, with `id_token_hint`, a
 /// `state` kept for the return, and `post_logout_redirect_uri`. When ProConnect cannot be
 /// reached, the login page says that its session may still be open.
+///
+/// The way is a page that moves on by itself (`Refresh`), not a redirect: the logout is a form,
+/// and browsers check each redirect after a form against the CSP's `form-action`, while
+/// ProConnect's logout goes on through the identity provider's own site.
 pub(super) async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
@@ -233,7 +237,20 @@ pub(super) async fn end_session(
         Utc::now(),
     )
     .await?;
-    Ok(to_provider(state, &url, &browser))
+    let body = html! {
+        (alert("info", "Vous êtes déconnecté de ce service. Votre navigateur passe maintenant par ProConnect pour y fermer aussi votre session."))
+        p { a.fr-btn href=(url) { "Continuer vers ProConnect" } }
+    };
+    let mut response = page("Déconnexion", None, "", body).into_response();
+    let refresh = HeaderValue::from_str(&format!("0; url={url}"))
+        .map_err(|_| PageError::Internal("adresse de déconnexion ProConnect invalide".into()))?;
+    let headers = response.headers_mut();
+    headers.insert(header::REFRESH, refresh);
+    headers.append(
+        header::SET_COOKIE,
+        auth::set_cookie(state, BROWSER_COOKIE, &browser, LIFETIME.num_seconds()),
+    );
+    Ok(response)
 }
 
 /// The request a return from ProConnect answers, taken (a second return finds nothing), when it
