@@ -145,6 +145,16 @@ async fn sign_in(provider: &Provider, config: &ProviderConfig, basic: bool) -> (
     (tokens, request.nonce)
 }
 
+/// The userinfo answer to the access token of `tokens`.
+async fn userinfo(provider: &Provider, tokens: &Value) -> reqwest::Response {
+    http_client()
+        .get(format!("{}/userinfo", provider.issuer))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn discovery_says_what_proconnect_says() {
     for signing in ["ES256", "RS256"] {
@@ -217,12 +227,7 @@ async fn authorization_code_flow_with_pkce_and_signed_userinfo() {
         assert_eq!(claims["nonce"], nonce.as_str());
         assert_eq!(claims["acr"], "eidas2");
 
-        let userinfo = http_client()
-            .get(format!("{}/userinfo", provider.issuer))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap();
+        let userinfo = userinfo(&provider, &tokens).await;
         assert_eq!(userinfo.status(), 200);
         let kind = userinfo.headers()["content-type"]
             .to_str()
@@ -396,13 +401,7 @@ async fn tamper_modes_spoil_what_they_say() {
                 assert!(accepted, "{mode}: the ID token is left alone");
                 assert_eq!(claims["aud"], config.client_id.as_str());
                 assert_eq!(claims["acr"], "eidas2");
-                let userinfo = http_client()
-                    .get(format!("{}/userinfo", provider.issuer))
-                    .bearer_auth(tokens["access_token"].as_str().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-                let userinfo = userinfo.text().await.unwrap();
+                let userinfo = userinfo(&provider, &tokens).await.text().await.unwrap();
                 assert_eq!(header_of(&userinfo)["kid"], jwks["keys"][0]["kid"]);
                 let sub = claims_of(&userinfo)["sub"].clone();
                 match mode {

@@ -90,9 +90,9 @@ async fn first_sign_in_links_by_email_then_the_sub_alone_matches(t: &TestDb) {
 
     // The e-mail changes on the account's side: the identity alone still matches, and another
     // account with the provider's e-mail is not taken.
-    sqlx_set_email(t, id, "camille.dupont@travail.gouv.fr").await;
+    set_email(t, id, "camille.dupont@travail.gouv.fr").await;
     let other = create_user(t, "camille2", false).await;
-    sqlx_set_email(t, other, "camille@dreets.gouv.fr").await;
+    set_email(t, other, "camille@dreets.gouv.fr").await;
     let mut later = Agent::new(&site.base);
     let back = site.sign_in(&mut later, "camille").await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
@@ -104,41 +104,15 @@ async fn first_sign_in_links_by_email_then_the_sub_alone_matches(t: &TestDb) {
 }
 
 /// Changes an account's e-mail, as an administrator would in the database.
-async fn sqlx_set_email(t: &TestDb, id: i64, email: &str) {
-    let sql = "UPDATE users SET email = $2 WHERE id = $1";
-    match &t.db {
-        wif::store::Db::Sqlite(pool) => {
-            sqlx::query(sql)
-                .bind(id)
-                .bind(email)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-        wif::store::Db::Postgres(pool) => {
-            sqlx::query(sql)
-                .bind(id)
-                .bind(email)
-                .execute(pool)
-                .await
-                .unwrap();
-        }
-    }
+async fn set_email(t: &TestDb, id: i64, email: &str) {
+    execute!(t, "UPDATE users SET email = $2 WHERE id = $1", id, email);
 }
 
 /// Ages every pending ProConnect request by `minutes`.
 async fn age_requests(t: &TestDb, minutes: i64) {
-    let sql = "UPDATE proconnect_requests SET expires_at = $1";
     let at = chrono::Utc::now() + wif::store::proconnect_requests::LIFETIME
         - chrono::Duration::minutes(minutes);
-    match &t.db {
-        wif::store::Db::Sqlite(pool) => {
-            sqlx::query(sql).bind(at).execute(pool).await.unwrap();
-        }
-        wif::store::Db::Postgres(pool) => {
-            sqlx::query(sql).bind(at).execute(pool).await.unwrap();
-        }
-    }
+    execute!(t, "UPDATE proconnect_requests SET expires_at = $1", at);
 }
 
 async fn logout_ends_the_session_here_and_at_the_provider(t: &TestDb) {
@@ -284,7 +258,7 @@ async fn two_accounts_with_the_email_are_not_guessed_between(t: &TestDb) {
     };
     let first = create_user(t, "camille", false).await;
     let second = create_user(t, "camille-bis", false).await;
-    sqlx_set_email(t, second, "camille@dreets.gouv.fr").await;
+    set_email(t, second, "camille@dreets.gouv.fr").await;
     let refused = site.sign_in(&mut Agent::new(&site.base), "camille").await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert!(

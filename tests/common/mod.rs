@@ -172,6 +172,22 @@ macro_rules! both_engines {
     )*};
 }
 
+/// Runs `sql` with its `binds` on a test database, whichever its engine: what a test changes
+/// behind the program's back.
+#[macro_export]
+macro_rules! execute {
+    ($t:expr, $sql:expr $(, $bind:expr)* $(,)?) => {
+        match &$t.db {
+            wif::store::Db::Sqlite(pool) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(pool).await.unwrap();
+            }
+            wif::store::Db::Postgres(pool) => {
+                sqlx::query($sql)$(.bind($bind))*.execute(pool).await.unwrap();
+            }
+        }
+    };
+}
+
 /// Runs `wif purge` thirty years from now, when every decided dossier is past its time
 /// (SPEC 14); returns its counts.
 pub async fn erase_every_decided_dossier(db: &Db) -> wif::store::purge::PurgeCounts {
