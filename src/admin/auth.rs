@@ -251,7 +251,7 @@ fn same_origin(headers: &HeaderMap, allowed: &[String]) -> bool {
         || host.is_some_and(|host| origin_host.eq_ignore_ascii_case(host))
 }
 
-pub(super) fn forbidden(message: &str) -> Response {
+fn forbidden(message: &str) -> Response {
     (
         StatusCode::FORBIDDEN,
         page("Accès refusé", None, "", alert("error", message)),
@@ -290,13 +290,13 @@ fn login_token(headers: &HeaderMap) -> String {
 }
 
 /// What the login page says above its forms.
-pub(super) enum Notice<'a> {
+enum Notice<'a> {
     None,
     Error(&'a str),
     Info(&'a str),
 }
 
-pub(super) fn login_page(
+fn login_page(
     state: &AppState,
     csrf: &str,
     next: &str,
