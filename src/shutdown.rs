@@ -90,6 +90,8 @@ impl Shutdown {
         self.asked().await;
         let mut busy = self.busy.subscribe();
         tokio::select! {
+            // Work that ended counts as ended, even once the grace is over.
+            biased;
             _ = busy.wait_for(|n| *n == 0) => true,
             () = self.grace_over() => false,
         }
