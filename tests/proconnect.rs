@@ -115,6 +115,43 @@ async fn age_requests(t: &TestDb, minutes: i64) {
     execute!(t, "UPDATE proconnect_requests SET expires_at = $1", at);
 }
 
+async fn a_new_issuer_links_the_accounts_again_by_email(t: &TestDb) {
+    let id = create_user(t, "camille", false).await;
+    // ProConnect's integration platform first…
+    let Some(integration) = start_site(t, &[], |_| {}).await else {
+        return;
+    };
+    let mut agent = Agent::new(&integration.base);
+    assert_eq!(
+        integration.sign_in(&mut agent, "camille").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // …then production: another issuer, another `sub` for the same agent.
+    let Some(production) = start_site(t, &[], |config| {
+        config.accounts[0].sub = "sub-de-production".into();
+    })
+    .await
+    else {
+        return;
+    };
+    assert_ne!(production.provider.issuer, integration.provider.issuer);
+    let mut agent = Agent::new(&production.base);
+    let back = production.sign_in(&mut agent, "camille").await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
+    let user = users::get(&t.db, id).await.unwrap().unwrap();
+    assert_eq!(
+        user.proconnect_issuer.as_deref(),
+        Some(production.provider.issuer.as_str())
+    );
+    assert_eq!(user.proconnect_sub.as_deref(), Some("sub-de-production"));
+    let links = log(t)
+        .await
+        .into_iter()
+        .filter(|(_, action, _)| action == "proconnect_linked")
+        .count();
+    assert_eq!(links, 2);
+}
+
 async fn logout_ends_the_session_here_and_at_the_provider(t: &TestDb) {
     let Some(site) = start_site(t, &[], |_| {}).await else {
         return;
@@ -700,6 +737,7 @@ async fn without_proconnect_there_is_no_button_and_no_route(t: &TestDb) {
 
 both_engines!(
     first_sign_in_links_by_email_then_the_sub_alone_matches,
+    a_new_issuer_links_the_accounts_again_by_email,
     logout_ends_the_session_here_and_at_the_provider,
     unknown_and_inactive_accounts_are_refused_with_what_to_ask,
     two_accounts_with_the_email_are_not_guessed_between,

@@ -300,11 +300,13 @@ async fn account(
             false => Err(Refusal::Inactive(user.username)),
         });
     }
-    // Linking by e-mail, once: an account linked to another identity is not a candidate.
+    // Linking by e-mail, once per issuer: an account linked to another identity of this issuer is
+    // not a candidate; one linked under another issuer (ProConnect's integration platform, before
+    // production) is linked again.
     let candidates: Vec<User> = users::find_by_email(db, &identity.email)
         .await?
         .into_iter()
-        .filter(|user| user.proconnect_sub.is_none())
+        .filter(|user| user.proconnect_issuer.as_deref() != Some(identity.issuer.as_str()))
         .collect();
     Ok(match <[User; 1]>::try_from(candidates) {
         Ok([user]) if !user.is_active => Err(Refusal::Inactive(user.username)),

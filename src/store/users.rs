@@ -129,8 +129,8 @@ pub async fn find_by_email(db: &Db, email: &str) -> Result<Vec<User>, StoreError
     Ok(with_db!(db, pool => { sqlx::query_as(&sql).bind(email).fetch_all(pool).await? }))
 }
 
-/// Links an account without a ProConnect identity to one; `false` when the account already has
-/// one, or the identity belongs to another account.
+/// Links an account to a ProConnect identity, unless it already has one from this issuer;
+/// `false` then, or when the identity belongs to another account.
 pub async fn link_proconnect(
     db: &Db,
     id: i64,
@@ -140,7 +140,7 @@ pub async fn link_proconnect(
     let result: Result<u64, sqlx::Error> = with_db!(db, pool => {
         sqlx::query(
             "UPDATE users SET proconnect_issuer = $2, proconnect_sub = $3 \
-             WHERE id = $1 AND proconnect_sub IS NULL",
+             WHERE id = $1 AND (proconnect_issuer IS NULL OR proconnect_issuer <> $2)",
         )
         .bind(id)
         .bind(issuer)
