@@ -3,8 +3,8 @@
 //! Everything that speaks OpenID Connect is here; `admin::proconnect` holds the pages and the
 //! accounts.
 //!
-//! The provider's metadata and keys are read again at each step (three requests per sign-in), so
-//! that a key rotation at ProConnect never needs a restart here.
+//! The provider's metadata and keys are read again at each step (two requests before the sign-in,
+//! two more at its return), so that a key rotation at ProConnect never needs a restart here.
 
 use std::future::Future;
 use std::pin::Pin;
