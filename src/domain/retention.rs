@@ -110,6 +110,9 @@ mod tests {
         let c = cutoffs("2026-12-02T10:00:00Z");
         assert!(c.decided_is_due(Some(at("2025-12-01T10:00:00Z")), None));
         assert!(!c.decided_is_due(Some(at("2025-12-03T10:00:00Z")), None));
+        // A year to the second: due only once the instant is past.
+        assert!(!c.decided_is_due(Some(at("2025-12-02T10:00:00Z")), None));
+        assert!(c.decided_is_due(Some(at("2025-12-02T09:59:59Z")), None));
         assert!(!c.decided_is_due(None, None), "never decided: never due");
     }
 
