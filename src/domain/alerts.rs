@@ -286,6 +286,7 @@ mod tests {
             let stored = StoredRule::from(code.as_str().to_owned());
             assert_eq!(stored, StoredRule::Current(code));
             assert_eq!(stored.as_str(), code.as_str());
+            assert_eq!(stored.current(), Some(code));
             assert_eq!(rules().describe(&stored), rules().message(code));
         }
         let retired = StoredRule::from("apt_too_short".to_owned());
