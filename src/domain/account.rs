@@ -325,14 +325,10 @@ mod tests {
         ] {
             let stored = phc(params);
             assert!(too_costly(&stored), "{stored}");
+            // `verify` hashes only what `kind` calls Argon2 or Django: these match nothing,
+            // unverified.
             assert_eq!(kind(&stored), HashKind::Unusable, "{stored}");
-            let started = std::time::Instant::now();
             assert!(!verify("correct cheval agrafe", &stored), "{stored}");
-            assert!(
-                started.elapsed() < std::time::Duration::from_millis(500),
-                "{stored}: {:?}",
-                started.elapsed()
-            );
         }
         // Hours or gigabytes if believed: never verified here, only recognised.
         for params in [
@@ -369,12 +365,8 @@ mod tests {
         assert!(too_costly(&rounds("20000001")));
         assert!(too_costly(&rounds("99999999999999999999999")));
         assert!(!too_costly(&rounds("abc")));
-        let started = std::time::Instant::now();
-        assert!(!verify(
-            "mot de passe du back office",
-            &rounds("4000000000")
-        ));
-        assert!(started.elapsed() < std::time::Duration::from_millis(500));
+        // That `verify` refuses such a hash unhashed is pinned on `password::parse`, where a
+        // broken bound fails at once instead of hashing billions of rounds here.
     }
 
     #[test]
