@@ -189,9 +189,6 @@ impl Dossier {
         };
 
         let dossier = Dossier {
-            ds_id,
-            procedure_id,
-            status,
             created_at: timestamp("created_at")?,
             initiated_at: timestamp("initiated_at")?,
             received_at: timestamp("received_at")?,
@@ -240,9 +237,6 @@ impl Dossier {
         let depot = timestamp("dateDepot")?;
 
         let dossier = Dossier {
-            ds_id,
-            procedure_id,
-            status,
             created_at: depot,
             initiated_at: depot,
             received_at: timestamp("datePassageEnInstruction")?,
@@ -294,12 +288,7 @@ impl Dossier {
         let mut dates = BTreeMap::new();
         for slug in DATE_SLUGS {
             let value = &champs[slug];
-            let date = match value {
-                Value::Null => None,
-                Value::String(s) if s.trim().is_empty() => None,
-                Value::String(s) => parse_date(s),
-                _ => None,
-            };
+            let date = value.as_str().and_then(parse_date);
             if date.is_none() && text(value).is_some() {
                 let label = champ_for_slug(slug).map_or(slug, |c| c.libelle);
                 warnings.push(format!(
@@ -772,5 +761,39 @@ mod tests {
         assert!("9223372036854775807".parse::<DsId>().is_ok());
         assert!("9999999999999999999".parse::<DsId>().is_err());
         assert!("12345678901234567890".parse::<DsId>().is_err());
+        // Leading zeros count: 19 digits are read, 20 are refused even when the number is small.
+        assert_eq!("0000000000000000001".parse::<DsId>(), Ok(DsId(1)));
+        assert!("00000000000000000001".parse::<DsId>().is_err());
+    }
+
+    #[test]
+    fn api_versions_are_stored_as_v1_and_v2_and_read_back() {
+        // The stored form is in every database already written: it must not change.
+        assert_eq!(
+            (ApiVersion::V1.as_str(), ApiVersion::V2.as_str()),
+            ("v1", "v2")
+        );
+        for version in [ApiVersion::V1, ApiVersion::V2] {
+            assert_eq!(version.as_str().parse(), Ok(version));
+        }
+        assert_eq!(" V2 ".parse(), Ok(ApiVersion::V2));
+        assert!("v3".parse::<ApiVersion>().is_err());
+    }
+
+    #[test]
+    fn v1_instructeurs_fall_back_on_accompagnateurs_only_when_absent() {
+        let mut v1 = fixture("dossier_v1.json");
+        v1["dossier"]["instructeurs"] = json!([{"email": "instructeur.ud75@dreets.gouv.fr"}]);
+        v1["dossier"]["archived"] = json!(true);
+        let d = Dossier::from_v1(1234, v1.clone()).unwrap();
+        assert_eq!(d.instructeurs, ["instructeur.ud75@dreets.gouv.fr"]);
+        assert!(d.archived);
+
+        v1["dossier"]["instructeurs"] = Value::Null;
+        let d = Dossier::from_v1(1234, v1).unwrap();
+        assert_eq!(
+            d.instructeurs,
+            ["agent.paris@direccte.gouv.fr", "chef.ud75@direccte.gouv.fr"]
+        );
     }
 }

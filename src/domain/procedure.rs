@@ -37,3 +37,25 @@ impl FromStr for ProcedureKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_are_stored_by_name_and_read_back() {
+        // The stored form is also the `type` of the public export: it must not change.
+        assert_eq!(
+            (
+                ProcedureKind::Authorization.as_str(),
+                ProcedureKind::Introduction.as_str()
+            ),
+            ("authorization", "introduction")
+        );
+        for kind in [ProcedureKind::Authorization, ProcedureKind::Introduction] {
+            assert_eq!(kind.as_str().parse::<ProcedureKind>().unwrap(), kind);
+        }
+        let error = "Introduction".parse::<ProcedureKind>().unwrap_err();
+        assert!(error.to_string().contains("« Introduction »"), "{error}");
+    }
+}
