@@ -781,7 +781,7 @@ mod tests {
     }
 
     #[test]
-    fn v1_instructeurs_fall_back_on_accompagnateurs_only_when_absent() {
+    fn v1_reads_instructeurs_else_accompagnateurs_and_the_archived_flag() {
         let mut v1 = fixture("dossier_v1.json");
         v1["dossier"]["instructeurs"] = json!([{"email": "instructeur.ud75@dreets.gouv.fr"}]);
         v1["dossier"]["archived"] = json!(true);
